@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers, and that the tools that build the base images are present.
+# On a fresh Debian machine running as root it installs docker.io, debootstrap and busybox-static
+# from Debian's packages and starts dockerd in the background. Exit 0 when the engine answers.
+set -u
+cd "$(dirname "$0")/.."
+say() { echo "[setup] $*" >&2; }
+
+# Ask the engine through dockerode, like sm-local does (honours DOCKER_HOST).
+engine_up() { node -e "import('dockerode').then((m) => new m.default().ping()).then(() => process.exit(0), () => process.exit(1))" 2>/dev/null; }
+
+can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+[ -x /bin/busybox ] && dpkg -S /bin/busybox 2>/dev/null | grep -q busybox-static || missing+=(busybox-static)
+
+if engine_up && [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if can_install; then
+    say "installing ${missing[*]} from Debian's packages…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 || say "apt-get failed"
+  else
+    say "missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root on Debian"
+  fi
+fi
+
+if engine_up; then exit 0; fi
+
+case "${DOCKER_HOST:-unix://}" in
+  unix://*) ;;
+  *) say "DOCKER_HOST=${DOCKER_HOST} does not answer; not starting a local engine"; exit 1 ;;
+esac
+
+if command -v dockerd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    mkdir -p .test-results
+    say "starting dockerd (log: .test-results/dockerd.log)…"
+    nohup dockerd >.test-results/dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do
+    if engine_up; then say "Docker engine is up"; exit 0; fi
+    sleep 1
+  done
+  say "dockerd did not answer within 60 s; see .test-results/dockerd.log"
+  exit 1
+fi
+say "no Docker engine answers and none can be started here (need root and dockerd)"
+exit 1

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (`npm test`, and what .ci/run runs). On a fresh machine it installs the npm
+# packages, installs and starts a Docker engine when it can, builds the base, fixture and example
+# images from local files, builds sm-local, runs the unit and integration suites, and ends with the
+# line `N passed, N failed`. Under CI=true a missing engine is a failure, never a skip.
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p .test-results
+rm -f .test-results/unit.json .test-results/integration.json
+problem=""
+say() { echo "[test] $*" >&2; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages…"
+  npm ci --no-audit --no-fund >&2 || { echo "0 passed, 1 failed"; exit 1; }
+fi
+
+if ! bash scripts/ensure-engine.sh; then
+  if [ "${CI:-}" = "true" ]; then problem="no Docker engine (CI=true: integration tests cannot be skipped)"; fi
+  say "no Docker engine: integration tests will be skipped"
+fi
+
+say "building sm-local…"
+npm run --silent build >&2 || problem="${problem:+$problem; }build failed"
+
+if [ -z "$problem" ] && bash -c 'node -e "import(\"dockerode\").then((m) => new m.default().ping()).then(() => process.exit(0), () => process.exit(1))"' 2>/dev/null; then
+  say "building images (cached by their inputs)…"
+  npx --no-install tsx scripts/ensure-images.ts all >&2 || problem="${problem:+$problem; }images could not be built"
+fi
+
+say "unit tests…"
+npx --no-install vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json >&2
+unit=$?
+say "integration tests…"
+npx --no-install vitest run --project integration --reporter=default --reporter=json --outputFile.json=.test-results/integration.json >&2
+integration=$?
+
+node scripts/summarize-tests.mjs ".test-results/unit.json:$unit" ".test-results/integration.json:$integration" "problem=$problem"

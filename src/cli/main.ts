@@ -1,0 +1,42 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../errors.js';
+import { doctorCommand } from './commands/doctor.js';
+import { pruneCommand } from './commands/prune.js';
+import { trainCommand } from './commands/train.js';
+import type { CliIO } from './context.js';
+import { reportError } from './report-error.js';
+
+function defaultIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** Parses `args`, runs the command, prints any error once, and returns the process exit code. */
+export async function main(args: string[] = hideBin(process.argv), io: CliIO = defaultIO()): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(args)
+    .scriptName('sm-local')
+    .usage('$0 <command> [options]\n\nRun SageMaker containers locally, the way SageMaker runs them.')
+    .parserConfiguration({ 'populate--': true })
+    .option('config', { type: 'string', global: true, describe: 'Config file (default ./sm-local.json when present)' })
+    .option('verbose', { type: 'boolean', global: true, describe: 'Show Docker calls and cleanup steps' })
+    .command(trainCommand(io))
+    .command(doctorCommand(io, (code) => (exitCode = code)))
+    .command(pruneCommand(io))
+    .demandCommand(1, 'Name a command: train, doctor or prune.')
+    .recommendCommands()
+    .strict()
+    .exitProcess(false)
+    .version(false)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg, 'Run `sm-local --help`, or `sm-local <command> --help` for a command\'s options.');
+    });
+  try {
+    await cli.parseAsync();
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io.stderr, { color: Boolean(io.stderr.isTTY) && io.env.NO_COLOR === undefined });
+  }
+}

@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
+import { stringifyHyperParameters } from '../contract/hyperparameters.js';
+import { Problems } from '../contract/problems.js';
+import { resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
+import { InvalidSpecError } from '../errors.js';
+import { envFileEntries, parseEnvEntries } from './env-file.js';
+import type { ResolvedConfig } from './resolve.js';
+import { createUriMapper } from './uri-mapping.js';
+
+/** Local run choices (the runner's TrainingRunOptions), resolved from flags and config. */
+export interface TrainingRunSettings {
+  outputDir: string;
+  transfer?: 'mount' | 'copy';
+  keep?: boolean;
+}
+
+/** `sm-local train` flags as yargs hands them over. */
+export interface TrainFlags {
+  image?: string;
+  job?: string;
+  jobName?: string;
+  channel?: string[];
+  hyperparameter?: string[];
+  hyperparameters?: string;
+  env?: string[];
+  envFile?: string[];
+  instanceType?: string;
+  entrypoint?: string;
+  arg?: string[];
+  maxRuntime?: number;
+  keep?: boolean;
+}
+
+const CHANNEL_OPTIONS = {
+  'content-type': 'contentType',
+  mode: 'inputMode',
+  distribution: 's3DataDistributionType',
+  'record-wrapper': 'recordWrapperType',
+  compression: 'compressionType',
+} as const;
+
+/**
+ * `NAME=PATH[,content-type=T][,mode=File][,distribution=ShardedByS3Key][,record-wrapper=RecordIO]`.
+ * PATH may be a local path or an `s3://` URI (mapped with the s3 root). A comma followed by
+ * something that is not a known option stays part of the path.
+ */
+export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3: (uri: string, path: string) => string | undefined, cwd: string): ChannelSpec | undefined {
+  const at = `--channel #${index + 1} (${raw})`;
+  const eq = raw.indexOf('=');
+  if (eq <= 0) {
+    p.add(at, 'expected NAME=PATH, for example --channel train=./data/train.');
+    return undefined;
+  }
+  const channelName = raw.slice(0, eq);
+  const parts = raw.slice(eq + 1).split(',');
+  const pathParts: string[] = [];
+  const channel: Partial<ChannelSpec> = { channelName };
+  for (const part of parts) {
+    const m = /^([a-z-]+)=(.*)$/.exec(part);
+    const key = m?.[1] as keyof typeof CHANNEL_OPTIONS | undefined;
+    if (m && key && key in CHANNEL_OPTIONS && pathParts.length > 0) {
+      (channel as Record<string, string>)[CHANNEL_OPTIONS[key]] = m[2] ?? '';
+    } else if (pathParts.length === 0 || Object.keys(channel).length === 1) {
+      pathParts.push(part);
+    } else {
+      p.add(at, `unknown channel option "${part}"; known options: ${Object.keys(CHANNEL_OPTIONS).join(', ')}.`);
+    }
+  }
+  const path = pathParts.join(',');
+  if (!path) {
+    p.add(at, 'the channel has no path.');
+    return undefined;
+  }
+  for (const [key, allowed] of [
+    ['inputMode', ['File', 'Pipe', 'FastFile']],
+    ['s3DataDistributionType', ['FullyReplicated', 'ShardedByS3Key']],
+    ['recordWrapperType', ['None', 'RecordIO']],
+    ['compressionType', ['None', 'Gzip']],
+  ] as const) {
+    const value = (channel as Record<string, string | undefined>)[key];
+    if (value !== undefined && !(allowed as readonly string[]).includes(value)) p.add(at, `${key} "${value}" is not one of ${allowed.join(', ')}.`);
+  }
+  if (path.startsWith('s3://')) {
+    const local = mapS3(path, at);
+    if (local === undefined) return undefined;
+    return { ...channel, channelName, source: local, sourceUri: path } as ChannelSpec;
+  }
+  return { ...channel, channelName, source: resolve(cwd, path) } as ChannelSpec;
+}
+
+async function readJsonArg(value: string, cwd: string, what: string, p: Problems): Promise<unknown> {
+  const inline = value.trimStart().startsWith('{');
+  let text = value;
+  if (!inline) {
+    try {
+      text = await readFile(resolve(cwd, value), 'utf8');
+    } catch {
+      p.add(what, `file ${resolve(cwd, value)} does not exist or cannot be read.`);
+      return undefined;
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    p.add(what, `${inline ? 'the inline value' : resolve(cwd, value)} is not valid JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function parseEntrypoint(value: string, p: Problems): string[] | undefined {
+  if (value.trimStart().startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) return parsed;
+    } catch {
+      // reported below
+    }
+    p.add('--entrypoint', `${value} is not a JSON array of strings, e.g. '["python3", "-u", "/opt/program/train.py"]'.`);
+    return undefined;
+  }
+  if (/\s/.test(value.trim())) {
+    p.add('--entrypoint', `"${value}" has spaces; like docker's --entrypoint it names one program. Give several words as a JSON array: '["python3", "train.py"]'.`);
+    return undefined;
+  }
+  return [value];
+}
+
+/**
+ * Turns `sm-local train` flags (and an optional `--job` CreateTrainingJob file) into a training job
+ * input. Flags win over the job file; hyperparameters and environment are merged key by key, and
+ * channels by name. Every problem, from the file and the flags, is reported in one InvalidSpecError.
+ */
+export async function resolveTrainingInput(
+  flags: TrainFlags,
+  config: ResolvedConfig,
+  opts: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    now: Date;
+    /** Checks that channel sources exist, so missing paths are reported with every other problem. */
+    checkChannels?: (channels: readonly ChannelSpec[]) => Promise<{ path: string; message: string }[]>;
+  },
+): Promise<{ input: TrainingJobSpec & TrainingRunSettings; notices: string[] }> {
+  const { cwd } = opts;
+  const p = new Problems();
+  let base: Partial<TrainingJobSpec> = {};
+  let source = 'the training job';
+
+  if (flags.job) {
+    const jobPath = resolve(cwd, flags.job);
+    source = `job file ${jobPath}`;
+    const request = await readJsonArg(flags.job, cwd, '--job', p);
+    if (request !== undefined) {
+      const mapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: dirname(jobPath) });
+      const parsed = parseCreateTrainingJobRequest(request, mapper);
+      p.merge(parsed);
+      base = parsed.spec;
+    }
+  }
+  const cliMapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
+  const mapS3 = (uri: string, path: string) => cliMapper(uri, path, p);
+
+  const hyperParameters: Record<string, string> = { ...(base.hyperParameters ?? {}) };
+  if (flags.hyperparameters !== undefined) {
+    const parsed = await readJsonArg(flags.hyperparameters, cwd, '--hyperparameters', p);
+    if (parsed !== undefined) {
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) p.add('--hyperparameters', 'must be a JSON object of name: value.');
+      else {
+        const { hyperParameters: hp, notices } = stringifyHyperParameters(parsed as Record<string, unknown>, '--hyperparameters');
+        Object.assign(hyperParameters, hp);
+        notices.forEach((n) => p.notice(n));
+      }
+    }
+  }
+  for (const [i, raw] of (flags.hyperparameter ?? []).entries()) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) p.add(`--hyperparameter #${i + 1}`, `"${raw}" is not NAME=VALUE.`);
+    else hyperParameters[raw.slice(0, eq)] = raw.slice(eq + 1);
+  }
+
+  const environment: Record<string, string> = { ...(base.environment ?? {}) };
+  for (const file of flags.envFile ?? []) {
+    const path = resolve(cwd, file);
+    let text: string | undefined;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      p.add('--env-file', `file ${path} does not exist or cannot be read.`);
+    }
+    if (text !== undefined) {
+      const entries = envFileEntries(text);
+      const parsed = parseEnvEntries(entries.map((e) => e.entry), (i) => `${path}:${entries[i]?.line}`, opts.env);
+      parsed.problems.forEach((x) => p.add(x.path, x.message));
+      Object.assign(environment, parsed.env);
+    }
+  }
+  const fromFlags = parseEnvEntries(flags.env ?? [], (i) => `--env #${i + 1}`, opts.env);
+  fromFlags.problems.forEach((x) => p.add(x.path, x.message));
+  Object.assign(environment, fromFlags.env);
+
+  const channels = new Map<string, ChannelSpec>((base.channels ?? []).map((c) => [c.channelName, c]));
+  (flags.channel ?? []).forEach((raw, i) => {
+    const c = parseChannelFlag(raw, i, p, mapS3, cwd);
+    if (c) channels.set(c.channelName, c);
+  });
+
+  const entrypoint = flags.entrypoint !== undefined ? parseEntrypoint(flags.entrypoint, p) : base.containerEntrypoint;
+  const args = flags.arg !== undefined && flags.arg.length > 0 ? flags.arg : base.containerArguments;
+  const image = flags.image ?? base.image;
+  if (!image) p.add('image', 'no image given: pass IMAGE, or a --job file with AlgorithmSpecification.TrainingImage.');
+
+  const instanceType = flags.instanceType ?? base.instanceType ?? config.instanceType;
+  const input: TrainingJobSpec & TrainingRunSettings = {
+    ...base,
+    image: image ?? '',
+    hyperParameters,
+    environment,
+    channels: [...channels.values()],
+    ...(entrypoint ? { containerEntrypoint: entrypoint } : {}),
+    ...(args ? { containerArguments: args } : {}),
+    ...(flags.jobName !== undefined ? { trainingJobName: flags.jobName } : {}),
+    ...(instanceType !== undefined ? { instanceType } : {}),
+    ...(flags.maxRuntime !== undefined ? { stoppingCondition: { maxRuntimeInSeconds: flags.maxRuntime } } : {}),
+    ...(config.stopGraceSeconds !== undefined ? { stopGraceSeconds: config.stopGraceSeconds } : {}),
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.account ? { account: config.account } : {}),
+    outputDir: config.outputDir,
+    ...(config.transfer ? { transfer: config.transfer } : {}),
+    ...(flags.keep ? { keep: true } : {}),
+  };
+
+  // Validate limits now too, so a job file's structural and limit problems come out together.
+  // Its notices are left to the runner, which validates again and reports them once.
+  if (image) p.problems.push(...resolveTrainingJobSpec(input, { now: opts.now }).problems);
+  if (opts.checkChannels) p.problems.push(...(await opts.checkChannels(input.channels ?? [])));
+  if (!p.ok) throw new InvalidSpecError(dedupe(p.problems), source);
+  return { input, notices: [...new Set(p.notices)] };
+}
+
+function dedupe<T extends { path: string; message: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((x) => {
+    const k = `${x.path}\u0000${x.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,300 @@
+import { InvalidSpecError } from '../errors.js';
+import {
+  ACCOUNT_PATTERN,
+  DEFAULT_TRAINING_INSTANCE_TYPE,
+  INSTANCE_TYPE_PATTERN,
+  REGION_PATTERN,
+  TRAINING_LIMITS as L,
+  TRAINING_STOP_GRACE_SECONDS,
+} from './limits.js';
+import { Problems } from './problems.js';
+
+export type TrainingInputMode = 'File' | 'Pipe' | 'FastFile';
+export type S3DataDistributionType = 'FullyReplicated' | 'ShardedByS3Key';
+export type RecordWrapperType = 'None' | 'RecordIO';
+export type CompressionType = 'None' | 'Gzip';
+
+/** One input channel (API:Channel), its data already on the local disk at `source`. */
+export interface ChannelSpec {
+  channelName: string;
+  /** Local file or directory holding the channel's data. */
+  source: string;
+  /** The URI the request named, when the source was mapped from one (`s3://…`). */
+  sourceUri?: string;
+  contentType?: string;
+  /** Overrides `trainingInputMode` for this channel (API:Channel.InputMode). */
+  inputMode?: TrainingInputMode;
+  s3DataDistributionType?: S3DataDistributionType;
+  recordWrapperType?: RecordWrapperType;
+  compressionType?: CompressionType;
+}
+
+export interface MetricDefinition {
+  Name: string;
+  Regex: string;
+}
+
+/**
+ * A training job as a user describes it: the parts of CreateTrainingJob that shape what the
+ * container sees. Loose: everything but the image is optional.
+ */
+export interface TrainingJobSpec {
+  image: string;
+  trainingJobName?: string;
+  hyperParameters?: Record<string, string>;
+  channels?: ChannelSpec[];
+  environment?: Record<string, string>;
+  /** `ResourceConfig.InstanceType`, default `ml.m5.large`. */
+  instanceType?: string;
+  instanceCount?: number;
+  volumeSizeInGB?: number;
+  /** `AlgorithmSpecification.ContainerEntrypoint` (CONTRACT §2.1). */
+  containerEntrypoint?: string[];
+  /** `AlgorithmSpecification.ContainerArguments` (CONTRACT §2.1). */
+  containerArguments?: string[];
+  trainingInputMode?: TrainingInputMode;
+  metricDefinitions?: MetricDefinition[];
+  stoppingCondition?: { maxRuntimeInSeconds?: number };
+  /** Seconds between SIGTERM and SIGKILL when the job is stopped; SageMaker uses 120 and this may only shorten it. */
+  stopGraceSeconds?: number;
+  region?: string;
+  account?: string;
+  roleArn?: string;
+  /** `OutputDataConfig.S3OutputPath` as the request gave it; recorded in describe.json. */
+  s3OutputPath?: string;
+  /** Request members sm-local accepts but does not act on, echoed into describe.json. */
+  echo?: Record<string, unknown>;
+}
+
+export interface ResolvedChannel {
+  channelName: string;
+  source: string;
+  sourceUri?: string;
+  contentType?: string;
+  /** The effective mode: `Channel.InputMode` if given, else `TrainingInputMode`. */
+  inputMode: TrainingInputMode;
+  s3DataDistributionType: S3DataDistributionType;
+  recordWrapperType: RecordWrapperType;
+  compressionType: CompressionType;
+}
+
+export interface ResolvedTrainingJobSpec {
+  image: string;
+  trainingJobName: string;
+  trainingJobArn: string;
+  hyperParameters: Readonly<Record<string, string>>;
+  channels: readonly ResolvedChannel[];
+  environment: Readonly<Record<string, string>>;
+  instanceType: string;
+  instanceCount: number;
+  volumeSizeInGB: number;
+  containerEntrypoint?: readonly string[];
+  containerArguments?: readonly string[];
+  trainingInputMode: TrainingInputMode;
+  metricDefinitions: readonly MetricDefinition[];
+  maxRuntimeInSeconds: number;
+  stopGraceSeconds: number;
+  region: string;
+  account: string;
+  roleArn?: string;
+  s3OutputPath?: string;
+  echo: Readonly<Record<string, unknown>>;
+}
+
+export const DEFAULT_REGION = 'us-east-1';
+/** A recognisably fake account id for ARNs; never a real one. */
+export const DEFAULT_ACCOUNT = '000000000000';
+/** The training volume size SageMaker uses when the request gives none (API:ResourceConfig.VolumeSizeInGB). */
+const DEFAULT_VOLUME_SIZE_GB = 30;
+
+/**
+ * `arn:aws:sagemaker:<region>:<account>:training-job/<name>` (API:TrainingJobArn). The name part is
+ * lower-cased as the service does for endpoints; UNCONFIRMED for training jobs (CONTRACT §9.4).
+ */
+export function trainingJobArn(region: string, account: string, name: string): string {
+  return `arn:aws:sagemaker:${region}:${account}:training-job/${name.toLowerCase()}`;
+}
+
+/**
+ * A job name the way the SageMaker Python SDK makes one: the image's repository name and a
+ * millisecond timestamp (`my-algo-2024-05-02-10-15-07-311`), trimmed to the 63-character limit.
+ */
+export function defaultTrainingJobName(image: string, now: Date): string {
+  const withoutDigest = image.split('@')[0] ?? image;
+  const lastSegment = withoutDigest.split('/').pop() ?? withoutDigest;
+  const repo = lastSegment.split(':')[0] ?? lastSegment;
+  const base = repo.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '') || 'sm-local';
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}-${p(now.getUTCMilliseconds(), 3)}`;
+  const room = L.jobName.max - stamp.length - 1;
+  return `${base.slice(0, room).replace(/-+$/, '')}-${stamp}`;
+}
+
+export interface ResolveContext {
+  now: Date;
+}
+
+export interface ResolveOutcome<T> {
+  spec?: T;
+  problems: Problems['problems'];
+  notices: Problems['notices'];
+}
+
+function checkStringMap(
+  p: Problems,
+  field: string,
+  map: Record<string, unknown>,
+  rule: { maxEntries: number; keyMax: number; keyPattern?: RegExp; valueMax: number },
+): void {
+  const entries = Object.entries(map);
+  if (entries.length > rule.maxEntries) p.add(field, `has ${entries.length} entries; at most ${rule.maxEntries} are allowed.`);
+  for (const [key, value] of entries) {
+    p.checkString(`${field} key "${key}"`, key, { min: 1, max: rule.keyMax, pattern: rule.keyPattern });
+    if (typeof value !== 'string') p.add(`${field}.${key}`, `must be a string (got ${typeof value}).`);
+    else if (value.length > rule.valueMax) p.add(`${field}.${key}`, `must be at most ${rule.valueMax} characters long (got ${value.length}).`);
+  }
+}
+
+function checkCommand(p: Problems, field: string, items: readonly string[] | undefined): void {
+  if (items === undefined) return;
+  const r = L.containerCommand;
+  if (items.length < r.minItems || items.length > r.maxItems) p.add(field, `must have ${r.minItems} to ${r.maxItems} items (got ${items.length}).`);
+  items.forEach((item, i) => p.checkString(`${field}[${i}]`, item, { max: r.itemMax }));
+}
+
+/**
+ * Validates a {@link TrainingJobSpec} against the API's limits (CONTRACT §3.15) and applies the
+ * service's defaults. Every problem is reported at once; nothing here touches the disk or the engine.
+ * Modes sm-local cannot reproduce faithfully yet are reported as problems, never silently changed.
+ */
+export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveContext): ResolveOutcome<ResolvedTrainingJobSpec> {
+  const p = new Problems();
+
+  const image = input.image ?? '';
+  p.checkString('AlgorithmSpecification.TrainingImage', image, { min: 1, max: L.image.max, pattern: /^\S+$/, patternText: 'no whitespace' });
+
+  const trainingJobName = input.trainingJobName ?? defaultTrainingJobName(image, ctx.now);
+  p.checkString('TrainingJobName', trainingJobName, {
+    min: 1,
+    max: L.jobName.max,
+    pattern: L.jobName.pattern,
+    patternText: '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$ (letters, digits and hyphens; no leading or trailing hyphen)',
+  });
+
+  const hyperParameters = { ...(input.hyperParameters ?? {}) };
+  checkStringMap(p, 'HyperParameters', hyperParameters, L.hyperParameters);
+  for (const [key, value] of Object.entries(hyperParameters)) {
+    if (typeof value === 'string' && value.length > L.hyperParameters.valueProseMax && value.length <= L.hyperParameters.valueMax) {
+      p.notice(
+        `Hyperparameter "${key}" is ${value.length} characters long. The API model accepts up to ${L.hyperParameters.valueMax}, but its documentation says ${L.hyperParameters.valueProseMax}; long values may be rejected by some clients.`,
+      );
+    }
+  }
+
+  const environment = { ...(input.environment ?? {}) };
+  checkStringMap(p, 'Environment', environment, L.environment);
+
+  const trainingInputMode = input.trainingInputMode ?? 'File';
+  const channelsIn = input.channels ?? [];
+  if (channelsIn.length > L.channels.max) p.add('InputDataConfig', `has ${channelsIn.length} channels; at most ${L.channels.max} are allowed.`);
+  const seen = new Set<string>();
+  const channels: ResolvedChannel[] = channelsIn.map((c, i) => {
+    const at = `InputDataConfig[${i}]`;
+    p.checkString(`${at}.ChannelName`, c.channelName ?? '', {
+      min: 1,
+      max: L.channels.nameMax,
+      pattern: L.channels.namePattern,
+      patternText: '[A-Za-z0-9.-_]+',
+    });
+    if (seen.has(c.channelName)) p.add(`${at}.ChannelName`, `channel "${c.channelName}" is defined more than once; channel names must be unique.`);
+    seen.add(c.channelName);
+    if (c.contentType !== undefined) p.checkString(`${at}.ContentType`, c.contentType, { max: L.contentTypeMax });
+    const inputMode = c.inputMode ?? trainingInputMode;
+    if (inputMode !== 'File') {
+      p.add(`${at}.InputMode`, `channel "${c.channelName}": ${inputMode} mode is not supported by this version of sm-local; only File mode is. Use File mode locally.`);
+    }
+    const compressionType = c.compressionType ?? 'None';
+    if (compressionType !== 'None') {
+      p.add(`${at}.CompressionType`, `channel "${c.channelName}": ${compressionType} is only meaningful in Pipe mode, which this version of sm-local does not support.`);
+    }
+    return {
+      channelName: c.channelName,
+      source: c.source,
+      ...(c.sourceUri !== undefined ? { sourceUri: c.sourceUri } : {}),
+      ...(c.contentType !== undefined ? { contentType: c.contentType } : {}),
+      inputMode,
+      s3DataDistributionType: c.s3DataDistributionType ?? 'FullyReplicated',
+      recordWrapperType: c.recordWrapperType ?? 'None',
+      compressionType,
+    };
+  });
+
+  const instanceType = input.instanceType ?? DEFAULT_TRAINING_INSTANCE_TYPE;
+  p.checkString('ResourceConfig.InstanceType', instanceType, { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>, e.g. ml.m5.large' });
+  const instanceCount = input.instanceCount ?? 1;
+  if (instanceCount !== 1) {
+    p.add('ResourceConfig.InstanceCount', `${instanceCount} instances requested; this version of sm-local runs single-instance jobs only. Set it to 1.`);
+  }
+  const volumeSizeInGB = input.volumeSizeInGB ?? DEFAULT_VOLUME_SIZE_GB;
+  p.checkInteger('ResourceConfig.VolumeSizeInGB', volumeSizeInGB, { min: 1 });
+
+  checkCommand(p, 'AlgorithmSpecification.ContainerEntrypoint', input.containerEntrypoint);
+  checkCommand(p, 'AlgorithmSpecification.ContainerArguments', input.containerArguments);
+
+  const metricDefinitions = input.metricDefinitions ?? [];
+  if (metricDefinitions.length > 0) {
+    p.notice('AlgorithmSpecification.MetricDefinitions are recorded but not evaluated by this version of sm-local.');
+  }
+
+  const maxRuntimeInSeconds = input.stoppingCondition?.maxRuntimeInSeconds ?? L.maxRuntimeInSeconds.default;
+  p.checkInteger('StoppingCondition.MaxRuntimeInSeconds', maxRuntimeInSeconds, L.maxRuntimeInSeconds);
+
+  const stopGraceSeconds = input.stopGraceSeconds ?? TRAINING_STOP_GRACE_SECONDS;
+  if (!Number.isFinite(stopGraceSeconds) || stopGraceSeconds < 0 || stopGraceSeconds > TRAINING_STOP_GRACE_SECONDS) {
+    p.add('stop grace (--stop-grace)', `must be between 0 and ${TRAINING_STOP_GRACE_SECONDS} seconds, SageMaker's own grace (got ${stopGraceSeconds}).`);
+  }
+
+  const region = input.region ?? DEFAULT_REGION;
+  p.checkString('region', region, { pattern: REGION_PATTERN, patternText: 'an AWS region name such as us-east-1' });
+  const account = input.account ?? DEFAULT_ACCOUNT;
+  p.checkString('account', account, { pattern: ACCOUNT_PATTERN, patternText: '12 digits' });
+
+  if (!p.ok) return { problems: p.problems, notices: p.notices };
+  return {
+    spec: {
+      image,
+      trainingJobName,
+      trainingJobArn: trainingJobArn(region, account, trainingJobName),
+      hyperParameters,
+      channels,
+      environment,
+      instanceType,
+      instanceCount,
+      volumeSizeInGB,
+      ...(input.containerEntrypoint ? { containerEntrypoint: [...input.containerEntrypoint] } : {}),
+      ...(input.containerArguments ? { containerArguments: [...input.containerArguments] } : {}),
+      trainingInputMode,
+      metricDefinitions,
+      maxRuntimeInSeconds,
+      stopGraceSeconds,
+      region,
+      account,
+      ...(input.roleArn !== undefined ? { roleArn: input.roleArn } : {}),
+      ...(input.s3OutputPath !== undefined ? { s3OutputPath: input.s3OutputPath } : {}),
+      echo: input.echo ?? {},
+    },
+    problems: p.problems,
+    notices: p.notices,
+  };
+}
+
+/** {@link resolveTrainingJobSpec}, throwing {@link InvalidSpecError} with every problem at once. */
+export function resolveTrainingJobSpecOrThrow(
+  input: TrainingJobSpec,
+  ctx: ResolveContext,
+  source?: string,
+): { spec: ResolvedTrainingJobSpec; notices: string[] } {
+  const out = resolveTrainingJobSpec(input, ctx);
+  if (!out.spec) throw new InvalidSpecError(out.problems, source);
+  return { spec: out.spec, notices: out.notices };
+}

@@ -1,0 +1,312 @@
+import Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { pack } from 'tar-fs';
+import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { ContainerHandle, DEFAULT_NETWORK, type ContainerInput } from './container.js';
+import { jsonLines } from './lines.js';
+
+export interface EngineInfo {
+  endpoint: string;
+  remote: boolean;
+  serverVersion: string;
+  apiVersion: string;
+  operatingSystem: string;
+  osType: string;
+  architecture: string;
+  cpus: number;
+  memTotalBytes: number;
+  storageDriver: string;
+  rootDir: string;
+}
+
+/** The parts of an image sm-local looks at. */
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  user: string;
+  os: string;
+  architecture: string;
+  labels: Record<string, string>;
+  created: string;
+}
+
+export interface NetworkInput {
+  name: string;
+  labels: Record<string, string>;
+  /** No route out of the network (used for network isolation). */
+  internal?: boolean;
+}
+
+export interface ManagedResource {
+  kind: 'container' | 'network' | 'volume';
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state?: string;
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND']);
+
+interface EngineErrorShape {
+  code?: string;
+  statusCode?: number;
+  reason?: string;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+/** The Engine's own message of a failed call ("No such container: …"), without dockerode's prefix. */
+export function engineMessage(err: unknown): string {
+  const e = err as EngineErrorShape;
+  const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined;
+  return (fromJson ?? e?.message ?? String(err)).trim();
+}
+
+export function statusCodeOf(err: unknown): number | undefined {
+  return (err as EngineErrorShape)?.statusCode;
+}
+
+/**
+ * A thin adapter over dockerode. It knows nothing about SageMaker: it takes generic inputs
+ * (image, command, env, mounts, labels) and returns sm-local's own types. It connects the way the
+ * Docker CLI does (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), through docker-modem.
+ */
+export class DockerClient {
+  readonly endpoint: string;
+  readonly remote: boolean;
+
+  constructor(
+    readonly docker: Docker = new Docker(),
+    private readonly log: Logger = silentLogger,
+  ) {
+    const modem = docker.modem as unknown as { socketPath?: unknown; host?: string; port?: number | string; protocol?: string };
+    if (modem.host) {
+      this.endpoint = `${modem.protocol ?? 'http'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
+      this.remote = !['localhost', '127.0.0.1', '::1'].includes(modem.host);
+    } else {
+      this.endpoint = `unix://${typeof modem.socketPath === 'string' ? modem.socketPath : '/var/run/docker.sock'}`;
+      this.remote = false;
+    }
+  }
+
+  /** Turns a dockerode failure into the error a user can act on. */
+  wrap(action: string, err: unknown): SmLocalError {
+    if (err instanceof SmLocalError) return err;
+    const code = (err as EngineErrorShape)?.code;
+    if (code && UNAVAILABLE_CODES.has(code)) return new DockerUnavailableError(this.endpoint, err);
+    return new DockerError(action, engineMessage(err), err);
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.wrap(action, err);
+    }
+  }
+
+  /** Fails with DockerUnavailableError when no engine answers; call it first in every command. */
+  async ping(): Promise<void> {
+    await this.call('answer a ping', () => this.docker.ping());
+  }
+
+  async info(): Promise<EngineInfo> {
+    const [info, version] = await this.call('report its version', () => Promise.all([this.docker.info(), this.docker.version()]));
+    return {
+      endpoint: this.endpoint,
+      remote: this.remote,
+      serverVersion: String(info.ServerVersion ?? version.Version ?? ''),
+      apiVersion: String(version.ApiVersion ?? ''),
+      operatingSystem: String(info.OperatingSystem ?? ''),
+      osType: String(info.OSType ?? version.Os ?? ''),
+      architecture: String(info.Architecture ?? version.Arch ?? ''),
+      cpus: Number(info.NCPU ?? 0),
+      memTotalBytes: Number(info.MemTotal ?? 0),
+      storageDriver: String(info.Driver ?? ''),
+      rootDir: String(info.DockerRootDir ?? ''),
+    };
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      const img = await this.docker.getImage(ref).inspect();
+      const config = (img.Config ?? {}) as { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null; User?: string; Labels?: Record<string, string> | null };
+      const asList = (v: string[] | string | null | undefined) => (v == null ? null : Array.isArray(v) ? v : [v]);
+      return {
+        id: img.Id,
+        tags: img.RepoTags ?? [],
+        entrypoint: asList(config.Entrypoint),
+        cmd: asList(config.Cmd),
+        user: config.User ?? '',
+        os: img.Os ?? '',
+        architecture: img.Architecture ?? '',
+        labels: config.Labels ?? {},
+        created: img.Created ?? '',
+      };
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw this.wrap(`inspect image ${ref}`, err);
+    }
+  }
+
+  /** Never pulls: an image that is not in the engine is an ImageNotFoundError with a hint. */
+  async requireLocalImage(ref: string): Promise<ImageInfo> {
+    const info = await this.inspectImage(ref);
+    if (!info) throw new ImageNotFoundError(ref);
+    return info;
+  }
+
+  async createContainer(input: ContainerInput): Promise<ContainerHandle> {
+    const binds = (input.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+    const container = await this.call(`create container ${input.name}`, () =>
+      this.docker.createContainer({
+        name: input.name,
+        Image: input.image,
+        ...(input.entrypoint !== undefined ? { Entrypoint: input.entrypoint } : {}),
+        ...(input.cmd !== undefined ? { Cmd: input.cmd } : {}),
+        Env: input.env,
+        Labels: input.labels,
+        ...(input.hostname ? { Hostname: input.hostname } : {}),
+        ...(input.domainname ? { Domainname: input.domainname } : {}),
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        OpenStdin: false,
+        HostConfig: {
+          Binds: binds,
+          // Anonymous volumes carry the container's labels; `v: true` on removal deletes them with it.
+          Mounts: (input.volumes ?? []).map(
+            (target) => ({ Type: 'volume', Source: '', Target: target, VolumeOptions: { NoCopy: true, Labels: input.labels } }) as unknown as Docker.MountSettings,
+          ),
+          NetworkMode: input.network ? input.network.name : DEFAULT_NETWORK,
+        },
+        ...(input.network
+          ? { NetworkingConfig: { EndpointsConfig: { [input.network.name]: { Aliases: input.network.aliases } } } }
+          : {}),
+      }),
+    );
+    this.log.debug(`created container ${container.id.slice(0, 12)} (${input.name})`);
+    return new ContainerHandle(container, input.name, this);
+  }
+
+  async createNetwork(input: NetworkInput): Promise<NetworkHandle> {
+    const network = await this.call(`create network ${input.name}`, () =>
+      this.docker.createNetwork({ Name: input.name, Driver: 'bridge', Internal: input.internal ?? false, Labels: input.labels, CheckDuplicate: true }),
+    );
+    this.log.debug(`created network ${input.name}`);
+    return new NetworkHandle(network, input.name, this);
+  }
+
+  /** Containers and networks carrying every given label (`key=value` or bare `key`). */
+  async listManaged(labelFilters: string[]): Promise<ManagedResource[]> {
+    const filters = JSON.stringify({ label: labelFilters });
+    const [containers, networks, volumes] = await this.call('list sm-local resources', () =>
+      Promise.all([this.docker.listContainers({ all: true, filters }), this.docker.listNetworks({ filters }), this.docker.listVolumes({ filters })]),
+    );
+    return [
+      ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, state: c.State })),
+      ...networks.map((n) => ({ kind: 'network' as const, id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
+      ...(volumes.Volumes ?? []).map((v) => ({ kind: 'volume' as const, id: v.Name, name: v.Name, labels: v.Labels ?? {} })),
+    ];
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await removeTolerant(() => this.docker.getContainer(id).remove({ force: true, v: true }), (e) => this.wrap(`remove container ${id.slice(0, 12)}`, e));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await removeTolerant(() => this.docker.getVolume(name).remove(), (e) => this.wrap(`remove volume ${name}`, e));
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await removeTolerant(() => this.docker.getNetwork(id).remove(), (e) => this.wrap(`remove network ${id}`, e));
+  }
+
+  /** Builds `contextDir` (its Dockerfile) into `tag`, failing with the builder's own message. */
+  async buildImage(contextDir: string, tag: string, opts: { labels?: Record<string, string>; onLine?: (line: string) => void; dockerfile?: string } = {}): Promise<void> {
+    const stream = await this.call(`build ${tag}`, () =>
+      this.docker.buildImage(pack(contextDir) as unknown as NodeJS.ReadableStream, {
+        t: tag,
+        labels: opts.labels ?? {},
+        rm: true,
+        forcerm: true,
+        ...(opts.dockerfile ? { dockerfile: opts.dockerfile } : {}),
+      }),
+    );
+    await consumeProgress(stream as unknown as Readable, tag, opts.onLine);
+  }
+
+  /** Creates an image from a root file system tarball (`docker import`). */
+  async importImage(rootfsTar: Readable, tag: string, opts: { changes?: string[]; onLine?: (line: string) => void } = {}): Promise<void> {
+    const [repo, version] = splitTag(tag);
+    const stream = await this.call(`import ${tag}`, () =>
+      this.docker.importImage(rootfsTar as unknown as NodeJS.ReadableStream, { repo, tag: version, ...(opts.changes ? { changes: opts.changes } : {}) }),
+    );
+    await consumeProgress(stream as unknown as Readable, tag, opts.onLine);
+  }
+
+  /** Images carrying the given label (`key` or `key=value`). */
+  async listImages(label: string): Promise<{ id: string; tags: string[]; labels: Record<string, string>; created: number; size: number }[]> {
+    const images = await this.call('list images', () => this.docker.listImages({ filters: JSON.stringify({ label: [label] }) }));
+    return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created, size: i.Size }));
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await removeTolerant(() => this.docker.getImage(ref).remove({ force: true }), (e) => this.wrap(`remove image ${ref}`, e));
+  }
+}
+
+export function splitTag(ref: string): [string, string] {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+}
+
+async function consumeProgress(stream: Readable, tag: string, onLine?: (line: string) => void): Promise<void> {
+  // The Engine reports build failures inside a successful (200) stream: read every event.
+  for await (const event of jsonLines(stream)) {
+    if (event.error) {
+      const detail = (event.errorDetail as { message?: string } | undefined)?.message ?? String(event.error);
+      throw new ImageBuildError(tag, detail.trim());
+    }
+    if (typeof event.stream === 'string') {
+      for (const line of event.stream.split('\n')) if (line.trim()) onLine?.(line.trimEnd());
+    } else if (typeof event.status === 'string') onLine?.(event.status);
+  }
+}
+
+/** Removal that treats "already gone" (404) and "removal in progress" (409) as done. */
+export async function removeTolerant(fn: () => Promise<unknown>, wrap: (err: unknown) => Error): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const status = statusCodeOf(err);
+    if (status === 404) return;
+    if (status === 409 && /in progress|already/i.test(engineMessage(err))) return;
+    throw wrap(err);
+  }
+}
+
+export class NetworkHandle {
+  private removal?: Promise<void>;
+  constructor(
+    private readonly network: Docker.Network,
+    readonly name: string,
+    private readonly client: DockerClient,
+  ) {}
+
+  get id(): string {
+    return this.network.id;
+  }
+
+  /** Idempotent: repeat calls share the first call's promise. */
+  remove(): Promise<void> {
+    this.removal ??= removeTolerant(() => this.network.remove(), (e) => this.client.wrap(`remove network ${this.name}`, e));
+    return this.removal;
+  }
+}

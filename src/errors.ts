@@ -1,0 +1,189 @@
+/**
+ * Every failure a user can act on is a {@link SmLocalError}: a stable `code`, a one-line `message`
+ * (what happened), an optional `hint` (what to do) and the process `exitCode` the CLI uses.
+ * Anything else that escapes is a bug.
+ */
+
+/** Process exit codes, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  /** The job failed inside the container (AlgorithmError). */
+  jobFailed: 1,
+  /** Usage or configuration error: nothing was started. */
+  usage: 2,
+  /** The environment is not usable: Docker down, image missing, port taken. */
+  environment: 3,
+  /** A stopping condition was hit (MaxRuntimeInSeconds). */
+  stopped: 4,
+  /** A bug in sm-local. */
+  internal: 70,
+  /** Interrupted by the user (Ctrl-C); cleanup finished. */
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_INVALID_SPEC'
+  | 'E_CONFIG_FILE'
+  | 'E_INPUT_PATH'
+  | 'E_JOB_EXISTS'
+  | 'E_DOCKER_UNAVAILABLE'
+  | 'E_DOCKER'
+  | 'E_IMAGE_NOT_FOUND'
+  | 'E_IMAGE_BUILD'
+  | 'E_CONTAINER_START'
+  | 'E_ALGORITHM_FAILED'
+  | 'E_MAX_RUNTIME'
+  | 'E_INTERRUPTED';
+
+export class SmLocalError extends Error {
+  readonly hint?: string;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly exitCode: ExitCode,
+    opts: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+  }
+}
+
+export class UsageError extends SmLocalError {
+  constructor(message: string, hint?: string) {
+    super('E_USAGE', message, EXIT.usage, { hint });
+  }
+}
+
+/** One problem found while validating a spec; `path` names the field the way the API does. */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+/** All the problems of one spec at once, each with its field path. */
+export class InvalidSpecError extends SmLocalError {
+  constructor(
+    readonly problems: readonly SpecProblem[],
+    readonly source = 'the training job spec',
+  ) {
+    const n = problems.length;
+    const lines = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    super('E_INVALID_SPEC', `${source} has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`, EXIT.usage, {
+      hint: 'Fix the fields listed above; nothing was started.',
+    });
+  }
+}
+
+export class ConfigFileError extends SmLocalError {
+  constructor(file: string, detail: string, cause?: unknown) {
+    super('E_CONFIG_FILE', `Cannot use ${file}: ${detail}`, EXIT.usage, { cause });
+  }
+}
+
+/** A local input (channel directory, hyperparameters file, env file) is missing or unreadable. */
+export class InputPathError extends SmLocalError {
+  constructor(what: string, path: string, hint?: string, cause?: unknown) {
+    super('E_INPUT_PATH', `${what} "${path}" does not exist or cannot be read.`, EXIT.usage, { hint, cause });
+  }
+}
+
+/** The job folder already exists: SageMaker job names are unique forever (ResourceInUse). */
+export class JobExistsError extends SmLocalError {
+  constructor(jobName: string, jobDir: string) {
+    super(
+      'E_JOB_EXISTS',
+      `A training job named "${jobName}" already exists: ${jobDir}. SageMaker job names must be unique within an account and region.`,
+      EXIT.usage,
+      { hint: 'Pick another --job-name, leave it out to get a timestamped one, or remove that folder.' },
+    );
+  }
+}
+
+export class DockerUnavailableError extends SmLocalError {
+  constructor(endpoint: string, cause?: unknown) {
+    super('E_DOCKER_UNAVAILABLE', `Cannot reach the Docker engine at ${endpoint}.`, EXIT.environment, {
+      cause,
+      hint: 'Start Docker (for example `sudo dockerd &` or `systemctl start docker`), or point DOCKER_HOST at a running engine. `sm-local doctor` checks the set-up.',
+    });
+  }
+}
+
+/** An engine call failed for a reason the user should see (not a bug in sm-local). */
+export class DockerError extends SmLocalError {
+  constructor(action: string, detail: string, cause?: unknown) {
+    super('E_DOCKER', `Docker could not ${action}: ${detail}`, EXIT.environment, { cause });
+  }
+}
+
+export class ImageNotFoundError extends SmLocalError {
+  constructor(readonly image: string) {
+    super('E_IMAGE_NOT_FOUND', `Image "${image}" is not in the local Docker engine.`, EXIT.environment, {
+      hint: `sm-local never pulls images. Build it first (docker build -t ${image} .) or load it (docker load -i image.tar).`,
+    });
+  }
+}
+
+export class ImageBuildError extends SmLocalError {
+  constructor(tag: string, detail: string) {
+    super('E_IMAGE_BUILD', `Building image "${tag}" failed: ${detail}`, EXIT.environment);
+  }
+}
+
+/** The engine refused to start the container (for example its program is not on PATH). */
+export class ContainerStartError extends SmLocalError {
+  constructor(
+    readonly detail: string,
+    /** The exit code the engine recorded for the failed start (127: program not found, 126: not executable). */
+    readonly containerExitCode: number,
+    cause?: unknown,
+  ) {
+    super('E_CONTAINER_START', `The container could not start: ${detail}`, EXIT.jobFailed, { cause });
+  }
+}
+
+/**
+ * The algorithm exited non-zero: the job is `Failed`. Carries the job's `FailureReason` and the last
+ * lines of its log; `details` holds whatever the runner knows about the failed job (its describe record).
+ */
+export class AlgorithmError<TDetails = unknown> extends SmLocalError {
+  constructor(
+    readonly failureReason: string,
+    readonly logTail: readonly string[],
+    readonly details?: TDetails,
+    hint?: string,
+  ) {
+    super('E_ALGORITHM_FAILED', `Training job failed. FailureReason: ${failureReason}`, EXIT.jobFailed, { hint });
+  }
+}
+
+/** MaxRuntimeInSeconds was reached; the container was stopped (SIGTERM, grace, SIGKILL). */
+export class JobTimeoutError<TDetails = unknown> extends SmLocalError {
+  constructor(
+    readonly maxRuntimeInSeconds: number,
+    readonly details?: TDetails,
+  ) {
+    super(
+      'E_MAX_RUNTIME',
+      `Training job stopped: MaxRuntimeInSeconds (${maxRuntimeInSeconds} s) was reached (SecondaryStatus MaxRuntimeExceeded).`,
+      EXIT.stopped,
+      { hint: 'Raise --max-runtime, or make the algorithm save its model when it receives SIGTERM.' },
+    );
+  }
+}
+
+/** The user stopped the job (Ctrl-C, or an aborted signal in the library). */
+export class InterruptedError<TDetails = unknown> extends SmLocalError {
+  constructor(
+    message = 'Stopped by the user.',
+    readonly details?: TDetails,
+  ) {
+    super('E_INTERRUPTED', message, EXIT.interrupted);
+  }
+}
+
+export function isSmLocalError(err: unknown): err is SmLocalError {
+  return err instanceof SmLocalError;
+}

@@ -1,0 +1,28 @@
+/**
+ * sm-local as a library: run SageMaker training containers from a test suite or a script.
+ *
+ * ```ts
+ * import { runTrainingJob } from 'sm-local';
+ * const result = await runTrainingJob({ image: 'my-algo:latest', channels: [{ channelName: 'train', source: './data' }] });
+ * ```
+ */
+export { runTrainingJob, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
+export { resolveJobDeps, type JobDeps } from './jobs/deps.js';
+export { pruneResources, type PruneOptions, type PruneResult } from './jobs/prune.js';
+export { runDoctor, type DoctorReport } from './jobs/doctor.js';
+export { DockerClient } from './docker/client.js';
+export {
+  resolveTrainingJobSpec,
+  defaultTrainingJobName,
+  trainingJobArn,
+  type ChannelSpec,
+  type TrainingJobSpec,
+  type ResolvedTrainingJobSpec,
+  type TrainingInputMode,
+} from './contract/training-spec.js';
+export { renderTrainingConfig, renderResourceConfig, inputDataConfigEntry } from './contract/training-config.js';
+export { parseCreateTrainingJobRequest } from './contract/create-training-job.js';
+export { resolveContainerCommand } from './contract/container-command.js';
+export { renderFailureReason } from './contract/failure-reason.js';
+export * from './errors.js';
+export { createStreamLogger, createMemoryLogger, silentLogger, type Logger, type LineHandler } from './log.js';

@@ -1,0 +1,71 @@
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { DockerClient, EngineInfo } from '../docker/client.js';
+import { isSmLocalError } from '../errors.js';
+
+/** Label on images sm-local's own tooling builds (base images, test fixtures, examples). */
+export const IMAGE_ROLE_LABEL = 'sm-local.role';
+
+export interface DiskCheck {
+  label: string;
+  path: string;
+  freeBytes?: number;
+}
+
+export interface DoctorReport {
+  engine: { ok: boolean; endpoint: string; info?: EngineInfo; error?: string; hint?: string };
+  disks: DiskCheck[];
+  images: { tags: string[]; role: string; id: string; sizeBytes: number }[];
+  warnings: string[];
+}
+
+const LOW_DISK_BYTES = 2 * 1024 ** 3;
+
+/** Free space of the file system holding `path`, or of its nearest existing parent. */
+async function freeBytes(path: string): Promise<{ path: string; free?: number }> {
+  let p = path;
+  for (;;) {
+    try {
+      const s = await statfs(p);
+      return { path: p, free: Number(s.bavail) * Number(s.bsize) };
+    } catch {
+      const parent = dirname(p);
+      if (parent === p) return { path };
+      p = parent;
+    }
+  }
+}
+
+/** Is the engine usable, what is it, how much disk is there, which sm-local images exist. */
+export async function runDoctor(opts: { docker: DockerClient; tmpRoot: string; outputDir: string }): Promise<DoctorReport> {
+  const { docker } = opts;
+  const report: DoctorReport = { engine: { ok: false, endpoint: docker.endpoint }, disks: [], images: [], warnings: [] };
+  try {
+    await docker.ping();
+    report.engine.info = await docker.info();
+    report.engine.ok = true;
+  } catch (err) {
+    report.engine.error = err instanceof Error ? err.message : String(err);
+    if (isSmLocalError(err) && err.hint) report.engine.hint = err.hint;
+  }
+
+  const places: [string, string][] = [
+    ['workspaces', opts.tmpRoot],
+    ['job output', opts.outputDir],
+  ];
+  const info = report.engine.info;
+  if (info && !info.remote && info.rootDir) places.unshift(['Docker data', info.rootDir]);
+  for (const [label, path] of places) {
+    const { path: measured, free } = await freeBytes(path);
+    report.disks.push({ label, path: measured, ...(free !== undefined ? { freeBytes: free } : {}) });
+    if (free !== undefined && free < LOW_DISK_BYTES) report.warnings.push(`Only ${(free / 1024 ** 3).toFixed(1)} GiB free for ${label} (${measured}).`);
+  }
+
+  if (report.engine.ok) {
+    const images = await docker.listImages(IMAGE_ROLE_LABEL);
+    report.images = images.map((i) => ({ tags: i.tags, role: i.labels[IMAGE_ROLE_LABEL] ?? '', id: i.id, sizeBytes: i.size }));
+    if (info?.remote) report.warnings.push(`The engine at ${info.endpoint} is remote: sm-local copies data through the Engine API (--transfer copy).`);
+    if (info && info.osType !== 'linux') report.warnings.push(`The engine runs ${info.osType} containers; SageMaker runs linux containers.`);
+  }
+  return report;
+}

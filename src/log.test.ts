@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { createStreamLogger, SecretMasker } from './log.js';
+
+describe('SecretMasker', () => {
+  it('masks values of secret-looking keys only', () => {
+    const m = new SecretMasker().addEnvironment({ AWS_SECRET_ACCESS_KEY: 'abcd1234', API_TOKEN: 'tok-999', EPOCHS: '10', DB_PASSWORD: 'pw', LOG: 'x' });
+    expect(m.mask('key=abcd1234 token=tok-999 epochs=10 pw')).toBe('key=**** token=**** epochs=10 pw');
+  });
+});
+
+describe('createStreamLogger', () => {
+  it('filters by level, prefixes warnings and masks', () => {
+    let out = '';
+    const masker = new SecretMasker().addEnvironment({ MY_SECRET: 's3cr3t' });
+    const log = createStreamLogger({ write: (s: string) => (out += s) }, { level: 'info', masker });
+    log.debug('hidden');
+    log.info('shown s3cr3t');
+    log.warn('careful');
+    expect(out).toBe('shown ****\nwarning: careful\n');
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The library never writes to stdout or stderr itself: it reports through a {@link Logger} (silent
+ * by default) and an `onLine` callback for container output. The CLI decides how to render both.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A line of container output; `source` is the host that printed it (`algo-1`). */
+export type LineHandler = (line: string, source: string) => void;
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Environment keys whose values never appear in sm-local's own output. */
+export const SECRET_KEY_PATTERN = /SECRET|TOKEN|PASSWORD|CREDENTIAL|KEY/i;
+
+/**
+ * Replaces the values of secret-looking environment entries with `****` in any text.
+ * Values shorter than 4 characters are left alone: masking "1" would garble every line.
+ */
+export class SecretMasker {
+  private readonly values = new Set<string>();
+
+  addEnvironment(env: Record<string, string>): this {
+    for (const [key, value] of Object.entries(env)) {
+      if (SECRET_KEY_PATTERN.test(key) && value.length >= 4) this.values.add(value);
+    }
+    return this;
+  }
+
+  mask(text: string): string {
+    let out = text;
+    for (const value of this.values) out = out.split(value).join('****');
+    return out;
+  }
+}
+
+export interface StreamLoggerOptions {
+  level?: LogLevel;
+  masker?: SecretMasker;
+  /** Prefix for warnings and errors, e.g. colourised "warning:". */
+  color?: boolean;
+}
+
+/** A logger that writes one line per message to a writable stream (the CLI passes stderr). */
+export function createStreamLogger(
+  stream: { write(chunk: string): unknown },
+  opts: StreamLoggerOptions = {},
+): Logger {
+  const min = RANK[opts.level ?? 'info'];
+  const started = performance.now();
+  const paint = (code: string, text: string) => (opts.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const emit = (level: LogLevel, message: string) => {
+    if (RANK[level] < min) return;
+    const text = opts.masker ? opts.masker.mask(message) : message;
+    const prefix =
+      level === 'warn'
+        ? paint('33', 'warning: ')
+        : level === 'error'
+          ? paint('31', 'error: ')
+          : level === 'debug'
+            ? paint('2', `debug +${Math.round(performance.now() - started)}ms: `)
+            : '';
+    stream.write(`${prefix}${text}\n`);
+  };
+  return {
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m) => emit('error', m),
+  };
+}
+
+/** A logger that keeps messages in memory; handy for tests and for collecting warnings. */
+export function createMemoryLogger(): Logger & { messages: { level: LogLevel; message: string }[] } {
+  const messages: { level: LogLevel; message: string }[] = [];
+  const push = (level: LogLevel) => (message: string) => void messages.push({ level, message });
+  return { messages, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
+}

@@ -1,0 +1,136 @@
+import { createWriteStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as packDirectory, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
+import tarStream, { type Header } from 'tar-stream';
+
+/**
+ * Tar streams between the host and a container's `/opt/ml`: the skeleton and config files going in,
+ * channel data going in (copy mode), and `model.tar.gz` / `output.tar.gz` re-packed straight from the
+ * Engine's archive stream without touching the host's disk in between.
+ */
+
+export interface SkeletonEntry {
+  /** Path inside the container, without the leading slash. */
+  path: string;
+  /** File content; a directory when absent. */
+  content?: string;
+}
+
+/** An in-memory tar of directories and small files, owned by root, for `PUT /containers/{id}/archive`. */
+export function skeletonTar(entries: readonly SkeletonEntry[]): Readable {
+  const pack = tarStream.pack();
+  const mtime = new Date();
+  for (const e of entries) {
+    if (e.content === undefined) pack.entry({ name: `${e.path.replace(/\/$/, '')}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
+    else pack.entry({ name: e.path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime }, e.content);
+  }
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+const asRoot = (header: FsHeaders): FsHeaders => Object.assign({ ...header, uid: 0, gid: 0 }, { uname: 'root', gname: 'root' });
+
+/**
+ * A tar stream of a channel's local data (a directory's contents, or one file), owned by root,
+ * for `PUT /containers/{id}/archive?path=/opt/ml/input/data/<channel>`.
+ */
+export async function channelTar(source: string): Promise<Readable> {
+  const info = await stat(source);
+  const opts = info.isDirectory()
+    ? { entries: (await readdir(source)).sort(), map: asRoot, sort: true }
+    : { entries: [basename(source)], map: asRoot };
+  // `sort` is a tar-fs option its type definitions lack.
+  return packDirectory(info.isDirectory() ? source : dirname(source), opts as PackOptions) as unknown as Readable;
+}
+
+export interface RepackResult {
+  /** Size of the written .tar.gz. */
+  bytes: number;
+  /** Entries written. */
+  entries: number;
+}
+
+/**
+ * Where an entry of the source archive goes: a new name (kept), `null` (dropped), or a handler that
+ * consumes its body (to read a file such as `output/failure` on the way through).
+ */
+export type EntryRoute = (name: string) => string | null | ((body: Readable) => Promise<void>);
+
+/**
+ * Copies the entries `route` keeps from a tar stream into a gzip'd tar at `dest`, renaming them
+ * (hard links follow their renamed targets). Bodies stream through; nothing lands on disk but `dest`.
+ */
+export async function repackTarGz(source: Readable, dest: string, route: EntryRoute): Promise<RepackResult> {
+  const extract = tarStream.extract();
+  const out = tarStream.pack();
+  // Larger zlib chunks mean fewer thread-pool round trips; the compressed bytes are the same.
+  const written = pipeline(out, createGzip({ chunkSize: 256 * 1024 }), createWriteStream(dest, { highWaterMark: 256 * 1024 }));
+  written.catch(() => {});
+  const reading = pipeline(source, extract);
+  reading.catch(() => {});
+  let entries = 0;
+  for await (const entry of extract) {
+    const header = entry.header;
+    const target = route(header.name);
+    if (typeof target === 'function') {
+      await target(entry as unknown as Readable);
+      continue;
+    }
+    if (target === null) {
+      entry.resume();
+      await new Promise<void>((r) => entry.once('end', () => r()));
+      continue;
+    }
+    const renamed: Header = { ...header, name: target };
+    if (header.type === 'link' && header.linkname) {
+      const linkTarget = route(header.linkname);
+      if (typeof linkTarget === 'string') renamed.linkname = linkTarget;
+    }
+    // tar-stream calls back once the entry is fully written; only file entries carry a body.
+    await new Promise<void>((resolve, reject) => {
+      const sink = out.entry(renamed, (err) => (err ? reject(err) : resolve()));
+      if (header.type === 'file' || header.type === 'contiguous-file') entry.pipe(sink);
+      else entry.resume();
+    });
+    entries += 1;
+  }
+  await reading;
+  out.finalize();
+  await written;
+  return { bytes: (await stat(dest)).size, entries };
+}
+
+/** Renames `<prefix><rest>` to `<rest>`; drops the prefix folder itself and anything outside it. */
+export function underPrefix(prefix: string): (name: string) => string | null {
+  return (name) => {
+    if (!name.startsWith(prefix)) return null;
+    const rest = name.slice(prefix.length);
+    return rest === '' || rest === '/' ? null : rest;
+  };
+}
+
+/** Reads at most `maxBytes` of an entry body as UTF-8 and drains the rest. */
+export async function readHead(body: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (have < maxBytes) {
+      chunks.push(buf.subarray(0, maxBytes - have));
+      have += Math.min(buf.length, maxBytes - have);
+    }
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** Collects a Readable's bytes into memory (small archives in tests and helpers). */
+export async function streamToBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+

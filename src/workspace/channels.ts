@@ -1,0 +1,55 @@
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { TRAINING_PATHS } from '../contract/paths.js';
+import type { ResolvedChannel } from '../contract/training-spec.js';
+import type { SpecProblem } from '../errors.js';
+
+/** A bind mount, in the shape the Docker adapter takes. */
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+/** A channel whose local source was checked: a directory, or a single file. */
+export interface LocatedChannel extends ResolvedChannel {
+  source: string;
+  kind: 'directory' | 'file';
+}
+
+/**
+ * Checks every channel source at once. Relative paths are resolved against `cwd`. A missing or
+ * unreadable source is a problem with the channel's field path, so a bad job reports all of them.
+ */
+export async function locateChannels<C extends Pick<ResolvedChannel, 'channelName' | 'source' | 'sourceUri'>>(
+  channels: readonly C[],
+  cwd: string,
+): Promise<{ located: (C & { kind: 'directory' | 'file' })[]; problems: SpecProblem[] }> {
+  const located: (C & { kind: 'directory' | 'file' } | undefined)[] = [];
+  const problems: SpecProblem[] = [];
+  await Promise.all(
+    channels.map(async (c, i) => {
+      const source = resolve(cwd, c.source);
+      try {
+        const info = await stat(source);
+        if (!info.isDirectory() && !info.isFile()) throw new Error('not a file or directory');
+        located[i] = { ...c, source, kind: info.isDirectory() ? 'directory' : 'file' };
+      } catch {
+        const field = c.sourceUri !== undefined ? `InputDataConfig[${i}].DataSource.S3DataSource.S3Uri` : `channel "${c.channelName}" (--channel)`;
+        const mapped = c.sourceUri !== undefined ? ` (mapped from ${c.sourceUri})` : '';
+        problems.push({ path: field, message: `local data path ${source}${mapped} does not exist or cannot be read. Create it or point the channel at a folder that holds the data.` });
+      }
+    }),
+  );
+  return { located: located.filter((c): c is C & { kind: 'directory' | 'file' } => c !== undefined), problems };
+}
+
+/** Where a channel appears: `/opt/ml/input/data/<channel>`, a single file inside that folder. */
+export function channelMount(c: LocatedChannel): BindMount {
+  return {
+    source: c.source,
+    target: c.kind === 'directory' ? `${TRAINING_PATHS.data}/${c.channelName}` : `${TRAINING_PATHS.data}/${c.channelName}/${basename(c.source)}`,
+    // Divergence: File-mode channels are writable copies on SageMaker; a read-only bind keeps the user's data safe and costs nothing.
+    readOnly: true,
+  };
+}
