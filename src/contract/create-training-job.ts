@@ -58,13 +58,9 @@ class Reader {
   }
 
   struct(path: string, value: unknown, shape: string, opts: { strictMembers?: boolean } = {}): Json | undefined {
-    if (value === undefined) return undefined;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.wrongType(path, value, 'structure');
-      return undefined;
-    }
+    if (!this.typed(path, value, (v): v is Json => typeName(v) === 'structure', 'structure')) return undefined;
     const known = shape === 'input' ? CREATE_TRAINING_JOB_MEMBERS : NESTED_MEMBERS[shape];
-    for (const key of Object.keys(value)) {
+    for (const key of Object.keys(value as Json)) {
       if (known && !(known as readonly string[]).includes(key)) {
         const message = `Unknown parameter in ${path || 'input'}: "${key}", must be one of: ${known.join(', ')}`;
         if (opts.strictMembers) this.p.add(path ? `${path}.${key}` : key, `${message}. The AWS CLI rejects this file.`);
@@ -74,13 +70,18 @@ class Reader {
     return value as Json;
   }
 
-  string(path: string, value: unknown): string | undefined {
+  /** An optional member of one type: undefined when absent, a problem (and undefined) when of another type. */
+  private typed<T>(path: string, value: unknown, is: (v: unknown) => v is T, expected: string): T | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      this.wrongType(path, value, 'string');
+    if (!is(value)) {
+      this.wrongType(path, value, expected);
       return undefined;
     }
     return value;
+  }
+
+  string(path: string, value: unknown): string | undefined {
+    return this.typed(path, value, (v): v is string => typeof v === 'string', 'string');
   }
 
   /** Reads a required member: "Missing required parameter" when absent, the reader's own problem when malformed. */
@@ -93,30 +94,15 @@ class Reader {
   }
 
   integer(path: string, value: unknown): number | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.wrongType(path, value, 'integer');
-      return undefined;
-    }
-    return value;
+    return this.typed(path, value, (v): v is number => typeof v === 'number' && Number.isInteger(v), 'integer');
   }
 
   boolean(path: string, value: unknown): boolean | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'boolean') {
-      this.wrongType(path, value, 'boolean');
-      return undefined;
-    }
-    return value;
+    return this.typed(path, value, (v): v is boolean => typeof v === 'boolean', 'boolean');
   }
 
   list(path: string, value: unknown): unknown[] | undefined {
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value)) {
-      this.wrongType(path, value, 'list');
-      return undefined;
-    }
-    return value;
+    return this.typed(path, value, Array.isArray, 'list');
   }
 
   stringList(path: string, value: unknown): string[] | undefined {
@@ -131,13 +117,10 @@ class Reader {
   }
 
   stringMap(path: string, value: unknown): Record<string, string> | undefined {
-    if (value === undefined) return undefined;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.wrongType(path, value, 'map');
-      return undefined;
-    }
+    const map = this.typed(path, value, (v): v is Json => typeName(v) === 'structure', 'map');
+    if (!map) return undefined;
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(value)) {
+    for (const [k, v] of Object.entries(map)) {
       const s = this.string(`${path}.${k}`, v);
       if (s !== undefined) out[k] = s;
     }
