@@ -25,4 +25,11 @@ describe('reportError', () => {
     expect(reportError(new TypeError('x is undefined'), c.stream)).toBe(70);
     expect(c.text()).toMatch(/internal error: TypeError: x is undefined[\s\S]*This is a bug in sm-local/);
   });
+
+  it('reports a full disk or a folder it may not write to as an environment problem (exit 3)', () => {
+    const c = capture();
+    const err = Object.assign(new Error("EACCES: permission denied, mkdir '/ro/job'"), { code: 'EACCES', path: '/ro/job' });
+    expect(reportError(err, c.stream)).toBe(3);
+    expect(c.text()).toMatch(/^error: No permission to write \/ro\/job \(EACCES\)\.\nhint: .*--output/);
+  });
 });

@@ -1,5 +1,8 @@
 import { AlgorithmError, EXIT, SmLocalError } from '../errors.js';
 
+/** File system failures that are about this machine, not about sm-local's code. */
+const ENVIRONMENT_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
+
 export interface ErrorStream {
   write(chunk: string): unknown;
 }
@@ -19,6 +22,12 @@ export function reportError(err: unknown, stream: ErrorStream, opts: { color?: b
     stream.write(`${red('error:')} ${err.message}\n`);
     if (err.hint) stream.write(`${dim('hint:')} ${err.hint}\n`);
     return err.exitCode;
+  }
+  const sys = err as NodeJS.ErrnoException;
+  if (sys instanceof Error && sys.code && ENVIRONMENT_ERRNOS.has(sys.code) && sys.path) {
+    stream.write(`${red('error:')} ${sys.code === 'ENOSPC' || sys.code === 'EDQUOT' ? 'No space left' : 'No permission'} to write ${sys.path} (${sys.code}).\n`);
+    stream.write(`${dim('hint:')} Free some disk space or point --output (and SM_LOCAL_TMPDIR) at a writable folder; \`sm-local doctor\` shows free space.\n`);
+    return EXIT.environment;
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   stream.write(`${red('internal error:')} ${stack}\n`);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { checkImage } from '../contract/image-checks.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
@@ -103,7 +103,7 @@ function ec2Hostname(region: string): string {
  *
  * Resolves with the result when the job is `Completed`. Rejects with `AlgorithmError` (Failed),
  * `JobTimeoutError` (MaxRuntimeExceeded) or `InterruptedError` (stopped), each carrying the result in
- * `details`; a job folder exists for all three. Every container, network and workspace it created is
+ * `details`; a job folder exists for all three. Every container, network and volume it created is
  * removed before it settles, unless `keep` is set.
  */
 export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<JobDeps> = {}): Promise<TrainingResult> {
@@ -126,7 +126,11 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
     deps.log.warn(`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`);
   }
 
-  await mkdir(jobDir, { recursive: true });
+  await mkdir(dirname(jobDir), { recursive: true });
+  // Not recursive: of two jobs started with the same name, exactly one gets the folder.
+  await mkdir(jobDir).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EEXIST' ? new JobExistsError(spec.trainingJobName, jobDir) : err;
+  });
   deps.log.info(`Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`);
   const run = new TrainingRun(spec, deps, located, jobDir, transfer, input.keep ?? false, createdAt, [...notices, ...imageWarnings]);
   return run.execute();
