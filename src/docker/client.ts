@@ -172,6 +172,7 @@ export class DockerClient {
         Labels: input.labels,
         ...(input.hostname ? { Hostname: input.hostname } : {}),
         ...(input.domainname ? { Domainname: input.domainname } : {}),
+        ...(input.publish?.length ? { ExposedPorts: Object.fromEntries(input.publish.map((p) => [`${p}/tcp`, {}])) } : {}),
         AttachStdin: false,
         AttachStdout: true,
         AttachStderr: true,
@@ -184,6 +185,9 @@ export class DockerClient {
             (target) => ({ Type: 'volume', Source: '', Target: target, VolumeOptions: { NoCopy: true, Labels: input.labels } }) as unknown as Docker.MountSettings,
           ),
           NetworkMode: input.network ? input.network.name : DEFAULT_NETWORK,
+          ...(input.publish?.length
+            ? { PortBindings: Object.fromEntries(input.publish.map((p) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]])) }
+            : {}),
         },
         ...(input.network
           ? { NetworkingConfig: { EndpointsConfig: { [input.network.name]: { Aliases: input.network.aliases } } } }

@@ -27,6 +27,8 @@ export interface ContainerInput {
   volumes?: string[];
   /** Attach to this network at creation; without it the container starts out on the default bridge (see `moveToNetwork`). */
   network?: { name: string; aliases: string[] };
+  /** Container TCP ports to publish on 127.0.0.1, each at a free host port (see `hostPort`). */
+  publish?: number[];
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -118,6 +120,20 @@ export class ContainerHandle {
     }
   }
 
+  /** The 127.0.0.1 port the engine published `containerPort` at (once started). */
+  async hostPort(containerPort: number): Promise<number> {
+    let info;
+    try {
+      info = await this.container.inspect();
+    } catch (err) {
+      throw this.client.wrap(`inspect ${this.shortId}`, err);
+    }
+    const binding = (info.NetworkSettings.Ports?.[`${containerPort}/tcp`] ?? [])[0];
+    const port = Number(binding?.HostPort);
+    if (!Number.isInteger(port) || port <= 0) throw this.client.wrap(`publish port ${containerPort} of ${this.shortId}`, new Error('the engine reported no host port'));
+    return port;
+  }
+
   async putArchive(tar: Readable, path: string): Promise<void> {
     try {
       await this.container.putArchive(tar as unknown as NodeJS.ReadableStream, { path });
@@ -145,11 +161,11 @@ export class ContainerHandle {
   }
 
   /**
-   * Attaches before start so no output is lost, starts, and waits for the exit. A stop (the `stop`
-   * signal or `timeoutMs`) sends SIGTERM and, after `graceMs`, SIGKILL; `force` sends SIGKILL at once.
-   * Start failures (program not found, bad mount) become ContainerStartError.
+   * Attaches before start so no output is lost, then starts. The returned run reports the exit
+   * (`exited`), can be asked to stop (SIGTERM, then SIGKILL after a grace) or killed. Start failures
+   * (program not found, bad mount) become ContainerStartError.
    */
-  async runToExit(opts: RunToExitOptions): Promise<ExitInfo> {
+  async start(opts: { onLine?: (line: string, stream: OutputStream) => void; onAttached?: () => void; tailSize?: number } = {}): Promise<ContainerRun> {
     const tail = new Tail<string>(opts.tailSize ?? 50);
     const splitterFor = (stream: OutputStream) =>
       new LineSplitter((line) => {
@@ -183,65 +199,98 @@ export class ContainerHandle {
       }
       throw this.client.wrap(`start ${this.shortId}`, err);
     }
-    opts.onStarted?.();
 
+    const exited = (async () => {
+      let exitCode: number;
+      try {
+        exitCode = ((await this.container.wait()) as { StatusCode: number }).StatusCode;
+      } catch (err) {
+        throw this.client.wrap(`wait for ${this.shortId}`, err);
+      }
+      // The attach stream ends just after the exit; don't hang if an engine keeps it open.
+      await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
+      attached.destroy();
+      stdout.end();
+      stderr.end();
+      let oomKilled = false;
+      try {
+        oomKilled = Boolean(((await this.container.inspect()).State as { OOMKilled?: boolean }).OOMKilled);
+      } catch {
+        // Already gone (removed by `prune` from another shell); the exit code is known.
+      }
+      return { exitCode, oomKilled, tail: tail.values() };
+    })();
+    exited.catch(() => {});
+    return new ContainerRun(this, exited);
+  }
+
+  /**
+   * Runs to the exit. A stop (the `stop` signal or `timeoutMs`) sends SIGTERM and, after `graceMs`,
+   * SIGKILL; `force` sends SIGKILL at once.
+   */
+  async runToExit(opts: RunToExitOptions): Promise<ExitInfo> {
+    const run = await this.start(opts);
+    opts.onStarted?.();
     let stopReason: StopReason | undefined;
-    let killed = false;
     const cleanups: (() => void)[] = [];
-    const sigkill = () => {
-      killed = true;
-      void this.kill('SIGKILL').catch(() => {});
-    };
     const requestStop = (reason: StopReason) => {
       if (stopReason) return;
       stopReason = reason;
       opts.onStopping?.(reason);
-      void this.kill('SIGTERM').catch(() => {});
-      cleanups.push(longTimeout(sigkill, opts.graceMs));
+      void run.stop(opts.graceMs);
     };
     const onStop = () => requestStop('stopped');
     const onForce = () => {
       stopReason ??= 'stopped';
-      sigkill();
+      run.kill();
     };
     if (opts.timeoutMs !== undefined && Number.isFinite(opts.timeoutMs)) cleanups.push(longTimeout(() => requestStop('timeout'), opts.timeoutMs));
-    if (opts.stop) {
-      if (opts.stop.aborted) onStop();
+    for (const [signal, handler] of [[opts.stop, onStop], [opts.force, onForce]] as const) {
+      if (!signal) continue;
+      if (signal.aborted) handler();
       else {
-        opts.stop.addEventListener('abort', onStop, { once: true });
-        cleanups.push(() => opts.stop?.removeEventListener('abort', onStop));
+        signal.addEventListener('abort', handler, { once: true });
+        cleanups.push(() => signal.removeEventListener('abort', handler));
       }
     }
-    if (opts.force) {
-      if (opts.force.aborted) onForce();
-      else {
-        opts.force.addEventListener('abort', onForce, { once: true });
-        cleanups.push(() => opts.force?.removeEventListener('abort', onForce));
-      }
-    }
-
-    let exitCode: number;
     try {
-      const result = (await this.container.wait()) as { StatusCode: number };
-      exitCode = result.StatusCode;
-    } catch (err) {
-      throw this.client.wrap(`wait for ${this.shortId}`, err);
+      const exit = await run.exited;
+      return { ...exit, ...(stopReason ? { stopReason } : {}), killed: run.killed };
     } finally {
       for (const c of cleanups) c();
     }
-
-    // The attach stream ends just after the exit; don't hang if an engine keeps it open.
-    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
-    attached.destroy();
-    stdout.end();
-    stderr.end();
-    let oomKilled = false;
-    try {
-      const state = (await this.container.inspect()).State as { OOMKilled?: boolean };
-      oomKilled = Boolean(state.OOMKilled);
-    } catch {
-      // The container may already be gone (removed by `prune` from another shell); exit code is known.
-    }
-    return { exitCode, oomKilled, ...(stopReason ? { stopReason } : {}), killed, tail: tail.values() };
   }
 }
+
+/** A started container: its exit, and the two ways to end it early. */
+export class ContainerRun {
+  /** True once SIGKILL was sent (grace over, or `kill()`). */
+  killed = false;
+  private stopping?: Promise<unknown>;
+  private graceTimer?: () => void;
+
+  constructor(
+    private readonly handle: ContainerHandle,
+    readonly exited: Promise<{ exitCode: number; oomKilled: boolean; tail: string[] }>,
+  ) {
+    const clear = () => this.graceTimer?.();
+    exited.then(clear, clear);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves when it has exited. */
+  stop(graceMs: number): Promise<unknown> {
+    this.stopping ??= (async () => {
+      this.graceTimer = longTimeout(() => this.kill(), graceMs);
+      await this.handle.kill('SIGTERM').catch(() => {});
+      return this.exited.catch(() => undefined);
+    })();
+    return this.stopping;
+  }
+
+  /** SIGKILL now. */
+  kill(): void {
+    this.killed = true;
+    void this.handle.kill('SIGKILL').catch(() => {});
+  }
+}
+
