@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Runs every benchmark (not part of the tests): `npm run bench`. Needs the engine and a build.
+# Runs every benchmark (not part of the tests): `npm run bench`. Needs the engine, a build, and wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-engine.sh
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; else echo "bench/serve needs wrk (apt-get install wrk)" >&2; exit 1; fi
+fi
 npm run --silent build >&2
 echo "== bench/train-overhead (example at 3000 and 10000 epochs, trivial job)"
 npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 3000
 npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 10000 --example-only
 echo "== bench/pack"
 npx --no-install tsx bench/pack.ts "${PACK_ROUNDS:-5}"
+echo "== bench/serve"
+npx --no-install tsx bench/serve.ts "${SERVE_ROUNDS:-3}" "${SERVE_SECONDS:-8}"
+echo "== bench/ready"
+npx --no-install tsx bench/ready.ts "${ROUNDS:-10}"

@@ -11,11 +11,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerClient } from '../src/docker/client.js';
 import { BASE_BUSYBOX, EXAMPLE_IMAGE, ensureBusyboxBase, ensureExample, ensurePythonBase, REPO_ROOT } from '../scripts/lib/images.js';
+import { CLI_BIN as BIN } from '../scripts/lib/paths.js';
 import { interleave, stats, table, timeCommand, verdict } from './lib.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const epochs = Number(process.argv[3] ?? 3000);
-const BIN = join(REPO_ROOT, 'dist', 'sm-local.mjs');
 const DATA = join(REPO_ROOT, 'examples', 'logistic-regression', 'data');
 const work = join(REPO_ROOT, 'bench', '.data', 'train-overhead');
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's demo: on a fresh machine, sets everything up and trains the bundled example image
-# (logistic regression in plain Python on a bundled CSV) with `sm-local train`.
+# The README's demo: on a fresh machine, sets everything up, then runs the bundled example image
+# (logistic regression in plain Python on a bundled CSV) end to end: `sm-local train`, then
+# `sm-local serve` with the model.tar.gz it produced, then `sm-local invoke`, then Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[demo] $*" >&2; }
@@ -15,12 +16,35 @@ npm run --silent build >&2
 say "building the example image from local files (cached)…"
 npx --no-install tsx scripts/ensure-images.ts example >&2
 
-DATA=examples/logistic-regression/data
-say "sm-local train sm-local-example/logistic-regression:latest …"
-MODEL=$(node dist/sm-local.mjs train sm-local-example/logistic-regression:latest \
-  --channel "train=$DATA/train,content-type=text/csv" \
-  --channel "validation=$DATA/validation,content-type=text/csv" \
+SM_LOCAL="node dist/cli-bundle/sm-local.mjs"
+EXAMPLE=examples/logistic-regression
+IMAGE=sm-local-example/logistic-regression:latest
+
+say "1/3 sm-local train $IMAGE …"
+MODEL=$($SM_LOCAL train "$IMAGE" \
+  --channel "train=$EXAMPLE/data/train,content-type=text/csv" \
+  --channel "validation=$EXAMPLE/data/validation,content-type=text/csv" \
   --hyperparameter epochs=300 --hyperparameter learning_rate=0.5)
 say "model.tar.gz landed at: $MODEL"
-tar -tzvf "$MODEL" >&2
-echo "$MODEL"
+
+say "2/3 sm-local serve $IMAGE --model $MODEL …"
+OUT=$(mktemp)
+$SM_LOCAL serve "$IMAGE" --model "$MODEL" --name logreg-demo --port 0 >"$OUT" &
+SERVE=$!
+trap 'kill -INT $SERVE 2>/dev/null || true; wait $SERVE 2>/dev/null || true; rm -f "$OUT"' EXIT
+for _ in $(seq 1 300); do
+  [ -s "$OUT" ] && break
+  kill -0 $SERVE 2>/dev/null || { say "sm-local serve exited before the endpoint was ready"; exit 1; }
+  sleep 0.2
+done
+say "InvokeEndpoint URL: $(head -1 "$OUT")"
+
+say "3/3 sm-local invoke logreg-demo with $EXAMPLE/sample-request.csv …"
+$SM_LOCAL invoke logreg-demo --body "@$EXAMPLE/sample-request.csv" --content-type text/csv --accept application/json
+echo
+say "stopping the endpoint (Ctrl-C)…"
+kill -INT $SERVE
+wait $SERVE
+trap - EXIT
+rm -f "$OUT"
+say "done: model at $MODEL"

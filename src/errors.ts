@@ -33,6 +33,12 @@ export type ErrorCode =
   | 'E_IMAGE_NOT_FOUND'
   | 'E_IMAGE_BUILD'
   | 'E_CONTAINER_START'
+  | 'E_MODEL_ARCHIVE'
+  | 'E_PORT_IN_USE'
+  | 'E_ENDPOINT_EXISTS'
+  | 'E_SERVING_STARTUP'
+  | 'E_ENDPOINT_NOT_FOUND'
+  | 'E_INVOKE'
   | 'E_ALGORITHM_FAILED'
   | 'E_MAX_RUNTIME'
   | 'E_INTERRUPTED';
@@ -123,6 +129,78 @@ export class ImageNotFoundError extends SmLocalError {
     super('E_IMAGE_NOT_FOUND', `Image "${image}" is not in the local Docker engine.`, EXIT.environment, {
       hint: `sm-local never pulls images. Build it first (docker build -t ${image} .) or load it (docker load -i image.tar).`,
     });
+  }
+}
+
+/** model.tar.gz is not a gzip'd tar, is corrupt, or has an entry that would land outside the model folder. */
+export class ModelArchiveError extends SmLocalError {
+  constructor(archive: string, detail: string, cause?: unknown) {
+    super('E_MODEL_ARCHIVE', `Cannot use the model archive ${archive}: ${detail}`, EXIT.usage, {
+      cause,
+      hint: 'SageMaker extracts ModelDataUrl (a .tar.gz with paths relative to the model folder) into /opt/ml/model. Rebuild it with: tar -czf model.tar.gz -C <model folder> .',
+    });
+  }
+}
+
+export class PortInUseError extends SmLocalError {
+  constructor(port: number, cause?: unknown) {
+    super('E_PORT_IN_USE', `Port ${port} on 127.0.0.1 is already in use.`, EXIT.environment, {
+      cause,
+      hint: 'Pick another --port, or --port 0 for any free port.',
+    });
+  }
+}
+
+/** An endpoint with this name is already being served (CreateEndpoint: "Cannot create already existing endpoint"). */
+export class EndpointExistsError extends SmLocalError {
+  constructor(name: string, where: string) {
+    super('E_ENDPOINT_EXISTS', `Cannot create already existing endpoint "${name}": it is served at ${where}.`, EXIT.usage, {
+      hint: 'Stop that sm-local serve, or give this one another --name.',
+    });
+  }
+}
+
+/** The container exited, or never answered GET /ping with 200, within the start-up window. */
+export class ServingStartupError extends SmLocalError {
+  constructor(
+    message: string,
+    readonly logTail: readonly string[],
+    hint?: string,
+  ) {
+    super('E_SERVING_STARTUP', message, EXIT.jobFailed, { hint });
+  }
+}
+
+export class EndpointNotFoundError extends SmLocalError {
+  constructor(name: string) {
+    super('E_ENDPOINT_NOT_FOUND', `No endpoint named "${name}" is being served by sm-local.`, EXIT.usage, {
+      hint: 'Start one with `sm-local serve IMAGE --name NAME`, or give --port of a running proxy.',
+    });
+  }
+}
+
+/** InvokeEndpoint answered with an error (ModelError, ValidationError…); carries what the client saw. */
+export class InvokeError extends SmLocalError {
+  constructor(
+    readonly status: number,
+    readonly errorType: string | undefined,
+    readonly body: Buffer,
+  ) {
+    // ModelError: the container failed (1); other 4xx: the request was wrong (2); 5xx: the runtime itself (3).
+    super(
+      'E_INVOKE',
+      `InvokeEndpoint failed: ${errorType ?? `HTTP ${status}`} (${status}): ${describeErrorBody(body)}`,
+      status === 424 ? EXIT.jobFailed : status < 500 ? EXIT.usage : EXIT.environment,
+    );
+  }
+}
+
+function describeErrorBody(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { Message?: string; message?: string };
+    return parsed.Message ?? parsed.message ?? body.toString('utf8');
+  } catch {
+    return body.toString('utf8').slice(0, 2000);
   }
 }
 

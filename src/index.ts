@@ -1,12 +1,20 @@
 /**
- * sm-local as a library: run SageMaker training containers from a test suite or a script.
+ * sm-local as a library: run SageMaker training jobs and endpoints from a test suite or a script.
  *
  * ```ts
  * import { runTrainingJob } from 'sm-local';
  * const result = await runTrainingJob({ image: 'my-algo:latest', channels: [{ channelName: 'train', source: './data' }] });
+ * await using ep = await startEndpoint({ image: 'my-model:latest', model: './model.tar.gz', port: 0 });
+ * const out = await ep.invoke('{"x": 1}', { contentType: 'application/json' });
  * ```
  */
 export { runTrainingJob, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
+export { startEndpoint, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
+export { listEndpoints, findEndpoint, type RunningEndpoint } from './jobs/endpoints.js';
+export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './http/client.js';
+export { buildProxyApp, type ProxyOptions, type RequestLogEntry } from './http/proxy-app.js';
+export { resolveEndpointSpec, type EndpointSpec, type ResolvedEndpointSpec } from './contract/serving-spec.js';
+export { parseCreateModelRequest } from './contract/create-model.js';
 export { resolveJobDeps, type JobDeps } from './jobs/deps.js';
 export { pruneResources, type PruneOptions, type PruneResult } from './jobs/prune.js';
 export { runDoctor, type DoctorReport } from './jobs/doctor.js';

@@ -5,18 +5,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
+import { runCli } from './support/cli.js';
 import { readExample } from './support/examples.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 import { tarNames } from './support/tarballs.js';
 
-const BIN = join(REPO_ROOT, 'dist', 'sm-local.mjs');
-const EXAMPLE_DATA = join(REPO_ROOT, 'examples', 'logistic-regression', 'data');
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const EXAMPLE_DATA = join(REPO_ROOT, 'examples', 'logistic-regression', 'data');
 
 describe.skipIf(dockerUnavailable())('the sm-local CLI', () => {
   const s = useTestSession();
@@ -29,25 +24,8 @@ describe.skipIf(dockerUnavailable())('the sm-local CLI', () => {
     return name;
   };
 
-  /** Runs the CLI; `onStderr` sees each stderr line and the child (to send signals). */
-  function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; onStderr?: (line: string, child: ChildProcess) => void } = {}): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env: opts.env ?? env, cwd: opts.cwd ?? s.root, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      let pending = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        pending += c.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) opts.onStderr?.(line, child);
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; onStderr?: (line: string, child: ChildProcess) => void } = {}) =>
+    runCli(args, { env: opts.env ?? env, cwd: opts.cwd ?? s.root, ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) });
 
   // Every job the CLI ran (in its own session) must have left nothing behind.
   afterEach(async () => {

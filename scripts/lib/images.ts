@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { DockerClient } from '../../src/docker/client.js';
+import { REPO_ROOT } from './paths.js';
 import { IMAGE_ROLE_LABEL } from '../../src/jobs/doctor.js';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO_ROOT } from './paths.js';
 export const BASE_PYTHON = 'sm-local-base/python:bookworm';
 export const BASE_BUSYBOX = 'sm-local-base/busybox:static';
 export const EXAMPLE_IMAGE = 'sm-local-example/logistic-regression:latest';

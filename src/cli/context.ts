@@ -26,8 +26,8 @@ export interface CommandContext {
   force: AbortSignal;
   /** Writes the command's result to stdout (one line). */
   result(text: string): void;
-  /** Writes one JSON object to stdout. */
-  json(value: unknown): void;
+  /** Writes one JSON object to stdout; `line` puts it on one line (for commands that keep running). */
+  json(value: unknown, opts?: { line?: boolean }): void;
   /** The deps a job runner gets: logger, container output rendering, signals, owner. */
   jobDeps(): Partial<JobDeps>;
 }
@@ -94,7 +94,7 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
     stop: stop.signal,
     force: force.signal,
     result: (text) => void io.stdout.write(`${text}\n`),
-    json: (value) => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    json: (value, opts) => void io.stdout.write(`${JSON.stringify(value, null, opts?.line ? undefined : 2)}\n`),
     jobDeps: () => ({
       log,
       onLine: renderLine,

@@ -2,7 +2,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
 import { doctorCommand } from './commands/doctor.js';
+import { invokeCommand } from './commands/invoke.js';
 import { pruneCommand } from './commands/prune.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import type { CliIO } from './context.js';
 import { reportError } from './report-error.js';
@@ -21,9 +23,11 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .option('config', { type: 'string', global: true, describe: 'Config file (default ./sm-local.json when present)' })
     .option('verbose', { type: 'boolean', global: true, describe: 'Show Docker calls and cleanup steps' })
     .command(trainCommand(io))
+    .command(serveCommand(io, (code) => (exitCode = code)))
+    .command(invokeCommand({ ...io, stdin: process.stdin }))
     .command(doctorCommand(io, (code) => (exitCode = code)))
     .command(pruneCommand(io))
-    .demandCommand(1, 'Name a command: train, doctor or prune.')
+    .demandCommand(1, 'Name a command: train, serve, invoke, doctor or prune.')
     .recommendCommands()
     .strict()
     .exitProcess(false)

@@ -1,3 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Problems } from '../contract/problems.js';
+
 /**
  * `--env` and `--env-file` with Docker's rules: `KEY=value` (the value is taken verbatim, quotes
  * included), `KEY` alone copies the variable from sm-local's own environment, blank lines and lines
@@ -35,4 +39,35 @@ export function envFileEntries(text: string): { line: number; entry: string }[] 
     .split(/\r?\n/)
     .map((entry, i) => ({ line: i + 1, entry: entry.replace(/^\s+/, '') }))
     .filter(({ entry }) => entry !== '' && !entry.startsWith('#'));
+}
+
+/**
+ * The container environment from `--env-file` files (in order) and then `--env` flags; later
+ * entries win. Problems go to `p` with the file and line, or the flag's position.
+ */
+export async function collectEnvironment(
+  flags: { env?: string[]; envFile?: string[] },
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  p: Problems,
+): Promise<Record<string, string>> {
+  const environment: Record<string, string> = {};
+  for (const file of flags.envFile ?? []) {
+    const path = resolve(opts.cwd, file);
+    let text: string | undefined;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      p.add('--env-file', `file ${path} does not exist or cannot be read.`);
+    }
+    if (text !== undefined) {
+      const entries = envFileEntries(text);
+      const parsed = parseEnvEntries(entries.map((e) => e.entry), (i) => `${path}:${entries[i]?.line}`, opts.env);
+      parsed.problems.forEach((x) => p.add(x.path, x.message));
+      Object.assign(environment, parsed.env);
+    }
+  }
+  const fromFlags = parseEnvEntries(flags.env ?? [], (i) => `--env #${i + 1}`, opts.env);
+  fromFlags.problems.forEach((x) => p.add(x.path, x.message));
+  Object.assign(environment, fromFlags.env);
+  return environment;
 }

@@ -5,7 +5,7 @@ import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
 import { resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
 import { InvalidSpecError } from '../errors.js';
-import { envFileEntries, parseEnvEntries } from './env-file.js';
+import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
 import { createUriMapper } from './uri-mapping.js';
 
@@ -180,25 +180,7 @@ export async function resolveTrainingInput(
     else hyperParameters[raw.slice(0, eq)] = raw.slice(eq + 1);
   }
 
-  const environment: Record<string, string> = { ...(base.environment ?? {}) };
-  for (const file of flags.envFile ?? []) {
-    const path = resolve(cwd, file);
-    let text: string | undefined;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      p.add('--env-file', `file ${path} does not exist or cannot be read.`);
-    }
-    if (text !== undefined) {
-      const entries = envFileEntries(text);
-      const parsed = parseEnvEntries(entries.map((e) => e.entry), (i) => `${path}:${entries[i]?.line}`, opts.env);
-      parsed.problems.forEach((x) => p.add(x.path, x.message));
-      Object.assign(environment, parsed.env);
-    }
-  }
-  const fromFlags = parseEnvEntries(flags.env ?? [], (i) => `--env #${i + 1}`, opts.env);
-  fromFlags.problems.forEach((x) => p.add(x.path, x.message));
-  Object.assign(environment, fromFlags.env);
+  const environment: Record<string, string> = { ...(base.environment ?? {}), ...(await collectEnvironment(flags, opts, p)) };
 
   const channels = new Map<string, ChannelSpec>((base.channels ?? []).map((c) => [c.channelName, c]));
   (flags.channel ?? []).forEach((raw, i) => {

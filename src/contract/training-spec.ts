@@ -1,12 +1,6 @@
 import { InvalidSpecError } from '../errors.js';
-import {
-  ACCOUNT_PATTERN,
-  DEFAULT_TRAINING_INSTANCE_TYPE,
-  INSTANCE_TYPE_PATTERN,
-  REGION_PATTERN,
-  TRAINING_LIMITS as L,
-  TRAINING_STOP_GRACE_SECONDS,
-} from './limits.js';
+import { resolveIdentity, resolveStopGrace } from './identity.js';
+import { DEFAULT_TRAINING_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, TRAINING_LIMITS as L, TRAINING_STOP_GRACE_SECONDS } from './limits.js';
 import { Problems } from './problems.js';
 
 export type TrainingInputMode = 'File' | 'Pipe' | 'FastFile';
@@ -101,9 +95,7 @@ export interface ResolvedTrainingJobSpec {
   echo: Readonly<Record<string, unknown>>;
 }
 
-export const DEFAULT_REGION = 'us-east-1';
-/** A recognisably fake account id for ARNs; never a real one. */
-export const DEFAULT_ACCOUNT = '000000000000';
+export { DEFAULT_ACCOUNT, DEFAULT_REGION } from './identity.js';
 /** The training volume size SageMaker uses when the request gives none (API:ResourceConfig.VolumeSizeInGB). */
 const DEFAULT_VOLUME_SIZE_GB = 30;
 
@@ -249,15 +241,8 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
   const maxRuntimeInSeconds = input.stoppingCondition?.maxRuntimeInSeconds ?? L.maxRuntimeInSeconds.default;
   p.checkInteger('StoppingCondition.MaxRuntimeInSeconds', maxRuntimeInSeconds, L.maxRuntimeInSeconds);
 
-  const stopGraceSeconds = input.stopGraceSeconds ?? TRAINING_STOP_GRACE_SECONDS;
-  if (!Number.isFinite(stopGraceSeconds) || stopGraceSeconds < 0 || stopGraceSeconds > TRAINING_STOP_GRACE_SECONDS) {
-    p.add('stop grace (--stop-grace)', `must be between 0 and ${TRAINING_STOP_GRACE_SECONDS} seconds, SageMaker's own grace (got ${stopGraceSeconds}).`);
-  }
-
-  const region = input.region ?? DEFAULT_REGION;
-  p.checkString('region', region, { pattern: REGION_PATTERN, patternText: 'an AWS region name such as us-east-1' });
-  const account = input.account ?? DEFAULT_ACCOUNT;
-  p.checkString('account', account, { pattern: ACCOUNT_PATTERN, patternText: '12 digits' });
+  const stopGraceSeconds = resolveStopGrace(p, input.stopGraceSeconds, TRAINING_STOP_GRACE_SECONDS);
+  const { region, account } = resolveIdentity(p, input);
 
   if (!p.ok) return { problems: p.problems, notices: p.notices };
   return {

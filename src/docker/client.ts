@@ -206,7 +206,13 @@ export class DockerClient {
     return new NetworkHandle(network, input.name, this);
   }
 
-  /** Containers and networks carrying every given label (`key=value` or bare `key`). */
+  /** Containers (running or not) carrying every given label. */
+  async listContainers(labelFilters: string[]): Promise<ManagedResource[]> {
+    const containers = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: JSON.stringify({ label: labelFilters }) }));
+    return containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, state: c.State }));
+  }
+
+  /** Containers, networks and volumes carrying every given label (`key=value` or bare `key`). */
   async listManaged(labelFilters: string[]): Promise<ManagedResource[]> {
     const filters = JSON.stringify({ label: labelFilters });
     const [containers, networks, volumes] = await this.call('list sm-local resources', () =>

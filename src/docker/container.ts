@@ -120,6 +120,17 @@ export class ContainerHandle {
     }
   }
 
+  /** The container's address on its first network (reachable from a local Linux engine's host). */
+  async ipAddress(): Promise<string | undefined> {
+    try {
+      const info = await this.container.inspect();
+      const first = Object.values(info.NetworkSettings.Networks ?? {})[0] as { IPAddress?: string } | undefined;
+      return first?.IPAddress || (info.NetworkSettings as { IPAddress?: string }).IPAddress || undefined;
+    } catch (err) {
+      throw this.client.wrap(`inspect ${this.shortId}`, err);
+    }
+  }
+
   /** The 127.0.0.1 port the engine published `containerPort` at (once started). */
   async hostPort(containerPort: number): Promise<number> {
     let info;

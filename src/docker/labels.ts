@@ -7,6 +7,8 @@ export const LABEL = {
   pid: 'sm-local.pid',
   host: 'sm-local.host',
   workspace: 'sm-local.workspace',
+  /** Serving: the 127.0.0.1 port of the endpoint's proxy, so `sm-local invoke NAME` can find it. */
+  proxyPort: 'sm-local.proxy-port',
 } as const;
 
 export interface Owner {

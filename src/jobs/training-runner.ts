@@ -31,6 +31,7 @@ import {
 import { channelTar, readHead, repackTarGz, skeletonTar, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, locateChannels, type LocatedChannel } from '../workspace/channels.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
+import { ec2Hostname } from './ec2-hostname.js';
 import { ResourceScope } from './resource-scope.js';
 
 /**
@@ -89,11 +90,6 @@ function emptyTar(): Readable {
   return skeletonTar([]);
 }
 
-/** An EC2-style private DNS name, as real training containers have in `HOSTNAME` (CONTRACT §3.5, §3.7). */
-function ec2Hostname(region: string): string {
-  const [a = 0, b = 0] = randomBytes(2);
-  return `ip-10-0-${a}-${b}.${region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`}`;
-}
 
 /**
  * Runs a training job the way SageMaker runs a TrainingJob (CONTRACT §2–§3): builds `/opt/ml`,

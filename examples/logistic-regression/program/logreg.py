@@ -6,6 +6,11 @@ optional `validation` channel, and writes model.json to /opt/ml/model. Hyperpara
 strings in /opt/ml/input/config/hyperparameters.json:
   epochs (int, default 300), learning_rate (float, default 0.5), l2 (float, default 0.001)
 Bad input writes /opt/ml/output/failure and exits 1. SIGTERM saves the current model and exits 0.
+
+`docker run <image> serve` (what an Endpoint runs) loads /opt/ml/model/model.json and answers on
+port 8080: GET /ping, and POST /invocations with text/csv rows of the four features (one
+probability per line back) or application/json {"instances": [[...], ...]} ({"predictions": [...]}).
+The Accept header picks the answer's format (default: the request's).
 """
 import csv
 import glob
@@ -14,6 +19,7 @@ import math
 import os
 import signal
 import sys
+import threading
 
 PREFIX = "/opt/ml"
 CONFIG = os.path.join(PREFIX, "input", "config")
@@ -184,10 +190,97 @@ def train():
     print("done: " + ", ".join("%s=%.4f" % (k, v) for k, v in sorted(metrics.items())), flush=True)
 
 
+class BadRequest(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_rows(content_type, body):
+    text = body.decode("utf-8")
+    if content_type == "text/csv":
+        rows = [line.split(",") for line in text.splitlines() if line.strip()]
+    elif content_type == "application/json":
+        try:
+            rows = json.loads(text)["instances"]
+        except (ValueError, KeyError, TypeError):
+            raise BadRequest(400, 'expected {"instances": [[income_k, debt_ratio, years_employed, late_payments], ...]}')
+    else:
+        raise BadRequest(415, "unsupported content type %r: send text/csv or application/json" % content_type)
+    try:
+        parsed = [[float(v) for v in row] for row in rows]
+    except (TypeError, ValueError):
+        raise BadRequest(400, "every value must be a number")
+    for i, row in enumerate(parsed):
+        if len(row) != len(FEATURES):
+            raise BadRequest(400, "row %d has %d values; expected %d (%s)" % (i + 1, len(row), len(FEATURES), ", ".join(FEATURES)))
+    return parsed
+
+
+def serve():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Server(ThreadingHTTPServer):
+        # socketserver listens with a backlog of 5; real model servers (gunicorn, MMS) use thousands.
+        request_queue_size = 1024
+        daemon_threads = True
+
+    with open(os.path.join(MODEL, "model.json")) as f:
+        model = json.load(f)
+    print("serving model trained for %s epochs" % model.get("epochs_completed"), flush=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms for a delayed ACK.
+        disable_nagle_algorithm = True
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def send(self, status, body, content_type):
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/ping":
+                self.send(200, "", "text/plain")
+            else:
+                self.send(404, "not found", "text/plain")
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path != "/invocations":
+                return self.send(404, "not found", "text/plain")
+            content_type = (self.headers.get("Content-Type") or "text/csv").split(";")[0].strip()
+            accept = (self.headers.get("Accept") or content_type).split(";")[0].strip()
+            try:
+                rows = parse_rows(content_type, body)
+                scores = [predict(model, [(v - m) / s for v, m, s in zip(row, model["mean"], model["std"])]) for row in rows]
+                if accept == "text/csv":
+                    return self.send(200, "".join("%.6f\n" % p for p in scores), "text/csv")
+                if accept == "application/json":
+                    out = {"predictions": [{"probability": round(p, 6), "default": int(p >= 0.5)} for p in scores]}
+                    return self.send(200, json.dumps(out), "application/json")
+                raise BadRequest(406, "cannot answer in %r: accept text/csv or application/json" % accept)
+            except BadRequest as e:
+                self.send(e.status, str(e), "text/plain")
+
+    server = Server(("0.0.0.0", int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))), Handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    print("server stopped", flush=True)
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "train":
         train()
+    elif command == "serve":
+        serve()
     else:
-        print("usage: %s train   (SageMaker runs the image with the word 'train')" % sys.argv[0], file=sys.stderr)
+        print("usage: %s train|serve   (SageMaker runs the image with the word 'train' or 'serve')" % sys.argv[0], file=sys.stderr)
         sys.exit(2)

@@ -3,6 +3,7 @@ import type { TrainFlags } from '../../config/training-input.js';
 import { AlgorithmError, InterruptedError, JobTimeoutError } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+import { commonJobOptions, list } from '../options.js';
 
 interface TrainArgs extends GlobalArgs {
   image?: string;
@@ -22,7 +23,6 @@ interface TrainArgs extends GlobalArgs {
   '--'?: (string | number)[];
 }
 
-const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String));
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -48,25 +48,19 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
     command: 'train [image]',
     describe: 'Run <image> as a SageMaker training job: `docker run <image> train` with the full /opt/ml layout',
     builder: (y: Argv<GlobalArgs>) =>
-      y
+      commonJobOptions(y, { stopGraceDefault: 120 })
         .positional('image', { type: 'string', describe: 'Training image (must already be in the Docker engine; never pulled)' })
         .option('job', { type: 'string', describe: 'CreateTrainingJob request JSON (the file `aws sagemaker create-training-job --cli-input-json` takes)' })
         .option('job-name', { type: 'string', describe: 'TrainingJobName (default: <image name>-<timestamp>)' })
         .option('channel', { type: 'string', coerce: list, describe: 'NAME=PATH[,content-type=T][,mode=File][,distribution=ShardedByS3Key] (repeatable); PATH may be s3://… with --s3-root' })
         .option('hyperparameter', { type: 'string', coerce: list, describe: 'NAME=VALUE (repeatable; values are strings, as in SageMaker)' })
         .option('hyperparameters', { type: 'string', describe: 'JSON object, inline or a file path' })
-        .option('env', { type: 'string', coerce: list, describe: 'KEY=VALUE for the container (repeatable); KEY alone copies it from this shell' })
-        .option('env-file', { type: 'string', coerce: list, describe: 'File of KEY=VALUE lines (Docker env-file rules)' })
         .option('instance-type', { type: 'string', describe: 'ResourceConfig.InstanceType (default ml.m5.large)' })
         .option('entrypoint', { type: 'string', describe: 'AlgorithmSpecification.ContainerEntrypoint: a program, or a JSON array' })
         .option('arg', { type: 'string', coerce: list, describe: 'AlgorithmSpecification.ContainerArguments item (repeatable; or put them after --)' })
         .option('max-runtime', { type: 'number', describe: 'StoppingCondition.MaxRuntimeInSeconds (default 86400)' })
-        .option('stop-grace', { type: 'number', describe: 'Seconds between SIGTERM and SIGKILL on stop (default and maximum 120, as SageMaker)' })
         .option('output', { type: 'string', describe: 'Folder for job folders (default ./sm-local-output)' })
         .option('transfer', { type: 'string', choices: ['mount', 'copy'], describe: 'mount: read-only bind mounts (default, local engine); copy: through the Engine API (default for a remote DOCKER_HOST)' })
-        .option('s3-root', { type: 'string', describe: 'Local folder standing in for S3: s3://bucket/key → DIR/bucket/key' })
-        .option('region', { type: 'string', describe: 'AWS region for ARNs and AWS_REGION (default us-east-1)' })
-        .option('account', { type: 'string', describe: 'Account id for ARNs (default 000000000000)' })
         .option('keep', { type: 'boolean', describe: 'Keep the container, network and workspace for debugging' })
         .option('json', { type: 'boolean', describe: 'Print describe.json to stdout (everything else goes to stderr)' })
         .example('$0 train my-algo:latest --channel train=./data/train --hyperparameter epochs=10', '')

@@ -1,0 +1,114 @@
+/**
+ * bench/serve: the same load client (wrk) against the proxy (`POST /endpoints/{name}/invocations`)
+ * and directly against the container's published port (`POST /invocations`), at concurrency 1, 16
+ * and 64; p50/p99 latency and requests per second, plus the peak RSS of the `sm-local serve` process.
+ * The upstream is the serve-good fixture answering `Accept: text/plain` (a 17-byte answer).
+ *
+ * Usage: tsx bench/serve.ts [rounds=3] [seconds=8]
+ * Targets: p50 overhead ≤ 0.5 ms; throughput ≥ 85 % of direct at concurrency 16; RSS ≤ 120 MB.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerClient } from '../src/docker/client.js';
+import { ensureFixtures, ensurePythonBase, fixtureTag } from '../scripts/lib/images.js';
+import { CLI_BIN } from '../scripts/lib/paths.js';
+import { stats } from './lib.js';
+
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 8);
+if (spawnSync('wrk', ['--version']).error) throw new Error('bench/serve needs wrk: apt-get install -y wrk');
+
+const docker = new DockerClient();
+await docker.ping();
+await ensurePythonBase(docker);
+await ensureFixtures(docker);
+
+const dir = mkdtempSync(join(tmpdir(), 'sm-local-bench-serve-'));
+const script = join(dir, 'post.lua');
+writeFileSync(script, `wrk.method = "POST"\nwrk.body = '${JSON.stringify({ instances: Array.from({ length: 8 }, (_, i) => [i, i / 2, i * 3, 1]) })}'\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Accept"] = "text/plain"\n`);
+
+const name = `bench-serve-${process.pid}`;
+const serve = spawn(process.execPath, [CLI_BIN, 'serve', fixtureTag('serve-good'), '--name', name, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+const info = await new Promise<{ url: string; containerHostPort: number }>((resolve, reject) => {
+  serve.stdout.once('data', (c: Buffer) => resolve(JSON.parse(c.toString()) as { url: string; containerHostPort: number }));
+  serve.once('exit', (code) => reject(new Error(`sm-local serve exited with ${code}`)));
+});
+
+let peakRss = 0;
+const rss = () => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${serve.pid}/status`, 'utf8'));
+  if (m) peakRss = Math.max(peakRss, Number(m[1]) * 1024);
+};
+const sampler = setInterval(rss, 50);
+
+interface WrkResult {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!m) throw new Error(`cannot read wrk latency "${value}"`);
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+function wrk(url: string, connections: number): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url]);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', () => {
+      if (/Non-2xx or 3xx responses: (\d+)/.test(out) || /Socket errors/.test(out)) return reject(new Error(`errors under load:\n${out}`));
+      const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
+      const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+      if (!p50 || !p99 || !rps) return reject(new Error(`unexpected wrk output:\n${out}`));
+      resolve({ p50: toMs(p50), p99: toMs(p99), rps: Number(rps) });
+    });
+  });
+}
+
+const direct = `http://127.0.0.1:${info.containerHostPort}/invocations`;
+const lines: string[] = [];
+let p50Overhead = 0;
+let ratio16 = 0;
+try {
+  await wrk(direct, 4);
+  await wrk(info.url, 4);
+  const row = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(i ? 7 : 12) : c.padStart(22))).join(' ');
+  lines.push(`serve: wrk, ${seconds}s per run, ${rounds} runs each, min/median/max`, row(['concurrency', 'route', 'p50 ms', 'p99 ms', 'req/s']));
+  for (const c of [1, 16, 64]) {
+    const results: Record<'direct' | 'proxy', WrkResult[]> = { direct: [], proxy: [] };
+    for (let r = 0; r < rounds; r++) {
+      results.direct.push(await wrk(direct, c));
+      results.proxy.push(await wrk(info.url, c));
+    }
+    const fmt = (xs: number[], digits: number) => {
+      const st = stats(xs);
+      return `${st.min.toFixed(digits)}/${st.median.toFixed(digits)}/${st.max.toFixed(digits)}`;
+    };
+    for (const route of ['direct', 'proxy'] as const) {
+      const rs = results[route];
+      lines.push(row([String(c), route, fmt(rs.map((x) => x.p50), 2), fmt(rs.map((x) => x.p99), 2), fmt(rs.map((x) => x.rps), 0)]));
+    }
+    const overhead = stats(results.proxy.map((x) => x.p50)).median - stats(results.direct.map((x) => x.p50)).median;
+    const ratio = stats(results.proxy.map((x) => x.rps)).median / stats(results.direct.map((x) => x.rps)).median;
+    lines.push(`${''.padEnd(12)} p50 overhead ${overhead.toFixed(3)} ms, throughput ${(ratio * 100).toFixed(1)} % of direct`);
+    if (c === 1) p50Overhead = overhead;
+    if (c === 16) ratio16 = ratio;
+  }
+} finally {
+  clearInterval(sampler);
+  serve.kill('SIGINT');
+  await new Promise((r) => serve.once('exit', r));
+}
+lines.push(
+  `sm-local serve peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`,
+  `target p50 overhead ≤ 0.5 ms at concurrency 1: ${p50Overhead <= 0.5 ? 'PASS' : 'MISS'} (${p50Overhead.toFixed(3)} ms)`,
+  `target throughput ≥ 85 % of direct at concurrency 16: ${ratio16 >= 0.85 ? 'PASS' : 'MISS'} (${(ratio16 * 100).toFixed(1)} %)`,
+  `target RSS ≤ 120 MB: ${peakRss <= 120e6 ? 'PASS' : 'MISS'} (${(peakRss / 1e6).toFixed(0)} MB)`,
+);
+console.log(lines.join('\n'));

@@ -1,0 +1,83 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { ServeFlags } from '../../config/serving-input.js';
+import { EXIT, ServingStartupError } from '../../errors.js';
+import type { RequestLogEntry } from '../../http/proxy-app.js';
+import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+import { commonJobOptions } from '../options.js';
+
+interface ServeArgs extends GlobalArgs {
+  image?: string;
+  'model-json'?: string;
+  model?: string;
+  name?: string;
+  env?: string[];
+  'env-file'?: string[];
+  port?: number;
+  'startup-timeout'?: number;
+  'invocation-timeout'?: number;
+  'instance-type'?: string;
+  json?: boolean;
+}
+
+
+function requestLine(e: RequestLogEntry): string {
+  const extra = [e.errorType, e.detail].filter(Boolean).join(': ');
+  return `[proxy] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${extra ? ` (${extra})` : ''}`;
+}
+
+export function serveCommand(io: CliIO, setExitCode: (code: number) => void): CommandModule<GlobalArgs, ServeArgs> {
+  return {
+    command: 'serve [image]',
+    describe: 'Run <image> with the "serve" argument as a SageMaker endpoint, behind a proxy that answers like the SageMaker runtime',
+    builder: (y: Argv<GlobalArgs>) =>
+      commonJobOptions(y, { stopGraceDefault: 30 })
+        .positional('image', { type: 'string', describe: 'Inference image (must already be in the Docker engine; never pulled)' })
+        .option('model', { type: 'string', describe: 'Model folder (mounted read-only) or model.tar.gz (extracted first) for /opt/ml/model' })
+        .option('model-json', { type: 'string', describe: 'CreateModel request JSON (PrimaryContainer: Image, ModelDataUrl, Environment)' })
+        .option('name', { type: 'string', describe: 'EndpointName (default: the image name, or ModelName)' })
+        .option('port', { type: 'number', describe: 'Proxy port on 127.0.0.1 (default 8080, or a free one if it is taken; 0 for any free port)' })
+        .option('startup-timeout', { type: 'number', describe: 'Seconds to pass GET /ping (ContainerStartupHealthCheckTimeoutInSeconds; default 240)' })
+        .option('invocation-timeout', { type: 'number', describe: 'InvokeEndpoint deadline in seconds (SageMaker: 60; may only be shortened)' })
+        .option('instance-type', { type: 'string', describe: 'ProductionVariant InstanceType (default ml.m5.large)' })
+        .option('json', { type: 'boolean', describe: 'When ready, print {name, url, containerId, port, …} as one line of JSON on stdout' })
+        .example('$0 serve my-model:latest --model ./model.tar.gz', 'then: curl --data-binary @in.json -H "Content-Type: application/json" <printed URL>') as unknown as Argv<ServeArgs>,
+    handler: (argv) =>
+      withCommandContext(argv, io, async (ctx) => {
+        const [{ resolveServingInput }, { startEndpoint }] = await Promise.all([import('../../config/serving-input.js'), import('../../jobs/serving-runner.js')]);
+        const flags: ServeFlags = {
+          ...(argv.image !== undefined ? { image: argv.image } : {}),
+          ...(argv['model-json'] !== undefined ? { modelJson: argv['model-json'] } : {}),
+          ...(argv.model !== undefined ? { model: argv.model } : {}),
+          ...(argv.name !== undefined ? { name: argv.name } : {}),
+          ...(argv.env ? { env: argv.env } : {}),
+          ...(argv['env-file'] ? { envFile: argv['env-file'] } : {}),
+          ...(argv.port !== undefined ? { port: argv.port } : {}),
+          ...(argv['startup-timeout'] !== undefined ? { startupTimeout: argv['startup-timeout'] } : {}),
+          ...(argv['invocation-timeout'] !== undefined ? { invocationTimeout: argv['invocation-timeout'] } : {}),
+          ...(argv['instance-type'] !== undefined ? { instanceType: argv['instance-type'] } : {}),
+        };
+        const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
+        notices.forEach((n) => ctx.log.warn(n));
+        ctx.masker.addEnvironment(input.environment ?? {});
+        const endpoint = await startEndpoint({ ...input, onRequest: (e) => ctx.log.info(requestLine(e)) }, ctx.jobDeps());
+        try {
+          const info = { name: endpoint.name, url: endpoint.url, containerId: endpoint.containerId, port: endpoint.port, containerHostPort: endpoint.containerHostPort, readyMs: endpoint.readyMs };
+          if (argv.json) ctx.json(info, { line: true });
+          else ctx.result(endpoint.url);
+          ctx.log.info(`Serving until Ctrl-C. Try: sm-local invoke ${endpoint.name} --body '…' --content-type application/json`);
+          const crashed = await Promise.race([
+            new Promise<undefined>((resolve) => ctx.stop.addEventListener('abort', () => resolve(undefined), { once: true })),
+            endpoint.exited,
+          ]);
+          if (crashed) {
+            setExitCode(EXIT.jobFailed);
+            throw new ServingStartupError(`The container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
+          }
+          ctx.log.info(`Stopping endpoint ${endpoint.name}: SIGTERM, SIGKILL after the grace period…`);
+        } finally {
+          await endpoint.stop();
+        }
+        ctx.log.info(`Endpoint ${endpoint.name} stopped.`);
+      }),
+  };
+}

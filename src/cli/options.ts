@@ -1,0 +1,15 @@
+import type { Argv } from 'yargs';
+
+/** A repeatable string option, always as an array. */
+export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String));
+
+/** Options `train` and `serve` share: the container environment and the AWS identity in ARNs and messages. */
+export function commonJobOptions<T>(y: Argv<T>, what: { stopGraceDefault: number }): Argv<T> {
+  return y
+    .option('env', { type: 'string', coerce: list, describe: 'KEY=VALUE for the container (repeatable); KEY alone copies it from this shell' })
+    .option('env-file', { type: 'string', coerce: list, describe: 'File of KEY=VALUE lines (Docker env-file rules)' })
+    .option('stop-grace', { type: 'number', describe: `Seconds between SIGTERM and SIGKILL on stop (default and maximum ${what.stopGraceDefault}, as SageMaker)` })
+    .option('s3-root', { type: 'string', describe: 'Local folder standing in for S3: s3://bucket/key → DIR/bucket/key' })
+    .option('region', { type: 'string', describe: 'AWS region for ARNs, messages and AWS_REGION (default us-east-1)' })
+    .option('account', { type: 'string', describe: 'Account id for ARNs and messages (default 000000000000)' }) as unknown as Argv<T>;
+}

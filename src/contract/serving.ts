@@ -1,0 +1,158 @@
+/**
+ * SageMaker real-time inference: what the platform does with a serving container and what the
+ * runtime API (InvokeEndpoint) answers (CONTRACT §4, §8). Data in, data out.
+ */
+
+/** The port a serving container listens on unless SAGEMAKER_BIND_TO_PORT says otherwise (DG:your-algorithms-inference-code). */
+export const SERVING_PORT = 8080;
+
+/** Per-attempt timeout of `GET /ping` (DG:your-algorithms-inference-code). */
+export const PING_TIMEOUT_MS = 2_000;
+
+/**
+ * The start-up window for passing health checks. The 2023 developer guide says 4 minutes; the
+ * per-variant ContainerStartupHealthCheckTimeoutInSeconds accepts 60–3600. Today's default is
+ * UNCONFIRMED (newer docs may say 8 minutes); the documented 4 minutes is used.
+ */
+export const STARTUP_TIMEOUT_SECONDS = { default: 240, min: 60, max: 3600 } as const;
+
+/** `POST /invocations` must answer within 60 s (DG:your-algorithms-inference-code; API:InvokeEndpoint). */
+export const INVOCATION_TIMEOUT_MS = 60_000;
+
+/** Request and response bodies of real-time inference: at most 6,291,456 bytes (API:InvokeEndpointInput.Body). */
+export const MAX_PAYLOAD_BYTES = 6_291_456;
+
+/** SIGTERM → SIGKILL grace when an endpoint's container is retired (CONTRACT §2.2). */
+export const SERVING_STOP_GRACE_SECONDS = 30;
+
+/** The single variant of a local endpoint, as `CreateEndpointConfig` examples name it. */
+export const DEFAULT_VARIANT_NAME = 'AllTraffic';
+
+/** The container name the service uses in messages for single-container models (CONTRACT §4.5). */
+export const PRIMARY_CONTAINER = 'primary';
+
+/** Image label declaring support for SAGEMAKER_BIND_TO_PORT (DG:inference-pipeline-real-time). */
+export const BIND_TO_PORT_LABEL = 'com.amazonaws.sagemaker.capabilities.accept-bind-to-port';
+
+export const ENDPOINT_NAME = { max: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/ } as const;
+export const MODEL_ENVIRONMENT = { maxEntries: 100, keyMax: 1024, valueMax: 1024, totalMax: 32 * 1024 } as const;
+export const CUSTOM_ATTRIBUTES_MAX = 1024;
+
+/** InvokeEndpoint request headers that reach the container (CONTRACT §4.2: the documented set). */
+export const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'x-amzn-sagemaker-custom-attributes'] as const;
+
+export const HEADER = {
+  errorType: 'x-amzn-errortype',
+  customAttributes: 'x-amzn-sagemaker-custom-attributes',
+  invokedVariant: 'x-amzn-invoked-production-variant',
+  requestId: 'x-amzn-requestid',
+} as const;
+
+export interface EndpointIdentity {
+  endpointName: string;
+  region: string;
+  account: string;
+}
+
+/** `arn:aws:logs:<region>:<account>:log-group:/aws/sagemaker/Endpoints/<EndpointName>` (CONTRACT §4.5). */
+export function logStreamArn(e: EndpointIdentity): string {
+  return `arn:aws:logs:${e.region}:${e.account}:log-group:/aws/sagemaker/Endpoints/${e.endpointName}`;
+}
+
+function seeLogs(e: EndpointIdentity): string {
+  return `See https://${e.region}.console.aws.amazon.com/cloudwatch/home?region=${e.region}#logEventViewer:group=/aws/sagemaker/Endpoints/${e.endpointName} in account ${e.account} for more information.`;
+}
+
+/** A runtime API error as the SDKs decode it: status, `X-Amzn-ErrorType` header, JSON body. */
+export interface RuntimeError {
+  status: number;
+  errorType?: string;
+  body: Record<string, unknown>;
+}
+
+/** A ModelError (HTTP 424) with the members real responses carry (`examples/runtime.invoke-endpoint.model-error.body.json`). */
+function modelError(e: EndpointIdentity, m: { errorCode: string; message: string; originalStatus: number; originalMessage?: string }): RuntimeError {
+  return {
+    status: 424,
+    errorType: 'ModelError',
+    body: {
+      ErrorCode: m.errorCode,
+      LogStreamArn: logStreamArn(e),
+      Message: `${m.message} ${seeLogs(e)}`,
+      ...(m.originalMessage !== undefined ? { OriginalMessage: m.originalMessage } : {}),
+      OriginalStatusCode: m.originalStatus,
+    },
+  };
+}
+
+/** ModelError: the container answered non-2xx. `ErrorCode` for 5xx is UNCONFIRMED (CONTRACT §4.5). */
+export function modelErrorFromStatus(e: EndpointIdentity, originalStatus: number, originalMessage: string): RuntimeError {
+  const client = originalStatus >= 400 && originalStatus < 500;
+  return modelError(e, {
+    errorCode: client ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
+    message: `Received ${client ? 'client' : 'server'} error (${originalStatus}) from ${PRIMARY_CONTAINER} with message "${originalMessage}".`,
+    originalStatus,
+    originalMessage,
+  });
+}
+
+/**
+ * ModelError for an invocation that did not answer within the deadline (CONTRACT §4.5: status 0 in the
+ * message). Its `ErrorCode` is UNCONFIRMED; the server-error code is used, as the message says "server error".
+ */
+export function modelErrorTimeout(e: EndpointIdentity): RuntimeError {
+  const original = `Your invocation timed out while waiting for a response from container ${PRIMARY_CONTAINER}. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`;
+  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (0) from ${PRIMARY_CONTAINER} with message "${original}".`, originalStatus: 0, originalMessage: original });
+}
+
+/**
+ * ModelError for a response that could not be read whole: larger than 6 MiB, or the connection broke.
+ * The wording is the service's; exactly when it uses it is UNCONFIRMED (CONTRACT §4.5).
+ */
+export function modelErrorUnreadable(e: EndpointIdentity): RuntimeError {
+  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (500) from ${PRIMARY_CONTAINER} and could not load the entire response body.`, originalStatus: 500 });
+}
+
+/** ValidationError (HTTP 400) for an endpoint name this runtime does not know (CONTRACT §4.5). */
+export function endpointNotFound(endpointName: string, account: string): RuntimeError {
+  return { status: 400, errorType: 'ValidationError', body: { Message: `Endpoint ${endpointName} of account ${account} not found.` } };
+}
+
+export function validationError(message: string): RuntimeError {
+  return { status: 400, errorType: 'ValidationError', body: { Message: message } };
+}
+
+/**
+ * A request body above 6 MiB. The only observed answer is HTTP 413 without a modeled error code,
+ * `HTTP content length exceeded <n> bytes.` (2018, with the old 5 MB limit); current wording UNCONFIRMED.
+ */
+export function payloadTooLarge(): RuntimeError {
+  return { status: 413, body: { Message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` } };
+}
+
+/** Checks the headers InvokeEndpoint validates; returns a ValidationError message or undefined. */
+export function checkInvokeHeaders(headers: { customAttributes?: string; contentType?: string; accept?: string }): string | undefined {
+  const visibleAscii = /^[\x20-\x7e]*$/;
+  if (headers.customAttributes !== undefined) {
+    if (headers.customAttributes.length > CUSTOM_ATTRIBUTES_MAX || !visibleAscii.test(headers.customAttributes)) {
+      return `1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to ${CUSTOM_ATTRIBUTES_MAX} and contain only visible US-ASCII characters`;
+    }
+  }
+  for (const [name, value] of [['contentType', headers.contentType], ['accept', headers.accept]] as const) {
+    if (value !== undefined && value.length > 1024) {
+      return `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length less than or equal to 1024`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The environment of a serving container: the model's `Environment`, plus SAGEMAKER_BIND_TO_PORT and
+ * SAGEMAKER_SAFE_PORT_RANGE when the image declares it accepts them (CONTRACT §4.3, §8.1).
+ */
+export function renderServingEnvironment(environment: Record<string, string>, bind?: { port: number; safeRange: [number, number] }): Record<string, string> {
+  return {
+    ...environment,
+    ...(bind ? { SAGEMAKER_BIND_TO_PORT: String(bind.port), SAGEMAKER_SAFE_PORT_RANGE: `${bind.safeRange[0]}-${bind.safeRange[1]}` } : {}),
+  };
+}

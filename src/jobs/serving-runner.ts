@@ -1,0 +1,242 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { resolveContainerCommand } from '../contract/container-command.js';
+import { checkImage } from '../contract/image-checks.js';
+import { OPT_ML } from '../contract/paths.js';
+import { BIND_TO_PORT_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
+import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
+import { toEnvList } from '../contract/training-env.js';
+import type { ContainerHandle, ContainerRun } from '../docker/container.js';
+import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
+import {
+  ContainerStartError,
+  EndpointExistsError,
+  InputPathError,
+  InterruptedError,
+  ModelArchiveError,
+  PortInUseError,
+  ServingStartupError,
+} from '../errors.js';
+import type { InvokeOptions, InvokeResult } from '../http/client.js';
+import { pingOnce } from '../http/ping.js';
+import { probePort } from '../http/ports.js';
+import type { RequestLogEntry } from '../http/proxy-app.js';
+import { extractModelArchive } from '../workspace/model-archive.js';
+import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { resolveJobDeps, type JobDeps } from './deps.js';
+import { listEndpoints } from './endpoints.js';
+import { ResourceScope } from './resource-scope.js';
+import { ec2Hostname } from './ec2-hostname.js';
+
+const JOB_TYPE = 'serving';
+const MODEL_DIR = `${OPT_ML}/model`;
+/** The proxy's port when none is asked for; another free one when it is taken. */
+export const DEFAULT_PROXY_PORT = 8080;
+
+/** Local choices that are not part of a SageMaker request. */
+export interface EndpointOptions {
+  /** The proxy's port on 127.0.0.1: 0 for any free port. Default 8080, or a free port when 8080 is taken. */
+  port?: number;
+  /** One line per proxied request. */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+export type EndpointInput = EndpointSpec & EndpointOptions;
+
+export interface EndpointInfo {
+  name: string;
+  /** The InvokeEndpoint URL: `http://127.0.0.1:<port>/endpoints/<name>/invocations`. */
+  url: string;
+  /** The proxy's port on 127.0.0.1. */
+  port: number;
+  containerId: string;
+  /** The container's own port (8080, or SAGEMAKER_BIND_TO_PORT), published on 127.0.0.1 at this port. */
+  containerHostPort: number;
+  /** From the start request to the first `GET /ping` that answered 200. */
+  readyMs: number;
+}
+
+/** A running endpoint. `stop()` is idempotent; `await using` stops it too. */
+export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
+  invoke(body: Uint8Array | string, opts?: InvokeOptions): Promise<InvokeResult>;
+  /** Settles when the container exits; a crash while serving resolves with its exit code. */
+  readonly exited: Promise<{ exitCode: number; tail: string[] }>;
+  /** SIGTERM, the grace (30 s), SIGKILL; then removes the container, the proxy and the workspace. */
+  stop(): Promise<void>;
+}
+
+/** A model: a folder is mounted as it is; a model.tar.gz is extracted into a private workspace first. */
+async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: ResourceScope): Promise<string | undefined> {
+  if (spec.model === undefined) return undefined;
+  const source = resolve(deps.cwd, spec.model);
+  const info = await stat(source).catch((err: unknown) => {
+    throw new InputPathError('The model', source, spec.modelUri ? `It was mapped from ${spec.modelUri}.` : 'Give a model folder or a model.tar.gz.', err);
+  });
+  if (info.isDirectory()) return source;
+  if (!/\.tar\.gz$|\.tgz$/.test(source)) throw new ModelArchiveError(source, 'SageMaker only accepts a .tar.gz as ModelDataUrl (or pass the model folder itself).');
+  const root = join(deps.tmpRoot, `${spec.endpointName}-${randomBytes(3).toString('hex')}`);
+  await mkdir(root, { recursive: true });
+  scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
+  await writeOwnerMarker(root, { ...deps.owner, jobName: spec.endpointName, jobType: JOB_TYPE });
+  const result = await extractModelArchive(source, join(root, 'model'));
+  deps.log.debug(`extracted ${result.files} files (${result.bytes} bytes) of ${source} into ${root}/model`);
+  for (const s of result.skipped) deps.log.warn(`model archive entry "${s}" is not a file, folder or link; skipped.`);
+  return join(root, 'model');
+}
+
+/**
+ * Waits until `GET /ping` answers 200, as SageMaker judges readiness (CONTRACT §4.1–4.2): each attempt
+ * may take 2 s; the container must pass within the start-up window. Fails at once if the container exits.
+ */
+async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEndpointSpec, stop?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + spec.startupTimeoutSeconds * 1000;
+  let exited: { exitCode: number; tail: string[] } | undefined;
+  void run.exited.then((e) => (exited = e), () => undefined);
+  let last = 'no answer yet';
+  const begun = Date.now();
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new ServingStartupError(`The container exited with code ${exited.exitCode} while starting, before GET /ping answered 200.`, exited.tail, 'SageMaker runs `docker run <image> serve`: the server must keep running and answer GET /ping on port 8080.');
+    }
+    if (stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
+    const r = await pingOnce(base, Math.min(PING_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
+    if (r.status === 200) return;
+    last = r.status !== undefined ? `GET /ping answered ${r.status}` : `GET /ping: ${r.error}`;
+    // A refused connection costs next to nothing: poll tightly while a server typically comes up, then ease off.
+    await new Promise((done) => setTimeout(done, Date.now() - begun < 2000 ? 10 : 250));
+  }
+  if (exited) throw new ServingStartupError(`The container exited with code ${exited.exitCode} while starting.`, exited.tail);
+  throw new ServingStartupError(
+    `The container did not answer GET /ping with 200 within the ${spec.startupTimeoutSeconds} s start-up window (last: ${last}).`,
+    [],
+    'Listen on 0.0.0.0 (not 127.0.0.1) at port 8080, or at SAGEMAKER_BIND_TO_PORT when the image declares it; answer GET /ping with 200 within 2 s. Raise --startup-timeout for slow models.',
+  );
+}
+
+/**
+ * The container's own address, when this machine can reach it (a local engine on Linux): the proxy
+ * then skips the engine's port-publishing relay (docker-proxy), one copy less per request. Elsewhere
+ * (Docker Desktop, a remote engine) the published port is used.
+ */
+async function directUpstream(container: ContainerHandle, port: number, deps: JobDeps): Promise<{ host: string; port: number } | undefined> {
+  if (deps.docker.remote) return undefined;
+  const ip = await container.ipAddress();
+  if (!ip) return undefined;
+  const answer = await pingOnce(`http://${ip}:${port}`, 250);
+  return answer.status === 200 ? { host: ip, port } : undefined;
+}
+
+/**
+ * Starts an endpoint the way SageMaker starts one (CONTRACT §4): the model in /opt/ml/model, the image
+ * run with `serve`, port 8080 (or SAGEMAKER_BIND_TO_PORT) published on 127.0.0.1, ready when
+ * `GET /ping` answers 200; then a proxy that answers like the SageMaker runtime. On any failure,
+ * everything it created is removed before it rejects.
+ */
+export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDeps> = {}): Promise<EndpointHandle> {
+  const started = Date.now();
+  const deps = resolveJobDeps(depsIn);
+  const { spec, notices } = resolveEndpointSpecOrThrow(input);
+  for (const n of notices) deps.log.warn(n);
+
+  // The checks below are independent of each other.
+  const [proxyPort, image, existing] = await Promise.all([
+    // Take the proxy's port first: a taken port should fail before anything starts.
+    probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
+      if (input.port === undefined && err instanceof PortInUseError) {
+        const free = await probePort(0);
+        deps.log.info(`Port ${DEFAULT_PROXY_PORT} is taken; the proxy uses ${free} instead.`);
+        return free;
+      }
+      throw err;
+    }),
+    deps.docker.ping().then(() => deps.docker.requireLocalImage(spec.image)),
+    deps.docker.ping().then(() => listEndpoints(deps.docker, spec.endpointName)),
+  ]);
+  for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
+  if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
+
+  // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
+  // (CONTRACT §8.1), so it is deliberately not 8080: an image that ignores it is caught here.
+  const bind = image.labels[BIND_TO_PORT_LABEL] === 'true' ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
+  const containerPort = bind?.port ?? SERVING_PORT;
+
+  const scope = new ResourceScope(deps.log);
+  try {
+    const modelDir = await prepareModel(spec, deps, scope);
+    const created = await deps.docker.createContainer({
+      name: resourceName(JOB_TYPE, spec.endpointName, randomBytes(3).toString('hex')),
+      image: spec.image,
+      ...resolveContainerCommand('serve'),
+      env: toEnvList(renderServingEnvironment(spec.environment, bind)),
+      labels: ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) }),
+      hostname: ec2Hostname(spec.region),
+      // Whether /opt/ml/model is read-only on SageMaker is UNCONFIRMED (CONTRACT §4.1); read-only is
+      // the safe reading, and it keeps the user's model folder untouched.
+      mounts: modelDir ? [{ source: modelDir, target: MODEL_DIR, readOnly: true }] : [],
+      publish: [containerPort],
+    });
+    scope.defer(`container ${created.shortId}`, () => created.remove());
+    deps.log.info(`Starting container ${created.shortId} (${spec.image}) with \`serve\`${bind ? `, SAGEMAKER_BIND_TO_PORT=${bind.port}` : ''}…`);
+    const starting = created.start({ onLine: (line) => deps.onLine?.(line, spec.endpointName) });
+    // The proxy's HTTP stack compiles while the engine starts the container.
+    const loadingProxy = import('../http/proxy-app.js');
+    loadingProxy.catch(() => {});
+    const run = await starting;
+    deps.log.debug(`started ${created.shortId}`);
+    // A forced stop (the second Ctrl-C) skips the grace period.
+    deps.force?.addEventListener('abort', () => run.kill(), { once: true });
+    const containerHostPort = await created.hostPort(containerPort);
+    const upstreamBase = `http://127.0.0.1:${containerHostPort}`;
+    await waitUntilReady(upstreamBase, run, spec, deps.stop);
+    const readyMs = Date.now() - started;
+    deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
+
+    const { buildProxyApp } = await loadingProxy;
+    const upstream = await directUpstream(created, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
+    deps.log.debug(`the proxy reaches the container at ${upstream.host}:${upstream.port}`);
+    const app = buildProxyApp({
+      endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
+      upstream,
+      invocationTimeoutMs: spec.invocationTimeoutMs,
+      ...(input.onRequest ? { onRequest: input.onRequest } : {}),
+    });
+    let closing: Promise<void> | undefined;
+    const closeProxy = () => (closing ??= app.close());
+    scope.defer(`proxy on port ${proxyPort}`, closeProxy);
+    await app.listen({ host: '127.0.0.1', port: proxyPort }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new PortInUseError(proxyPort, err) : err;
+    });
+
+    const proxyBase = `http://127.0.0.1:${proxyPort}`;
+    let stopping: Promise<void> | undefined;
+    const handle: EndpointHandle = {
+      name: spec.endpointName,
+      url: `${proxyBase}/endpoints/${spec.endpointName}/invocations`,
+      port: proxyPort,
+      containerId: created.id,
+      containerHostPort,
+      readyMs,
+      exited: run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail })),
+      invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
+      stop: () => {
+        stopping ??= (async () => {
+          await closeProxy();
+          await run.stop(spec.stopGraceSeconds * 1000);
+          await scope.dispose();
+        })();
+        return stopping;
+      },
+      [Symbol.asyncDispose]: () => handle.stop(),
+    };
+    deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s): ${handle.url}`);
+    return handle;
+  } catch (err) {
+    // Removing the container (forced) also ends it.
+    await scope.dispose();
+    if (err instanceof ContainerStartError) {
+      throw new ServingStartupError(`The container could not start: ${err.detail}`, [err.detail], 'SageMaker runs `docker run <image> serve`: give the image an exec-form ENTRYPOINT, or put an executable named `serve` on its PATH.');
+    }
+    throw err;
+  }
+}
