@@ -62,7 +62,7 @@ let n = 0;
 function smLocal(): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI_BIN, 'serve', EXAMPLE_IMAGE, '--model', modelDir, '--name', `bench-ready-${process.pid}-${n++}`, '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(CLI_BIN, ['serve', EXAMPLE_IMAGE, '--model', modelDir, '--name', `bench-ready-${process.pid}-${n++}`, '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let ms = 0;
     child.stdout.once('data', (c: Buffer) => {
       invokeUntilOk(c.toString().trim()).then(

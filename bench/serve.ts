@@ -30,7 +30,7 @@ const script = join(dir, 'post.lua');
 writeFileSync(script, `wrk.method = "POST"\nwrk.body = '${JSON.stringify({ instances: Array.from({ length: 8 }, (_, i) => [i, i / 2, i * 3, 1]) })}'\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Accept"] = "text/plain"\n`);
 
 const name = `bench-serve-${process.pid}`;
-const serve = spawn(process.execPath, [CLI_BIN, 'serve', fixtureTag('serve-good'), '--name', name, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+const serve = spawn(CLI_BIN, ['serve', fixtureTag('serve-good'), '--name', name, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
 const info = await new Promise<{ url: string; containerHostPort: number }>((resolve, reject) => {
   serve.stdout.once('data', (c: Buffer) => resolve(JSON.parse(c.toString()) as { url: string; containerHostPort: number }));
   serve.once('exit', (code) => reject(new Error(`sm-local serve exited with ${code}`)));

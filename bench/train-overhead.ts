@@ -90,7 +90,7 @@ for (const w of process.argv.includes('--example-only') ? workloads.slice(0, 1) 
       name: 'sm-local train',
       run: () => {
         rmSync(outputDir, { recursive: true, force: true });
-        return timeCommand(process.execPath, [BIN, 'train', w.image, '--output', outputDir, ...w.smArgs, ...Object.entries(w.hps).flatMap(([k, v]) => ['--hyperparameter', `${k}=${v}`]), ...w.channels.flatMap((c) => ['--channel', `${c}=${DATA}/${c}`])]);
+        return timeCommand(BIN, ['train', w.image, '--output', outputDir, ...w.smArgs, ...Object.entries(w.hps).flatMap(([k, v]) => ['--hyperparameter', `${k}=${v}`]), ...w.channels.flatMap((c) => ['--channel', `${c}=${DATA}/${c}`])]);
       },
     },
   ]);

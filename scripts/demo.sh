@@ -16,7 +16,7 @@ npm run --silent build >&2
 say "building the example image from local files (cached)…"
 npx --no-install tsx scripts/ensure-images.ts example >&2
 
-SM_LOCAL="node dist/cli-bundle/sm-local.mjs"
+SM_LOCAL="dist/cli-bundle/sm-local.mjs"
 EXAMPLE=examples/logistic-regression
 IMAGE=sm-local-example/logistic-regression:latest
 

@@ -120,19 +120,11 @@ export class ContainerHandle {
     }
   }
 
-  /** The container's address on its first network (reachable from a local Linux engine's host). */
-  async ipAddress(): Promise<string | undefined> {
-    try {
-      const info = await this.container.inspect();
-      const first = Object.values(info.NetworkSettings.Networks ?? {})[0] as { IPAddress?: string } | undefined;
-      return first?.IPAddress || (info.NetworkSettings as { IPAddress?: string }).IPAddress || undefined;
-    } catch (err) {
-      throw this.client.wrap(`inspect ${this.shortId}`, err);
-    }
-  }
-
-  /** The 127.0.0.1 port the engine published `containerPort` at (once started). */
-  async hostPort(containerPort: number): Promise<number> {
+  /**
+   * Where a started container can be reached: the 127.0.0.1 port the engine published `containerPort`
+   * at, and the container's own address on its first network (reachable from a local Linux engine's host).
+   */
+  async addresses(containerPort: number): Promise<{ hostPort: number; ip?: string }> {
     let info;
     try {
       info = await this.container.inspect();
@@ -140,9 +132,11 @@ export class ContainerHandle {
       throw this.client.wrap(`inspect ${this.shortId}`, err);
     }
     const binding = (info.NetworkSettings.Ports?.[`${containerPort}/tcp`] ?? [])[0];
-    const port = Number(binding?.HostPort);
-    if (!Number.isInteger(port) || port <= 0) throw this.client.wrap(`publish port ${containerPort} of ${this.shortId}`, new Error('the engine reported no host port'));
-    return port;
+    const hostPort = Number(binding?.HostPort);
+    if (!Number.isInteger(hostPort) || hostPort <= 0) throw this.client.wrap(`publish port ${containerPort} of ${this.shortId}`, new Error('the engine reported no host port'));
+    const first = Object.values(info.NetworkSettings.Networks ?? {})[0] as { IPAddress?: string } | undefined;
+    const ip = first?.IPAddress || (info.NetworkSettings as { IPAddress?: string }).IPAddress || undefined;
+    return { hostPort, ...(ip ? { ip } : {}) };
   }
 
   async putArchive(tar: Readable, path: string): Promise<void> {

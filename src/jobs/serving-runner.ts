@@ -7,7 +7,7 @@ import { OPT_ML } from '../contract/paths.js';
 import { BIND_TO_PORT_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
-import type { ContainerHandle, ContainerRun } from '../docker/container.js';
+import type { ContainerRun } from '../docker/container.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -119,10 +119,8 @@ async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEnd
  * then skips the engine's port-publishing relay (docker-proxy), one copy less per request. Elsewhere
  * (Docker Desktop, a remote engine) the published port is used.
  */
-async function directUpstream(container: ContainerHandle, port: number, deps: JobDeps): Promise<{ host: string; port: number } | undefined> {
-  if (deps.docker.remote) return undefined;
-  const ip = await container.ipAddress();
-  if (!ip) return undefined;
+async function directUpstream(ip: string | undefined, port: number, deps: JobDeps): Promise<{ host: string; port: number } | undefined> {
+  if (deps.docker.remote || !ip) return undefined;
   const answer = await pingOnce(`http://${ip}:${port}`, 250);
   return answer.status === 200 ? { host: ip, port } : undefined;
 }
@@ -140,6 +138,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
   for (const n of notices) deps.log.warn(n);
 
   // The checks below are independent of each other.
+  const pinged = deps.docker.ping();
   const [proxyPort, image, existing] = await Promise.all([
     // Take the proxy's port first: a taken port should fail before anything starts.
     probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
@@ -150,8 +149,8 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       }
       throw err;
     }),
-    deps.docker.ping().then(() => deps.docker.requireLocalImage(spec.image)),
-    deps.docker.ping().then(() => listEndpoints(deps.docker, spec.endpointName)),
+    pinged.then(() => deps.docker.requireLocalImage(spec.image)),
+    pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
   for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
   if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
@@ -186,14 +185,14 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     deps.log.debug(`started ${created.shortId}`);
     // A forced stop (the second Ctrl-C) skips the grace period.
     deps.force?.addEventListener('abort', () => run.kill(), { once: true });
-    const containerHostPort = await created.hostPort(containerPort);
+    const { hostPort: containerHostPort, ip } = await created.addresses(containerPort);
     const upstreamBase = `http://127.0.0.1:${containerHostPort}`;
     await waitUntilReady(upstreamBase, run, spec, deps.stop);
     const readyMs = Date.now() - started;
     deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
 
     const { buildProxyApp } = await loadingProxy;
-    const upstream = await directUpstream(created, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
+    const upstream = await directUpstream(ip, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
     deps.log.debug(`the proxy reaches the container at ${upstream.host}:${upstream.port}`);
     const app = buildProxyApp({
       endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
@@ -209,6 +208,9 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     });
 
     const proxyBase = `http://127.0.0.1:${proxyPort}`;
+    // Marked as handled: a caller that never looks at `exited` must not get an unhandled rejection.
+    const exited = run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail }));
+    exited.catch(() => {});
     let stopping: Promise<void> | undefined;
     const handle: EndpointHandle = {
       name: spec.endpointName,
@@ -217,7 +219,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       containerId: created.id,
       containerHostPort,
       readyMs,
-      exited: run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail })),
+      exited,
       invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
       stop: () => {
         stopping ??= (async () => {

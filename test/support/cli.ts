@@ -26,10 +26,11 @@ function lines(onLine: ((line: string) => void) | undefined): (chunk: Buffer) =>
   };
 }
 
-/** Runs the bundled CLI (`npm run build`) to its exit. */
+/** Runs the bundled CLI (`npm run build`) to its exit, as the `sm-local` bin. */
 export function runCli(args: string[], opts: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Run as users run it: the bin itself, so its shebang's node flags apply.
+    const child = spawn(CLI_BIN, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const outLines = lines((l) => opts.onStdout?.(l, child));
