@@ -16,3 +16,7 @@ echo "== bench/serve"
 npx --no-install tsx bench/serve.ts "${SERVE_ROUNDS:-3}" "${SERVE_SECONDS:-8}"
 echo "== bench/ready"
 npx --no-install tsx bench/ready.ts "${ROUNDS:-10}"
+echo "== bench/multihost"
+npx --no-install tsx bench/multihost.ts "${ROUNDS:-10}" 4
+echo "== bench/pipe"
+npx --no-install tsx bench/pipe.ts "${PIPE_ROUNDS:-5}" 1024

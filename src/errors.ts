@@ -143,10 +143,10 @@ export class ModelArchiveError extends SmLocalError {
 }
 
 export class PortInUseError extends SmLocalError {
-  constructor(port: number, cause?: unknown) {
+  constructor(port: number, cause?: unknown, hint = 'Pick another --port, or --port 0 for any free port.') {
     super('E_PORT_IN_USE', `Port ${port} on 127.0.0.1 is already in use.`, EXIT.environment, {
       cause,
-      hint: 'Pick another --port, or --port 0 for any free port.',
+      hint,
     });
   }
 }

@@ -28,7 +28,10 @@ export {
   type ResolvedTrainingJobSpec,
   type TrainingInputMode,
 } from './contract/training-spec.js';
-export { renderTrainingConfig, renderResourceConfig, inputDataConfigEntry } from './contract/training-config.js';
+export { renderTrainingConfig, inputDataConfigEntry } from './contract/training-config.js';
+export { planHosts, renderResourceConfig, type HostPlan, type InstanceGroup } from './contract/hosts.js';
+export { instanceResources, knownInstanceTypes, type InstanceResources } from './contract/instance-types.js';
+export { compileMetrics, matchMetrics, type MetricPoint } from './contract/metrics.js';
 export { parseCreateTrainingJobRequest } from './contract/create-training-job.js';
 export { resolveContainerCommand } from './contract/container-command.js';
 export { renderFailureReason } from './contract/failure-reason.js';

@@ -48,6 +48,28 @@ describe.skipIf(dockerUnavailable())('the sm-local CLI', () => {
     expect(await tarNames(join(env.SM_LOCAL_OUTPUT, name, 'output.tar.gz'))).toEqual(['metrics.json']);
   });
 
+  it('runs two hosts with prefixed output, charts the metrics at the end, and warns about a metric that matched nothing and a model file both hosts wrote', async () => {
+    const name = jobName();
+    const r = await cli([
+      'train', EXAMPLE_IMAGE, '--job-name', name, '--instance-count', '2',
+      '--channel', `train=${EXAMPLE_DATA}/train`, '--channel', `validation=${EXAMPLE_DATA}/validation`,
+      '--hyperparameter', 'epochs=50',
+      '--metric', 'validation:auc=val_auc=([0-9.]+)', '--metric', 'never=f1_score=([0-9.]+)', '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^\[algo-1\] \| epoch=50 /m);
+    expect(r.stderr).toMatch(/^\[algo-2\] \| epoch=50 /m);
+    expect(r.stderr).toMatch(/^Metrics \(MetricDefinitions applied to the log; metrics\.json has the series\):$/m);
+    expect(r.stderr).toMatch(/^ {2}validation:auc {2}[▁▂▃▄▅▆▇█]+ {2}last [\d.]+ {2}min [\d.]+ {2}max [\d.]+ {2}\(\d+ values\)$/m);
+    expect(r.stderr).toContain('Metric "never" matched no line of the log: check its regex.');
+    expect(r.stderr).toMatch(/Several hosts wrote model\.json in \/opt\/ml\/model/);
+    const describe = JSON.parse(r.stdout) as { FinalMetricDataList: { MetricName: string; Value: number }[]; ResourceConfig: { InstanceCount: number } };
+    expect(describe.FinalMetricDataList.map((m) => m.MetricName)).toEqual(['validation:auc']);
+    expect(describe.ResourceConfig.InstanceCount).toBe(2);
+    expect(existsSync(join(env.SM_LOCAL_OUTPUT, name, 'metrics.json'))).toBe(true);
+    expect(existsSync(join(env.SM_LOCAL_OUTPUT, name, 'algo-2.log'))).toBe(true);
+  });
+
   it('--json prints describe.json alone on stdout', async () => {
     const name = jobName();
     const r = await cli(['train', fixtureTag('reporter'), '--job-name', name, '--json']);
@@ -133,7 +155,11 @@ describe.skipIf(dockerUnavailable())('the sm-local CLI', () => {
       InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: 's3://bucket/train/' } } }],
       OutputDataConfig: { S3OutputPath: 's3://acme-ml-artifacts/churn/models/' },
     });
-    expect(r.stderr).toMatch(/warning: CheckpointConfig: checkpoints are not restored or saved/);
+    // CheckpointConfig.S3Uri is mapped like the channels: checkpoints are saved there.
+    expect(describe).toMatchObject({ CheckpointConfig: { S3Uri: 's3://acme-ml-artifacts/churn/checkpoints/churn-xgb-2024-05-02-10-15-07-311/', LocalPath: '/opt/ml/checkpoints' } });
+    expect(existsSync(join(s3, 'acme-ml-artifacts', 'churn', 'checkpoints', 'churn-xgb-2024-05-02-10-15-07-311'))).toBe(true);
+    // The reporter logs no metrics: each MetricDefinition is reported as matching nothing.
+    expect(r.stderr).toMatch(/warning: Metric "train:loss" matched no line of the log/);
   });
 
   it('bad usage exits 2; an image that is not there exits 3', async () => {

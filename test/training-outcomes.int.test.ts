@@ -2,27 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BASE_PYTHON, fixtureTag } from '../scripts/lib/images.js';
 import { AlgorithmError, InterruptedError, JobTimeoutError, runTrainingJob, type TrainingResult } from '../src/index.js';
+import { describeOf, rejection, resultOf } from './support/jobs.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 import { tarNames } from './support/tarballs.js';
-
-/** The job record every failed, stopped or timed-out job carries. */
-function resultOf(err: { details?: unknown }): TrainingResult {
-  return err.details as TrainingResult;
-}
-
-function describeOf(result: TrainingResult): Record<string, unknown> {
-  return JSON.parse(readFileSync(result.describeFile, 'utf8')) as Record<string, unknown>;
-}
-
-async function rejection<E>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(type);
-    return err as E;
-  }
-  throw new Error('expected the job to reject');
-}
 
 describe.skipIf(dockerUnavailable())('how a training job ends', () => {
   const s = useTestSession();

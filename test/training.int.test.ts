@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
-import { renderResourceConfig, serializeConfigFile } from '../src/contract/training-config.js';
+import { planHosts, renderResourceConfig } from '../src/contract/hosts.js';
+import { serializeConfigFile } from '../src/contract/training-config.js';
 import { runTrainingJob, type TrainingResult, type TransferMode } from '../src/index.js';
 import { readExample } from './support/examples.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
@@ -64,7 +65,7 @@ describe.skipIf(dockerUnavailable())('runTrainingJob on a real engine', () => {
       // §3.3–3.5, byte for byte.
       expect(r.config['hyperparameters.json']!.raw).toBe(readExample('training.hyperparameters.json'));
       expect(r.config['resourceconfig.json']!.raw).toBe(readExample('training.resourceconfig.single-host.json'));
-      expect(r.config['resourceconfig.json']!.raw).toBe(serializeConfigFile(renderResourceConfig({ instanceType: 'ml.m5.xlarge', instanceCount: 1 }, 'algo-1')));
+      expect(r.config['resourceconfig.json']!.raw).toBe(serializeConfigFile(renderResourceConfig(planHosts({ instanceType: 'ml.m5.xlarge', instanceCount: 1 }), planHosts({ instanceType: 'ml.m5.xlarge', instanceCount: 1 })[0]!)));
       expect(r.config['inputdataconfig.json']!.json).toEqual({
         train: { ContentType: 'text/csv', TrainingInputMode: 'File', S3DistributionType: 'ShardedByS3Key', RecordWrapperType: 'None' },
         labels: { TrainingInputMode: 'File', S3DistributionType: 'FullyReplicated', RecordWrapperType: 'None' },
@@ -143,13 +144,13 @@ describe.skipIf(dockerUnavailable())('runTrainingJob on a real engine', () => {
   it('--keep leaves the container (with its /opt/ml) and the network for debugging', async () => {
     const { deps } = s.deps();
     const result = await runTrainingJob({ image: fixtureTag('reporter'), outputDir: s.dir(), keep: true }, deps);
-    expect(result.kept?.containerId).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.kept?.containerIds[0]).toMatch(/^[0-9a-f]{64}$/);
     const left = await s.docker.listManaged([`sm-local.session=${s.session}`, `sm-local.job-name=${result.trainingJobName}`]);
-    expect(left.filter((r) => r.kind === 'container').map((r) => r.id)).toEqual([result.kept!.containerId]);
+    expect(left.filter((r) => r.kind === 'container').map((r) => r.id)).toEqual([result.kept!.containerIds[0]]);
     expect(left.filter((r) => r.kind === 'network').map((r) => r.name)).toEqual([result.kept!.network]);
-    await expect(s.docker.docker.getContainer(result.kept!.containerId!).getArchive({ path: '/opt/ml/model/report.json' })).resolves.toBeTruthy();
+    await expect(s.docker.docker.getContainer(result.kept!.containerIds[0]!).getArchive({ path: '/opt/ml/model/report.json' })).resolves.toBeTruthy();
     // The session's afterAll would flag these as leftovers: remove them as a user would.
-    await s.docker.removeContainer(result.kept!.containerId!);
+    await s.docker.removeContainer(result.kept!.containerIds[0]!);
     await s.docker.removeNetwork(result.kept!.network!);
   });
 });

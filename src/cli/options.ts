@@ -1,5 +1,21 @@
 import type { Argv } from 'yargs';
 
+/** `job-name` → `jobName`. */
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/**
+ * The given options of a command, under camel-case names (`--job-name` → `jobName`), leaving out
+ * those not given (and `false` switches), as the config resolvers take them.
+ */
+export function pickFlags<A extends object, K extends keyof A & string>(argv: A, names: readonly K[]): { [P in K as Camel<P>]?: Exclude<A[P], false> } {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = argv[name];
+    if (value !== undefined && value !== false) out[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+  return out as { [P in K as Camel<P>]?: Exclude<A[P], false> };
+}
+
 /** A repeatable string option, always as an array. */
 export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String));
 

@@ -80,7 +80,7 @@ describe('resolveTrainingInput', () => {
     expect(
       await problems({
         image: 'a',
-        channel: ['nopath', 'train=/x,mode=Pipe', 'bad name=/y'],
+        channel: ['nopath', 'train=/x,compression=Gzip', 'bad name=/y'],
         hyperparameter: ['novalue'],
         env: ['UNSET_IN_HOST', '1BAD=x'],
         entrypoint: 'python3 train.py',
@@ -96,10 +96,59 @@ describe('resolveTrainingInput', () => {
         '--hyperparameters',
         '--env-file',
         'Environment key "1BAD"',
-        'InputDataConfig[0].InputMode',
+        'InputDataConfig[0].CompressionType',
         'InputDataConfig[1].ChannelName',
       ]),
     );
+  });
+
+  it('turns the training-fidelity flags into the request fields they stand for', async () => {
+    const { input } = await run({
+      image: 'a',
+      instanceGroup: ['ps=ml.c5.xlarge:1', 'workers=ml.m5.large:2'],
+      channel: ['train=/d,mode=Pipe,record-wrapper=RecordIO,compression=Gzip,shuffle-seed=7,groups=workers+ps'],
+      checkpointDir: 'ckpt',
+      checkpointLocalPath: '/opt/ml/ckpt',
+      outputCompression: 'none',
+      metric: ['loss=loss=([0-9.]+)', 'acc=acc=(\\d+)', 'loss=loss: ([0-9.]+)'],
+      networkIsolation: true,
+      entryPoint: 'train.py',
+      sourceDir: 'src',
+    });
+    expect(input).toMatchObject({
+      instanceGroups: [
+        { instanceGroupName: 'ps', instanceType: 'ml.c5.xlarge', instanceCount: 1 },
+        { instanceGroupName: 'workers', instanceType: 'ml.m5.large', instanceCount: 2 },
+      ],
+      checkpoint: { source: join(cwd, 'ckpt'), localPath: '/opt/ml/ckpt' },
+      outputCompression: 'NONE',
+      // A later --metric with the same name replaces the earlier one.
+      metricDefinitions: [
+        { Name: 'acc', Regex: 'acc=(\\d+)' },
+        { Name: 'loss', Regex: 'loss: ([0-9.]+)' },
+      ],
+      enableNetworkIsolation: true,
+      entryPoint: 'train.py',
+      sourceDir: join(cwd, 'src'),
+    });
+    expect(input.channels?.[0]).toMatchObject({ inputMode: 'Pipe', recordWrapperType: 'RecordIO', compressionType: 'Gzip', shuffleSeed: 7, instanceGroupNames: ['workers', 'ps'] });
+  });
+
+  it('takes the escape hatches as docker run spells them', async () => {
+    const { input } = await run({ image: 'a', shmSize: '2g', gpus: 'all', platform: 'linux/arm64', publish: ['5678:5678', '9000'] });
+    expect(input).toMatchObject({
+      shmSizeBytes: 2 * 1024 ** 3,
+      gpus: 'all',
+      platform: 'linux/arm64',
+      publish: [
+        { hostPort: 5678, containerPort: 5678 },
+        { hostPort: 9000, containerPort: 9000 },
+      ],
+    });
+    expect((await run({ image: 'a', shmSize: '512m', gpus: '2' })).input).toMatchObject({ shmSizeBytes: 512 * 1024 ** 2, gpus: 2 });
+    expect(
+      await problems({ image: 'a', shmSize: 'lots', gpus: 'many', platform: 'amd64', publish: ['80:70000', 'x', '1:2', '1:3'], instanceGroup: ['w=c5:1'], metric: ['=x'], outputCompression: 'zip' }),
+    ).toEqual(['--instance-group #1', '--metric #1', '--output-compression', '--shm-size', '--gpus', '--platform', '--publish #1', '--publish #2', '--publish']);
   });
 
   it('needs an image from somewhere', async () => {

@@ -14,6 +14,10 @@ export interface TrainingRunSettings {
   outputDir: string;
   transfer?: 'mount' | 'copy';
   keep?: boolean;
+  shmSizeBytes?: number;
+  gpus?: number | 'all';
+  platform?: string;
+  publish?: { hostPort: number; containerPort: number }[];
 }
 
 /** `sm-local train` flags as yargs hands them over. */
@@ -31,6 +35,68 @@ export interface TrainFlags {
   arg?: string[];
   maxRuntime?: number;
   keep?: boolean;
+  instanceCount?: number;
+  /** NAME=TYPE:COUNT, repeatable: ResourceConfig.InstanceGroups. */
+  instanceGroup?: string[];
+  checkpointDir?: string;
+  checkpointLocalPath?: string;
+  outputCompression?: string;
+  /** NAME=REGEX, repeatable: AlgorithmSpecification.MetricDefinitions. */
+  metric?: string[];
+  networkIsolation?: boolean;
+  entryPoint?: string;
+  sourceDir?: string;
+  /** Escape hatches, as docker run spells them. */
+  shmSize?: string;
+  gpus?: string;
+  platform?: string;
+  /** HOST:CONTAINER or PORT, repeatable. */
+  publish?: string[];
+}
+
+/** A size as `docker run --shm-size` takes it: bytes, or a number with b, k, m or g (powers of 1024). */
+export function parseDockerSize(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)i?b?$/i.exec(raw.trim());
+  if (!m) return undefined;
+  const scale = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
+  const bytes = Math.floor(Number(m[1]) * scale);
+  return bytes > 0 ? bytes : undefined;
+}
+
+/** The local escape hatches (`--shm-size`, `--gpus`, `--platform`, `--publish`), checked. */
+export function parseEscapeHatches(flags: Pick<TrainFlags, 'shmSize' | 'gpus' | 'platform' | 'publish'>, p: Problems): Pick<TrainingRunSettings, 'shmSizeBytes' | 'gpus' | 'platform' | 'publish'> {
+  const out: Pick<TrainingRunSettings, 'shmSizeBytes' | 'gpus' | 'platform' | 'publish'> = {};
+  if (flags.shmSize !== undefined) {
+    const bytes = parseDockerSize(flags.shmSize);
+    if (bytes === undefined) p.add('--shm-size', `"${flags.shmSize}" is not a size: give bytes or a number with k, m or g, e.g. 2g.`);
+    else out.shmSizeBytes = bytes;
+  }
+  if (flags.gpus !== undefined) {
+    const count = Number(flags.gpus);
+    if (flags.gpus === 'all') out.gpus = 'all';
+    else if (Number.isInteger(count) && count > 0) out.gpus = count;
+    else p.add('--gpus', `"${flags.gpus}" is not "all" or a GPU count.`);
+  }
+  if (flags.platform !== undefined) {
+    if (/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(flags.platform)) out.platform = flags.platform;
+    else p.add('--platform', `"${flags.platform}" is not OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.`);
+  }
+  const ports = (flags.publish ?? []).flatMap((raw, i) => {
+    const m = /^(?:(\d+):)?(\d+)$/.exec(raw);
+    const [hostPort, containerPort] = [Number(m?.[1] ?? m?.[2]), Number(m?.[2])];
+    if (!m || ![hostPort, containerPort].every((n) => n >= 1 && n <= 65535)) {
+      p.add(`--publish #${i + 1}`, `"${raw}" is not HOST:CONTAINER (ports 1-65535), e.g. 5678:5678 for a debugger.`);
+      return [];
+    }
+    return [{ hostPort, containerPort }];
+  });
+  const seen = new Set<number>();
+  for (const { hostPort } of ports) {
+    if (seen.has(hostPort)) p.add('--publish', `host port ${hostPort} is given twice.`);
+    seen.add(hostPort);
+  }
+  if (ports.length) out.publish = ports;
+  return out;
 }
 
 const CHANNEL_OPTIONS = {
@@ -39,10 +105,13 @@ const CHANNEL_OPTIONS = {
   distribution: 's3DataDistributionType',
   'record-wrapper': 'recordWrapperType',
   compression: 'compressionType',
+  'shuffle-seed': 'shuffleSeed',
+  groups: 'instanceGroupNames',
 } as const;
 
 /**
- * `NAME=PATH[,content-type=T][,mode=File][,distribution=ShardedByS3Key][,record-wrapper=RecordIO]`.
+ * `NAME=PATH[,content-type=T][,mode=File|Pipe|FastFile][,distribution=ShardedByS3Key][,record-wrapper=RecordIO]
+ * [,compression=Gzip][,shuffle-seed=N][,groups=G1+G2]`.
  * PATH may be a local path or an `s3://` URI (mapped with the s3 root). A comma followed by
  * something that is not a known option stays part of the path.
  */
@@ -68,6 +137,13 @@ export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3:
       p.add(at, `unknown channel option "${part}"; known options: ${Object.keys(CHANNEL_OPTIONS).join(', ')}.`);
     }
   }
+  const raw2 = channel as Record<string, unknown>;
+  if (typeof raw2.shuffleSeed === 'string') {
+    const seed = Number(raw2.shuffleSeed);
+    if (!Number.isInteger(seed)) p.add(at, `shuffle-seed "${raw2.shuffleSeed}" is not a whole number.`);
+    raw2.shuffleSeed = seed;
+  }
+  if (typeof raw2.instanceGroupNames === 'string') raw2.instanceGroupNames = raw2.instanceGroupNames.split('+').filter(Boolean);
   const path = pathParts.join(',');
   if (!path) {
     p.add(at, 'the channel has no path.');
@@ -193,6 +269,36 @@ export async function resolveTrainingInput(
   const image = flags.image ?? base.image;
   if (!image) p.add('image', 'no image given: pass IMAGE, or a --job file with AlgorithmSpecification.TrainingImage.');
 
+  const instanceGroups = (flags.instanceGroup ?? []).flatMap((raw, i) => {
+    const m = /^([^=]+)=(ml\.[^:]+):(\d+)$/.exec(raw);
+    if (!m) {
+      p.add(`--instance-group #${i + 1}`, `"${raw}" is not NAME=TYPE:COUNT, e.g. workers=ml.c5.xlarge:2.`);
+      return [];
+    }
+    return [{ instanceGroupName: m[1]!, instanceType: m[2]!, instanceCount: Number(m[3]) }];
+  });
+  const metricDefinitions = [...(base.metricDefinitions ?? [])];
+  for (const [i, raw] of (flags.metric ?? []).entries()) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) p.add(`--metric #${i + 1}`, `"${raw}" is not NAME=REGEX, e.g. train:loss=loss=([0-9.]+).`);
+    else {
+      const Name = raw.slice(0, eq);
+      const existing = metricDefinitions.findIndex((m) => m.Name === Name);
+      if (existing >= 0) metricDefinitions.splice(existing, 1);
+      metricDefinitions.push({ Name, Regex: raw.slice(eq + 1) });
+    }
+  }
+  let outputCompression = base.outputCompression;
+  if (flags.outputCompression !== undefined) {
+    const upper = flags.outputCompression.toUpperCase();
+    if (upper !== 'GZIP' && upper !== 'NONE') p.add('--output-compression', `must be GZIP or NONE (got "${flags.outputCompression}").`);
+    else outputCompression = upper;
+  }
+  const checkpoint =
+    flags.checkpointDir !== undefined
+      ? { source: resolve(cwd, flags.checkpointDir), ...(flags.checkpointLocalPath ?? base.checkpoint?.localPath ? { localPath: flags.checkpointLocalPath ?? base.checkpoint!.localPath! } : {}) }
+      : base.checkpoint;
+
   const instanceType = flags.instanceType ?? base.instanceType ?? config.instanceType;
   const input: TrainingJobSpec & TrainingRunSettings = {
     ...base,
@@ -205,12 +311,21 @@ export async function resolveTrainingInput(
     ...(flags.jobName !== undefined ? { trainingJobName: flags.jobName } : {}),
     ...(instanceType !== undefined ? { instanceType } : {}),
     ...(flags.maxRuntime !== undefined ? { stoppingCondition: { maxRuntimeInSeconds: flags.maxRuntime } } : {}),
+    ...(flags.instanceCount !== undefined ? { instanceCount: flags.instanceCount } : {}),
+    ...(instanceGroups.length ? { instanceGroups } : {}),
+    ...(metricDefinitions.length ? { metricDefinitions } : {}),
+    ...(outputCompression ? { outputCompression } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
+    ...(flags.networkIsolation ? { enableNetworkIsolation: true } : {}),
+    ...(flags.entryPoint !== undefined ? { entryPoint: flags.entryPoint } : {}),
+    ...(flags.sourceDir !== undefined ? { sourceDir: resolve(cwd, flags.sourceDir) } : {}),
     ...(config.stopGraceSeconds !== undefined ? { stopGraceSeconds: config.stopGraceSeconds } : {}),
     ...(config.region ? { region: config.region } : {}),
     ...(config.account ? { account: config.account } : {}),
     outputDir: config.outputDir,
     ...(config.transfer ? { transfer: config.transfer } : {}),
     ...(flags.keep ? { keep: true } : {}),
+    ...parseEscapeHatches(flags, p),
   };
 
   // Validate limits now too, so a job file's structural and limit problems come out together.

@@ -41,14 +41,20 @@ describe('parseCreateTrainingJobRequest', () => {
         s3DataDistributionType: 'FullyReplicated',
       },
     ]);
-    expect(spec.echo).toHaveProperty('CheckpointConfig');
+    expect(spec.checkpoint).toMatchObject({ source: '/s3/acme-ml-artifacts/churn/checkpoints/churn-xgb-2024-05-02-10-15-07-311/', localPath: '/opt/ml/checkpoints' });
     expect(spec.echo).not.toHaveProperty('Tags');
   });
 
-  it('says the example cannot run here as is: two instances', () => {
+  it('resolves the example as a two-host job with its checkpoints mapped', () => {
     const { spec } = parseCreateTrainingJobRequest(exampleRequest(), mapper);
     const resolved = resolveTrainingJobSpec({ image: 'x', ...spec }, { now: new Date() });
-    expect(resolved.problems.map((p) => p.path)).toEqual(['ResourceConfig.InstanceCount']);
+    expect(resolved.problems).toEqual([]);
+    expect(resolved.spec).toMatchObject({ instanceCount: 2, instanceType: 'ml.g5.2xlarge' });
+    expect(resolved.spec?.checkpoint).toEqual({
+      source: '/s3/acme-ml-artifacts/churn/checkpoints/churn-xgb-2024-05-02-10-15-07-311/',
+      sourceUri: 's3://acme-ml-artifacts/churn/checkpoints/churn-xgb-2024-05-02-10-15-07-311/',
+      localPath: '/opt/ml/checkpoints',
+    });
   });
 
   it('reports every structural problem with its field path, as the AWS CLI would', () => {
@@ -71,26 +77,35 @@ describe('parseCreateTrainingJobRequest', () => {
 
   it('needs a local mapping for s3:// URIs and says how to give one', () => {
     const { problems } = parseCreateTrainingJobRequest(exampleRequest(), createUriMapper({ baseDir: '/jobs' }));
-    expect(problems.map((p) => p.path)).toEqual(['InputDataConfig[0].DataSource.S3DataSource.S3Uri', 'InputDataConfig[1].DataSource.S3DataSource.S3Uri']);
+    expect(problems.map((p) => p.path)).toEqual(['InputDataConfig[0].DataSource.S3DataSource.S3Uri', 'InputDataConfig[1].DataSource.S3DataSource.S3Uri', 'CheckpointConfig.S3Uri']);
     expect(problems[0]!.message).toMatch(/--s3-root DIR/);
   });
 
-  it('refuses sources and modes it cannot run locally', () => {
+  it('reads instance groups, network isolation, uncompressed output and channel groups', () => {
     const req = exampleRequest();
     req.EnableNetworkIsolation = true;
-    (req.AlgorithmSpecification as Record<string, unknown>).AlgorithmName = 'xgboost';
     (req.OutputDataConfig as Record<string, unknown>).CompressionType = 'NONE';
-    (req.ResourceConfig as Record<string, unknown>).InstanceGroups = [];
+    req.ResourceConfig = { InstanceGroups: [{ InstanceGroupName: 'workers', InstanceType: 'ml.c5.xlarge', InstanceCount: 2 }], VolumeSizeInGB: 30 };
+    const channels = req.InputDataConfig as { DataSource: { S3DataSource: Record<string, unknown> }; ShuffleConfig?: unknown; InputMode?: string }[];
+    channels[0]!.DataSource.S3DataSource.InstanceGroupNames = ['workers'];
+    channels[0]!.ShuffleConfig = { Seed: 7 };
+    channels[0]!.InputMode = 'Pipe';
+    const { spec, problems } = parseCreateTrainingJobRequest(req, mapper);
+    expect(problems).toEqual([]);
+    expect(spec).toMatchObject({ enableNetworkIsolation: true, outputCompression: 'NONE', instanceGroups: [{ instanceGroupName: 'workers', instanceType: 'ml.c5.xlarge', instanceCount: 2 }] });
+    expect(spec.channels?.[0]).toMatchObject({ instanceGroupNames: ['workers'], shuffleSeed: 7, inputMode: 'Pipe' });
+  });
+
+  it('refuses sources it cannot run locally', () => {
+    const req = exampleRequest();
+    (req.AlgorithmSpecification as Record<string, unknown>).AlgorithmName = 'xgboost';
     const channels = req.InputDataConfig as Record<string, unknown>[];
     channels[0]!.DataSource = { FileSystemDataSource: { FileSystemId: 'fs-1', FileSystemAccessMode: 'ro', FileSystemType: 'EFS', DirectoryPath: '/x' } };
     (channels[1]!.DataSource as { S3DataSource: Record<string, unknown> }).S3DataSource.S3DataType = 'ManifestFile';
     const paths = parseCreateTrainingJobRequest(req, mapper).problems.map((p) => p.path);
     expect(paths).toEqual(
       expect.arrayContaining([
-        'EnableNetworkIsolation',
         'AlgorithmSpecification.AlgorithmName',
-        'OutputDataConfig.CompressionType',
-        'ResourceConfig.InstanceGroups',
         'InputDataConfig[0].DataSource.FileSystemDataSource',
         'InputDataConfig[1].DataSource.S3DataSource.S3DataType',
       ]),

@@ -33,6 +33,8 @@ const NESTED_MEMBERS: Record<string, readonly string[]> = {
   StoppingCondition: ['MaxRuntimeInSeconds', 'MaxWaitTimeInSeconds', 'MaxPendingTimeInSeconds'],
   CheckpointConfig: ['S3Uri', 'LocalPath'],
   MetricDefinition: ['Name', 'Regex'],
+  InstanceGroup: ['InstanceType', 'InstanceCount', 'InstanceGroupName'],
+  ShuffleConfig: ['Seed'],
 };
 
 /** Members that change nothing a local container sees; accepted and echoed into describe.json. */
@@ -40,7 +42,7 @@ const NO_LOCAL_EFFECT = new Set([
   'VpcConfig', 'Tags', 'EnableInterContainerTrafficEncryption', 'DebugHookConfig', 'DebugRuleConfigurations',
   'TensorBoardOutputConfig', 'ExperimentConfig', 'ProfilerConfig', 'ProfilerRuleConfigurations', 'RetryStrategy',
   'RemoteDebugConfig', 'InfraCheckConfig', 'SessionChainingConfig', 'ServerlessJobConfig', 'MlflowConfig',
-  'ModelPackageConfig', 'CheckpointConfig', 'EnableManagedSpotTraining',
+  'ModelPackageConfig', 'EnableManagedSpotTraining',
 ]);
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
@@ -79,16 +81,17 @@ export function parseCreateTrainingJobRequest(request: unknown, mapUri: UriMappe
   readOutputAndResources(r, root, spec);
 
   const isolation = r.boolean('EnableNetworkIsolation', root.EnableNetworkIsolation);
-  if (isolation) p.add('EnableNetworkIsolation', 'Network isolation is not supported by this version of sm-local. Set it to false to run locally.');
+  if (isolation !== undefined) spec.enableNetworkIsolation = isolation;
   if (r.boolean('EnableManagedSpotTraining', root.EnableManagedSpotTraining)) {
     p.notice('EnableManagedSpotTraining: a local job is never interrupted; MaxWaitTimeInSeconds is not applied.');
   }
   const checkpoint = r.struct('CheckpointConfig', root.CheckpointConfig, 'CheckpointConfig');
   if (checkpoint) {
-    r.required('CheckpointConfig.S3Uri', 'CheckpointConfig', 'S3Uri', checkpoint.S3Uri, (q, v) => r.string(q, v));
+    const uri = r.required('CheckpointConfig.S3Uri', 'CheckpointConfig', 'S3Uri', checkpoint.S3Uri, (q, v) => r.string(q, v));
     const localPath = r.string('CheckpointConfig.LocalPath', checkpoint.LocalPath);
     if (localPath !== undefined) p.checkString('CheckpointConfig.LocalPath', localPath, { max: L.checkpointLocalPathMax });
-    p.notice('CheckpointConfig: checkpoints are not restored or saved by this version of sm-local; /opt/ml/checkpoints starts empty.');
+    const source = uri !== undefined ? mapUri(uri, 'CheckpointConfig.S3Uri', p) : undefined;
+    if (uri !== undefined && source !== undefined) spec.checkpoint = { source, sourceUri: uri, ...(localPath !== undefined ? { localPath } : {}) };
   }
 
   const echo: Record<string, unknown> = {};
@@ -154,7 +157,11 @@ function readInputDataConfig(r: Reader, root: Json, spec: Partial<TrainingJobSpe
     if (wrapper) channel.recordWrapperType = wrapper;
     const mode = r.oneOf(`${at}.InputMode`, c.InputMode, ['File', 'Pipe', 'FastFile'] as const);
     if (mode) channel.inputMode = mode;
-    if (c.ShuffleConfig !== undefined) p.notice(`${at}.ShuffleConfig only affects Pipe mode and is ignored in File mode.`);
+    const shuffle = r.struct(`${at}.ShuffleConfig`, c.ShuffleConfig, 'ShuffleConfig');
+    if (shuffle) {
+      const seed = r.required(`${at}.ShuffleConfig.Seed`, `${at}.ShuffleConfig`, 'Seed', shuffle.Seed, (q, v) => r.integer(q, v));
+      if (seed !== undefined) channel.shuffleSeed = seed;
+    }
     if (ds) {
       if (ds.FileSystemDataSource !== undefined) {
         p.add(`${at}.DataSource.FileSystemDataSource`, 'EFS and FSx for Lustre channels are not supported locally; use an S3DataSource mapped to a local folder.');
@@ -169,6 +176,8 @@ function readInputDataConfig(r: Reader, root: Json, spec: Partial<TrainingJobSpe
         }
         const dist = r.oneOf(`${sp}.S3DataDistributionType`, s3.S3DataDistributionType, ['FullyReplicated', 'ShardedByS3Key'] as const);
         if (dist) channel.s3DataDistributionType = dist;
+        const groups = r.stringList(`${sp}.InstanceGroupNames`, s3.InstanceGroupNames);
+        if (groups?.length) channel.instanceGroupNames = groups;
         const uri = r.required(`${sp}.S3Uri`, sp, 'S3Uri', s3.S3Uri, (q, v) => r.string(q, v));
         if (uri !== undefined) {
           const local = mapUri(uri, `${sp}.S3Uri`, p);
@@ -191,7 +200,7 @@ function readOutputAndResources(r: Reader, root: Json, spec: Partial<TrainingJob
     const s3OutputPath = r.required('OutputDataConfig.S3OutputPath', 'OutputDataConfig', 'S3OutputPath', output.S3OutputPath, (q, v) => r.string(q, v));
     if (s3OutputPath !== undefined) spec.s3OutputPath = s3OutputPath;
     const compression = r.oneOf('OutputDataConfig.CompressionType', output.CompressionType, ['GZIP', 'NONE'] as const);
-    if (compression === 'NONE') p.add('OutputDataConfig.CompressionType', 'NONE (uncompressed model output) is not supported by this version of sm-local; use GZIP.');
+    if (compression) spec.outputCompression = compression;
   }
 
   const resources = r.required('ResourceConfig', '', 'ResourceConfig', root.ResourceConfig, (q, v) => r.struct(q, v, 'ResourceConfig'));
@@ -204,8 +213,18 @@ function readOutputAndResources(r: Reader, root: Json, spec: Partial<TrainingJob
     if (volume !== undefined) spec.volumeSizeInGB = volume;
     const keepAlive = r.integer('ResourceConfig.KeepAlivePeriodInSeconds', resources.KeepAlivePeriodInSeconds);
     if (keepAlive !== undefined) p.checkInteger('ResourceConfig.KeepAlivePeriodInSeconds', keepAlive, { min: 0, max: 21600 });
-    if (resources.InstanceGroups !== undefined) {
-      p.add('ResourceConfig.InstanceGroups', 'Heterogeneous clusters are not supported by this version of sm-local; use InstanceType and InstanceCount.');
+    const groups = r.list('ResourceConfig.InstanceGroups', resources.InstanceGroups);
+    if (groups) {
+      spec.instanceGroups = [];
+      groups.forEach((raw, i) => {
+        const gp = `ResourceConfig.InstanceGroups[${i}]`;
+        const g = r.struct(gp, raw, 'InstanceGroup');
+        if (!g) return;
+        const instanceGroupName = r.required(`${gp}.InstanceGroupName`, gp, 'InstanceGroupName', g.InstanceGroupName, (q, v) => r.string(q, v));
+        const instanceType = r.required(`${gp}.InstanceType`, gp, 'InstanceType', g.InstanceType, (q, v) => r.string(q, v));
+        const instanceCount = r.required(`${gp}.InstanceCount`, gp, 'InstanceCount', g.InstanceCount, (q, v) => r.integer(q, v));
+        if (instanceGroupName !== undefined && instanceType !== undefined && instanceCount !== undefined) spec.instanceGroups!.push({ instanceGroupName, instanceType, instanceCount });
+      });
     }
   }
 

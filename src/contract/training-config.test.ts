@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readExample as example } from '../../test/support/examples.js';
-import { clusterHosts, inputDataConfigEntry, renderResourceConfig, renderTrainingConfig, serializeConfigFile } from './training-config.js';
+import { planHosts, renderResourceConfig, shardKeys } from './hosts.js';
+import { channelsFor, inputDataConfigEntry, renderTrainingConfig, serializeConfigFile } from './training-config.js';
 import { resolveTrainingJobSpecOrThrow, type ResolvedChannel } from './training-spec.js';
 
 
@@ -16,9 +17,52 @@ const channel = (over: Partial<ResolvedChannel>): ResolvedChannel => ({
 
 describe('config files (CONTRACT §3.3–3.5)', () => {
   it('writes resourceconfig.json byte for byte like the single-host example', () => {
-    expect(serializeConfigFile(renderResourceConfig({ instanceType: 'ml.m5.xlarge', instanceCount: 1 }, 'algo-1'))).toBe(
-      example('training.resourceconfig.single-host.json'),
-    );
+    const plan = planHosts({ instanceType: 'ml.m5.xlarge', instanceCount: 1 });
+    expect(serializeConfigFile(renderResourceConfig(plan, plan[0]!))).toBe(example('training.resourceconfig.single-host.json'));
+  });
+
+  it('writes each host of a two-host job its own resourceconfig.json, byte for byte like the examples', () => {
+    const plan = planHosts({ instanceType: 'ml.g5.2xlarge', instanceCount: 2 });
+    expect(serializeConfigFile(renderResourceConfig(plan, plan[0]!))).toBe(example('training.resourceconfig.two-hosts.algo-1.json'));
+    expect(serializeConfigFile(renderResourceConfig(plan, plan[1]!))).toBe(example('training.resourceconfig.two-hosts.algo-2.json'));
+  });
+
+  it('numbers hosts through instance groups and names each host\'s group', () => {
+    const plan = planHosts({
+      instanceType: 'ignored',
+      instanceCount: 0,
+      instanceGroups: [
+        { instanceGroupName: 'data', instanceType: 'ml.c5.xlarge', instanceCount: 1 },
+        { instanceGroupName: 'gpu', instanceType: 'ml.g5.xlarge', instanceCount: 2 },
+      ],
+    });
+    expect(plan.map((h) => [h.name, h.groupName, h.instanceType])).toEqual([
+      ['algo-1', 'data', 'ml.c5.xlarge'],
+      ['algo-2', 'gpu', 'ml.g5.xlarge'],
+      ['algo-3', 'gpu', 'ml.g5.xlarge'],
+    ]);
+    expect(renderResourceConfig(plan, plan[2]!)).toEqual({
+      current_host: 'algo-3',
+      current_instance_type: 'ml.g5.xlarge',
+      current_group_name: 'gpu',
+      hosts: ['algo-1', 'algo-2', 'algo-3'],
+      instance_groups: [
+        { instance_group_name: 'data', instance_type: 'ml.c5.xlarge', hosts: ['algo-1'] },
+        { instance_group_name: 'gpu', instance_type: 'ml.g5.xlarge', hosts: ['algo-3', 'algo-2'] },
+      ],
+      network_interface_name: 'eth0',
+    });
+    const channels = [channel({ channelName: 'all' }), channel({ channelName: 'gpu-only', instanceGroupNames: ['gpu'] })];
+    expect(channelsFor({ channels }, plan[0]!).map((c) => c.channelName)).toEqual(['all']);
+    expect(channelsFor({ channels }, plan[1]!).map((c) => c.channelName)).toEqual(['all', 'gpu-only']);
+  });
+
+  it('shards objects by key across hosts, every host getting a disjoint share, and replicates otherwise', () => {
+    const keys = ['part-3', 'part-1', 'part-10', 'part-2', 'part-4'];
+    const shards = [0, 1, 2].map((i) => shardKeys(keys, 'ShardedByS3Key', i, 3));
+    expect(shards).toEqual([['part-1', 'part-3'], ['part-10', 'part-4'], ['part-2']]);
+    expect(shards.flat().sort()).toEqual([...keys].sort());
+    expect(shardKeys(keys, 'FullyReplicated', 1, 3)).toEqual(['part-1', 'part-10', 'part-2', 'part-3', 'part-4']);
   });
 
   it('writes inputdataconfig.json entries with the platform key names and order', () => {
@@ -40,15 +84,18 @@ describe('config files (CONTRACT §3.3–3.5)', () => {
   it('writes hyperparameters.json as the exact string map, like the example', () => {
     const hps = JSON.parse(example('training.hyperparameters.json')) as Record<string, string>;
     const { spec } = resolveTrainingJobSpecOrThrow({ image: 'img', hyperParameters: hps }, { now: new Date(0) });
-    expect(serializeConfigFile(renderTrainingConfig(spec, 'algo-1')['hyperparameters.json'])).toBe(example('training.hyperparameters.json'));
+    const plan = planHosts(spec);
+    expect(serializeConfigFile(renderTrainingConfig(spec, plan, plan[0]!)['hyperparameters.json'])).toBe(example('training.hyperparameters.json'));
   });
 
   it('writes {} when there are no hyperparameters', () => {
     const { spec } = resolveTrainingJobSpecOrThrow({ image: 'img' }, { now: new Date(0) });
-    expect(serializeConfigFile(renderTrainingConfig(spec, 'algo-1')['hyperparameters.json'])).toBe('{}\n');
+    const plan = planHosts(spec);
+    expect(serializeConfigFile(renderTrainingConfig(spec, plan, plan[0]!)['hyperparameters.json'])).toBe('{}\n');
   });
 
   it('sorts hosts lexicographically, as the platform does', () => {
-    expect(clusterHosts(11)).toEqual(['algo-1', 'algo-10', 'algo-11', 'algo-2', 'algo-3', 'algo-4', 'algo-5', 'algo-6', 'algo-7', 'algo-8', 'algo-9']);
+    const plan = planHosts({ instanceType: 'ml.m5.large', instanceCount: 11 });
+    expect(renderResourceConfig(plan, plan[0]!).hosts).toEqual(['algo-1', 'algo-10', 'algo-11', 'algo-2', 'algo-3', 'algo-4', 'algo-5', 'algo-6', 'algo-7', 'algo-8', 'algo-9']);
   });
 });

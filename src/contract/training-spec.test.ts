@@ -79,11 +79,39 @@ describe('resolveTrainingJobSpec', () => {
     expect(out.notices.join('\n')).toMatch(/"k" is 300 characters long/);
   });
 
-  it('refuses what it cannot reproduce instead of silently running something else', () => {
-    expect(paths({ image: 'i', channels: [{ channelName: 'c', source: '/x', inputMode: 'Pipe' }] })).toEqual(['InputDataConfig[0].InputMode']);
-    expect(paths({ image: 'i', trainingInputMode: 'FastFile', channels: [{ channelName: 'c', source: '/x' }] })).toEqual(['InputDataConfig[0].InputMode']);
-    expect(paths({ image: 'i', instanceCount: 2 })).toEqual(['ResourceConfig.InstanceCount']);
+  it('checks the rules of input modes, instance groups and script mode', () => {
+    expect(paths({ image: 'i', channels: [{ channelName: 'c', source: '/x', inputMode: 'Pipe', compressionType: 'Gzip' }] })).toEqual([]);
+    expect(paths({ image: 'i', channels: [{ channelName: 'c', source: '/x', compressionType: 'Gzip' }] })).toEqual(['InputDataConfig[0].CompressionType']);
+    expect(paths({ image: 'i', instanceCount: 0 })).toEqual(['ResourceConfig.InstanceCount']);
     expect(paths({ image: 'i', stopGraceSeconds: 121 })).toEqual(['stop grace (--stop-grace)']);
+    const groups = [
+      { instanceGroupName: 'a', instanceType: 'ml.m5.large', instanceCount: 1 },
+      { instanceGroupName: 'a', instanceType: 'm5', instanceCount: 0 },
+    ];
+    expect(paths({ image: 'i', instanceType: 'ml.m5.large', instanceGroups: groups, channels: [{ channelName: 'c', source: '/x', instanceGroupNames: ['b'] }] })).toEqual([
+      'ResourceConfig.InstanceGroups',
+      'ResourceConfig.InstanceGroups[1].InstanceGroupName',
+      'ResourceConfig.InstanceGroups[1].InstanceType',
+      'ResourceConfig.InstanceGroups[1].InstanceCount',
+      'InputDataConfig[0].DataSource.S3DataSource.InstanceGroupNames',
+    ]);
+    expect(paths({ image: 'i', metricDefinitions: [{ Name: 'loss', Regex: 'loss=(' }] })).toEqual(['AlgorithmSpecification.MetricDefinitions[0].Regex']);
+    expect(paths({ image: 'i', sourceDir: './src' })).toEqual(['entry point (--entry-point)']);
+    expect(paths({ image: 'i', checkpoint: { source: '/ckpt', localPath: 'relative' } })).toEqual(['CheckpointConfig.LocalPath']);
+  });
+
+  it('adds the script-mode hyperparameters the SageMaker Python SDK sends', () => {
+    const { spec } = resolveTrainingJobSpecOrThrow({ image: 'i', trainingJobName: 'job', entryPoint: 'train.py', sourceDir: './src', hyperParameters: { epochs: '3' } }, { now });
+    expect(spec.hyperParameters).toEqual({
+      epochs: '3',
+      sagemaker_program: '"train.py"',
+      sagemaker_submit_directory: '"/opt/ml/input/sm-local/sourcedir.tar.gz"',
+      sagemaker_container_log_level: '20',
+      sagemaker_job_name: '"job"',
+      sagemaker_region: '"us-east-1"',
+    });
+    expect(spec.scriptMode).toEqual({ source: './src', program: 'train.py', sourceIsFile: false });
+    expect(resolveTrainingJobSpecOrThrow({ image: 'i', entryPoint: 'scripts/fit.py' }, { now }).spec.scriptMode).toEqual({ source: 'scripts/fit.py', program: 'fit.py', sourceIsFile: true });
   });
 
   it('throws InvalidSpecError listing each field', () => {

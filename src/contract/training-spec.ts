@@ -1,7 +1,11 @@
+import { posix } from 'node:path';
 import { InvalidSpecError } from '../errors.js';
 import { resolveIdentity, resolveStopGrace } from './identity.js';
 import { DEFAULT_TRAINING_INSTANCE_TYPE, INSTANCE_TYPE_PATTERN, TRAINING_LIMITS as L, TRAINING_STOP_GRACE_SECONDS } from './limits.js';
+import type { InstanceGroup } from './hosts.js';
+import { compileMetrics } from './metrics.js';
 import { Problems } from './problems.js';
+import { TRAINING_PATHS } from './paths.js';
 
 export type TrainingInputMode = 'File' | 'Pipe' | 'FastFile';
 export type S3DataDistributionType = 'FullyReplicated' | 'ShardedByS3Key';
@@ -21,6 +25,19 @@ export interface ChannelSpec {
   s3DataDistributionType?: S3DataDistributionType;
   recordWrapperType?: RecordWrapperType;
   compressionType?: CompressionType;
+  /** Only hosts of these instance groups get the channel (API:S3DataSource.InstanceGroupNames). */
+  instanceGroupNames?: string[];
+  /** Pipe mode: objects are shuffled per epoch with this seed (API:Channel.ShuffleConfig). */
+  shuffleSeed?: number;
+}
+
+/** Where checkpoints live: restored into `localPath` before the start and saved back to `source`. */
+export interface CheckpointSpec {
+  /** Local folder standing in for CheckpointConfig.S3Uri. */
+  source: string;
+  sourceUri?: string;
+  /** CheckpointConfig.LocalPath, default /opt/ml/checkpoints. */
+  localPath?: string;
 }
 
 export interface MetricDefinition {
@@ -41,6 +58,8 @@ export interface TrainingJobSpec {
   /** `ResourceConfig.InstanceType`, default `ml.m5.large`. */
   instanceType?: string;
   instanceCount?: number;
+  /** A heterogeneous cluster (≤ 5 groups); instead of instanceType and instanceCount. */
+  instanceGroups?: InstanceGroup[];
   volumeSizeInGB?: number;
   /** `AlgorithmSpecification.ContainerEntrypoint` (CONTRACT §2.1). */
   containerEntrypoint?: string[];
@@ -56,6 +75,15 @@ export interface TrainingJobSpec {
   roleArn?: string;
   /** `OutputDataConfig.S3OutputPath` as the request gave it; recorded in describe.json. */
   s3OutputPath?: string;
+  /** `OutputDataConfig.CompressionType`: GZIP (model.tar.gz, output.tar.gz) or NONE (plain folders). */
+  outputCompression?: 'GZIP' | 'NONE';
+  checkpoint?: CheckpointSpec;
+  /** EnableNetworkIsolation: no network but the job's own hosts. */
+  enableNetworkIsolation?: boolean;
+  /** Script mode (SageMaker Python SDK): the entry point, relative to `sourceDir` when it is given. */
+  entryPoint?: string;
+  /** Script mode: the local folder packed into sourcedir.tar.gz. */
+  sourceDir?: string;
   /** Request members sm-local accepts but does not act on, echoed into describe.json. */
   echo?: Record<string, unknown>;
 }
@@ -70,6 +98,8 @@ export interface ResolvedChannel {
   s3DataDistributionType: S3DataDistributionType;
   recordWrapperType: RecordWrapperType;
   compressionType: CompressionType;
+  instanceGroupNames?: readonly string[];
+  shuffleSeed?: number;
 }
 
 export interface ResolvedTrainingJobSpec {
@@ -79,8 +109,11 @@ export interface ResolvedTrainingJobSpec {
   hyperParameters: Readonly<Record<string, string>>;
   channels: readonly ResolvedChannel[];
   environment: Readonly<Record<string, string>>;
+  /** The first group's instance type when InstanceGroups are used. */
   instanceType: string;
+  /** Hosts in all (the sum over InstanceGroups when they are used). */
   instanceCount: number;
+  instanceGroups?: readonly InstanceGroup[];
   volumeSizeInGB: number;
   containerEntrypoint?: readonly string[];
   containerArguments?: readonly string[];
@@ -92,6 +125,11 @@ export interface ResolvedTrainingJobSpec {
   account: string;
   roleArn?: string;
   s3OutputPath?: string;
+  outputCompression: 'GZIP' | 'NONE';
+  checkpoint?: Required<Pick<CheckpointSpec, 'source' | 'localPath'>> & Pick<CheckpointSpec, 'sourceUri'>;
+  enableNetworkIsolation: boolean;
+  /** Script mode: the folder or file packed into sourcedir.tar.gz, and the program inside it. */
+  scriptMode?: { source: string; program: string; sourceIsFile: boolean };
   echo: Readonly<Record<string, unknown>>;
 }
 
@@ -120,6 +158,52 @@ export function defaultTrainingJobName(image: string, now: Date): string {
   const stamp = `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}-${p(now.getUTCMilliseconds(), 3)}`;
   const room = L.jobName.max - stamp.length - 1;
   return `${base.slice(0, room).replace(/-+$/, '')}-${stamp}`;
+}
+
+/** Where sm-local puts sourcedir.tar.gz in script mode: the local stand-in for its S3 object. */
+export const SOURCE_ARCHIVE_PATH = '/opt/ml/input/sm-local/sourcedir.tar.gz';
+
+/**
+ * The hyperparameters the SageMaker Python SDK adds in script mode (CONTRACT §3.3, §3.8): each value
+ * JSON-encoded as the SDK sends it. `sagemaker_submit_directory` names the archive's path inside the
+ * container, which the training toolkit extracts into /opt/ml/code just as it would the S3 object.
+ */
+export function scriptModeHyperParameters(program: string, jobName: string, region: string): Record<string, string> {
+  return {
+    sagemaker_program: JSON.stringify(program),
+    sagemaker_submit_directory: JSON.stringify(SOURCE_ARCHIVE_PATH),
+    sagemaker_container_log_level: '20',
+    sagemaker_job_name: JSON.stringify(jobName),
+    sagemaker_region: JSON.stringify(region),
+  };
+}
+
+/** Instance type and count, or InstanceGroups (≤ 5, not together with the two). */
+function resolveInstances(p: Problems, input: TrainingJobSpec): { instanceType: string; instanceCount: number; instanceGroups?: InstanceGroup[] } {
+  const groups = input.instanceGroups;
+  if (groups?.length) {
+    if (input.instanceType !== undefined || input.instanceCount !== undefined) {
+      p.add('ResourceConfig.InstanceGroups', 'give either InstanceGroups or InstanceType and InstanceCount, not both.');
+    }
+    if (groups.length > 5) p.add('ResourceConfig.InstanceGroups', `has ${groups.length} groups; at most 5 are allowed.`);
+    const names = new Set<string>();
+    groups.forEach((g, i) => {
+      const at = `ResourceConfig.InstanceGroups[${i}]`;
+      p.checkString(`${at}.InstanceGroupName`, g.instanceGroupName ?? '', { min: 1, max: 64, pattern: /^.+$/ });
+      if (names.has(g.instanceGroupName)) p.add(`${at}.InstanceGroupName`, `"${g.instanceGroupName}" is used by more than one group.`);
+      names.add(g.instanceGroupName);
+      p.checkString(`${at}.InstanceType`, g.instanceType ?? '', { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>, e.g. ml.m5.large' });
+      p.checkInteger(`${at}.InstanceCount`, g.instanceCount, { min: 1 });
+    });
+    const total = groups.reduce((n, g) => n + (Number.isInteger(g.instanceCount) ? g.instanceCount : 0), 0);
+    return { instanceType: groups[0]!.instanceType, instanceCount: total, instanceGroups: groups.map((g) => ({ ...g })) };
+  }
+  const instanceType = input.instanceType ?? DEFAULT_TRAINING_INSTANCE_TYPE;
+  p.checkString('ResourceConfig.InstanceType', instanceType, { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>, e.g. ml.m5.large' });
+  const instanceCount = input.instanceCount ?? 1;
+  p.checkInteger('ResourceConfig.InstanceCount', instanceCount, { min: 1 });
+  if (instanceCount > 8) p.notice(`${instanceCount} hosts means ${instanceCount} containers on this machine at once.`);
+  return { instanceType, instanceCount };
 }
 
 export interface ResolveContext {
@@ -186,6 +270,9 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
   const environment = { ...(input.environment ?? {}) };
   checkStringMap(p, 'Environment', environment, L.environment);
 
+  const { instanceType, instanceCount, instanceGroups } = resolveInstances(p, input);
+  const groupNames = new Set((instanceGroups ?? []).map((g) => g.instanceGroupName));
+
   const trainingInputMode = input.trainingInputMode ?? 'File';
   const channelsIn = input.channels ?? [];
   if (channelsIn.length > L.channels.max) p.add('InputDataConfig', `has ${channelsIn.length} channels; at most ${L.channels.max} are allowed.`);
@@ -202,12 +289,13 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
     seen.add(c.channelName);
     if (c.contentType !== undefined) p.checkString(`${at}.ContentType`, c.contentType, { max: L.contentTypeMax });
     const inputMode = c.inputMode ?? trainingInputMode;
-    if (inputMode !== 'File') {
-      p.add(`${at}.InputMode`, `channel "${c.channelName}": ${inputMode} mode is not supported by this version of sm-local; only File mode is. Use File mode locally.`);
-    }
     const compressionType = c.compressionType ?? 'None';
-    if (compressionType !== 'None') {
-      p.add(`${at}.CompressionType`, `channel "${c.channelName}": ${compressionType} is only meaningful in Pipe mode, which this version of sm-local does not support.`);
+    if (compressionType !== 'None' && inputMode !== 'Pipe') {
+      // API:Channel.CompressionType: "used only in Pipe input mode. In File mode, leave this field unset or set it to None."
+      p.add(`${at}.CompressionType`, `channel "${c.channelName}": ${compressionType} is only used in Pipe mode; in ${inputMode} mode leave it None (SageMaker does not decompress File-mode data).`);
+    }
+    for (const g of c.instanceGroupNames ?? []) {
+      if (!groupNames.has(g)) p.add(`${at}.DataSource.S3DataSource.InstanceGroupNames`, `channel "${c.channelName}" names instance group "${g}", which ResourceConfig.InstanceGroups does not define.`);
     }
     return {
       channelName: c.channelName,
@@ -218,15 +306,11 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
       s3DataDistributionType: c.s3DataDistributionType ?? 'FullyReplicated',
       recordWrapperType: c.recordWrapperType ?? 'None',
       compressionType,
+      ...(c.instanceGroupNames?.length ? { instanceGroupNames: [...c.instanceGroupNames] } : {}),
+      ...(c.shuffleSeed !== undefined ? { shuffleSeed: c.shuffleSeed } : {}),
     };
   });
 
-  const instanceType = input.instanceType ?? DEFAULT_TRAINING_INSTANCE_TYPE;
-  p.checkString('ResourceConfig.InstanceType', instanceType, { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>, e.g. ml.m5.large' });
-  const instanceCount = input.instanceCount ?? 1;
-  if (instanceCount !== 1) {
-    p.add('ResourceConfig.InstanceCount', `${instanceCount} instances requested; this version of sm-local runs single-instance jobs only. Set it to 1.`);
-  }
   const volumeSizeInGB = input.volumeSizeInGB ?? DEFAULT_VOLUME_SIZE_GB;
   p.checkInteger('ResourceConfig.VolumeSizeInGB', volumeSizeInGB, { min: 1 });
 
@@ -234,8 +318,14 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
   checkCommand(p, 'AlgorithmSpecification.ContainerArguments', input.containerArguments);
 
   const metricDefinitions = input.metricDefinitions ?? [];
-  if (metricDefinitions.length > 0) {
-    p.notice('AlgorithmSpecification.MetricDefinitions are recorded but not evaluated by this version of sm-local.');
+  if (metricDefinitions.length > 40) p.add('AlgorithmSpecification.MetricDefinitions', `has ${metricDefinitions.length} entries; at most 40 are allowed.`);
+  for (const problem of compileMetrics(metricDefinitions).problems) p.add(problem.path, problem.message);
+
+  let checkpoint: ResolvedTrainingJobSpec['checkpoint'];
+  if (input.checkpoint) {
+    const localPath = input.checkpoint.localPath ?? TRAINING_PATHS.checkpoints;
+    p.checkString('CheckpointConfig.LocalPath', localPath, { min: 1, max: L.checkpointLocalPathMax, pattern: /^\/\S*$/, patternText: 'an absolute path' });
+    checkpoint = { source: input.checkpoint.source, localPath: localPath.replace(/(.)\/+$/, '$1'), ...(input.checkpoint.sourceUri ? { sourceUri: input.checkpoint.sourceUri } : {}) };
   }
 
   const maxRuntimeInSeconds = input.stoppingCondition?.maxRuntimeInSeconds ?? L.maxRuntimeInSeconds.default;
@@ -243,6 +333,17 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
 
   const stopGraceSeconds = resolveStopGrace(p, input.stopGraceSeconds, TRAINING_STOP_GRACE_SECONDS);
   const { region, account } = resolveIdentity(p, input);
+
+  let scriptMode: ResolvedTrainingJobSpec['scriptMode'];
+  if (input.entryPoint !== undefined || input.sourceDir !== undefined) {
+    if (!input.entryPoint) p.add('entry point (--entry-point)', 'script mode needs the entry point, e.g. --entry-point train.py.');
+    else {
+      scriptMode = input.sourceDir !== undefined
+        ? { source: input.sourceDir, program: input.entryPoint, sourceIsFile: false }
+        : { source: input.entryPoint, program: posix.basename(input.entryPoint.replace(/\\/g, '/')), sourceIsFile: true };
+      Object.assign(hyperParameters, scriptModeHyperParameters(scriptMode.program, trainingJobName, region));
+    }
+  }
 
   if (!p.ok) return { problems: p.problems, notices: p.notices };
   return {
@@ -255,6 +356,7 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
       environment,
       instanceType,
       instanceCount,
+      ...(instanceGroups ? { instanceGroups } : {}),
       volumeSizeInGB,
       ...(input.containerEntrypoint ? { containerEntrypoint: [...input.containerEntrypoint] } : {}),
       ...(input.containerArguments ? { containerArguments: [...input.containerArguments] } : {}),
@@ -266,6 +368,10 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
       account,
       ...(input.roleArn !== undefined ? { roleArn: input.roleArn } : {}),
       ...(input.s3OutputPath !== undefined ? { s3OutputPath: input.s3OutputPath } : {}),
+      outputCompression: input.outputCompression ?? 'GZIP',
+      ...(checkpoint ? { checkpoint } : {}),
+      enableNetworkIsolation: input.enableNetworkIsolation ?? false,
+      ...(scriptMode ? { scriptMode } : {}),
       echo: input.echo ?? {},
     },
     problems: p.problems,

@@ -96,8 +96,10 @@ export class TrainingStatusTracker {
 export interface TrainingJobOutcome {
   tracker: TrainingStatusTracker;
   failureReason?: string;
-  /** Local path of model.tar.gz, when it was written. */
+  /** Local path of model.tar.gz (or the model folder), when it was written. */
   modelArtifact?: string;
+  /** The last value of each metric (FinalMetricDataList). */
+  finalMetrics?: readonly { MetricName: string; Value: number; Timestamp: number }[];
   /** Fields sm-local adds under `SmLocal` (job folder, log paths, exit code, transfer mode…). */
   local: Record<string, unknown>;
 }
@@ -136,24 +138,39 @@ export function renderDescribeTrainingJob(spec: ResolvedTrainingJobSpec, outcome
       ? {
           InputDataConfig: spec.channels.map((c) => ({
             ChannelName: c.channelName,
-            DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: c.sourceUri ?? c.source, S3DataDistributionType: c.s3DataDistributionType } },
+            DataSource: {
+              S3DataSource: {
+                S3DataType: 'S3Prefix',
+                S3Uri: c.sourceUri ?? c.source,
+                S3DataDistributionType: c.s3DataDistributionType,
+                ...(c.instanceGroupNames?.length ? { InstanceGroupNames: c.instanceGroupNames } : {}),
+              },
+            },
             ...(c.contentType !== undefined ? { ContentType: c.contentType } : {}),
             CompressionType: c.compressionType,
             RecordWrapperType: c.recordWrapperType,
             InputMode: c.inputMode,
+            ...(c.shuffleSeed !== undefined ? { ShuffleConfig: { Seed: c.shuffleSeed } } : {}),
           })),
         }
       : {}),
-    OutputDataConfig: { S3OutputPath: spec.s3OutputPath ?? jobDir },
-    ResourceConfig: { InstanceType: spec.instanceType, InstanceCount: spec.instanceCount, VolumeSizeInGB: spec.volumeSizeInGB },
+    OutputDataConfig: { S3OutputPath: spec.s3OutputPath ?? jobDir, ...(spec.outputCompression === 'NONE' ? { CompressionType: 'NONE' } : {}) },
+    ResourceConfig: spec.instanceGroups
+      ? {
+          InstanceGroups: spec.instanceGroups.map((g) => ({ InstanceType: g.instanceType, InstanceCount: g.instanceCount, InstanceGroupName: g.instanceGroupName })),
+          VolumeSizeInGB: spec.volumeSizeInGB,
+        }
+      : { InstanceType: spec.instanceType, InstanceCount: spec.instanceCount, VolumeSizeInGB: spec.volumeSizeInGB },
     StoppingCondition: { MaxRuntimeInSeconds: spec.maxRuntimeInSeconds },
     CreationTime: epochSeconds(tracker.creationTimeMs),
     ...(startTime !== undefined ? { TrainingStartTime: startTime } : {}),
     ...(endTime !== undefined ? { TrainingEndTime: endTime } : {}),
     LastModifiedTime: lastModified,
     SecondaryStatusTransitions: transitions,
+    ...(outcome.finalMetrics?.length ? { FinalMetricDataList: outcome.finalMetrics } : {}),
+    ...(spec.checkpoint ? { CheckpointConfig: { S3Uri: spec.checkpoint.sourceUri ?? spec.checkpoint.source, LocalPath: spec.checkpoint.localPath } } : {}),
     ...(Object.keys(spec.environment).length ? { Environment: spec.environment } : {}),
-    EnableNetworkIsolation: false,
+    EnableNetworkIsolation: spec.enableNetworkIsolation,
     EnableInterContainerTrafficEncryption: false,
     EnableManagedSpotTraining: false,
     ...(seconds !== undefined ? { TrainingTimeInSeconds: seconds, BillableTimeInSeconds: seconds } : {}),

@@ -19,6 +19,8 @@ export interface EngineInfo {
   memTotalBytes: number;
   storageDriver: string;
   rootDir: string;
+  /** Container runtimes the engine offers (`nvidia` when GPUs can be requested). */
+  runtimes: string[];
 }
 
 /** The parts of an image sm-local looks at. */
@@ -37,8 +39,12 @@ export interface ImageInfo {
 export interface NetworkInput {
   name: string;
   labels: Record<string, string>;
-  /** No route out of the network (used for network isolation). */
-  internal?: boolean;
+  /**
+   * Network isolation: no route out of the network, and no address of this machine on it either, so
+   * the containers reach each other and nothing else (an internal bridge alone still lets them reach
+   * every service listening on this machine through its gateway address).
+   */
+  isolated?: boolean;
 }
 
 export interface ManagedResource {
@@ -128,6 +134,7 @@ export class DockerClient {
       memTotalBytes: Number(info.MemTotal ?? 0),
       storageDriver: String(info.Driver ?? ''),
       rootDir: String(info.DockerRootDir ?? ''),
+      runtimes: Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {}),
     };
   }
 
@@ -162,9 +169,11 @@ export class DockerClient {
 
   async createContainer(input: ContainerInput): Promise<ContainerHandle> {
     const binds = (input.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+    const ports = (input.publish ?? []).map((p) => (typeof p === 'number' ? { containerPort: p, hostPort: undefined } : p));
     const container = await this.call(`create container ${input.name}`, () =>
       this.docker.createContainer({
         name: input.name,
+        ...(input.platform ? { platform: input.platform } : {}),
         Image: input.image,
         ...(input.entrypoint !== undefined ? { Entrypoint: input.entrypoint } : {}),
         ...(input.cmd !== undefined ? { Cmd: input.cmd } : {}),
@@ -172,7 +181,7 @@ export class DockerClient {
         Labels: input.labels,
         ...(input.hostname ? { Hostname: input.hostname } : {}),
         ...(input.domainname ? { Domainname: input.domainname } : {}),
-        ...(input.publish?.length ? { ExposedPorts: Object.fromEntries(input.publish.map((p) => [`${p}/tcp`, {}])) } : {}),
+        ...(ports.length ? { ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.containerPort}/tcp`, {}])) } : {}),
         AttachStdin: false,
         AttachStdout: true,
         AttachStderr: true,
@@ -181,12 +190,19 @@ export class DockerClient {
         HostConfig: {
           Binds: binds,
           // Anonymous volumes carry the container's labels; `v: true` on removal deletes them with it.
-          Mounts: (input.volumes ?? []).map(
-            (target) => ({ Type: 'volume', Source: '', Target: target, VolumeOptions: { NoCopy: true, Labels: input.labels } }) as unknown as Docker.MountSettings,
-          ),
+          Mounts: [
+            ...(input.volumes ?? []).map((target) => ({ Type: 'volume', Source: '', Target: target, VolumeOptions: { NoCopy: true, Labels: input.labels } })),
+            ...(input.namedVolumes ?? []).map((v) => ({ Type: 'volume', Source: v.name, Target: v.target, ReadOnly: v.readOnly ?? false, VolumeOptions: { NoCopy: true } })),
+          ] as unknown as Docker.MountSettings[],
           NetworkMode: input.network ? input.network.name : DEFAULT_NETWORK,
-          ...(input.publish?.length
-            ? { PortBindings: Object.fromEntries(input.publish.map((p) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]])) }
+          ...(input.resources?.nanoCpus ? { NanoCpus: input.resources.nanoCpus } : {}),
+          // Swap equal to memory: no swap, as on an instance; an out-of-memory kill is then reported.
+          ...(input.resources?.memoryBytes ? { Memory: input.resources.memoryBytes, MemorySwap: input.resources.memoryBytes } : {}),
+          ...(input.resources?.shmBytes ? { ShmSize: input.resources.shmBytes } : {}),
+          // Count -1: every GPU the engine has (docker run --gpus all).
+          ...(input.resources?.gpus ? { DeviceRequests: [{ Driver: 'nvidia', Count: input.resources.gpus, Capabilities: [['gpu']] }] } : {}),
+          ...(ports.length
+            ? { PortBindings: Object.fromEntries(ports.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: p.hostPort ? String(p.hostPort) : '' }]])) }
             : {}),
         },
         ...(input.network
@@ -198,9 +214,23 @@ export class DockerClient {
     return new ContainerHandle(container, input.name, this);
   }
 
+  /** A named local volume, labelled so `prune` finds it. */
+  async createVolume(name: string, labels: Record<string, string>): Promise<VolumeHandle> {
+    await this.call(`create volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels }));
+    this.log.debug(`created volume ${name}`);
+    return new VolumeHandle(name, this);
+  }
+
   async createNetwork(input: NetworkInput): Promise<NetworkHandle> {
     const network = await this.call(`create network ${input.name}`, () =>
-      this.docker.createNetwork({ Name: input.name, Driver: 'bridge', Internal: input.internal ?? false, Labels: input.labels, CheckDuplicate: true }),
+      this.docker.createNetwork({
+        Name: input.name,
+        Driver: 'bridge',
+        Internal: input.isolated ?? false,
+        ...(input.isolated ? { Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } } : {}),
+        Labels: input.labels,
+        CheckDuplicate: true,
+      }),
     );
     this.log.debug(`created network ${input.name}`);
     return new NetworkHandle(network, input.name, this);
@@ -317,6 +347,20 @@ export class NetworkHandle {
   /** Idempotent: repeat calls share the first call's promise. */
   remove(): Promise<void> {
     this.removal ??= removeTolerant(() => this.network.remove(), (e) => this.client.wrap(`remove network ${this.name}`, e));
+    return this.removal;
+  }
+}
+
+/** A named volume sm-local created; `remove()` is idempotent. */
+export class VolumeHandle {
+  private removal?: Promise<void>;
+  constructor(
+    readonly name: string,
+    private readonly client: DockerClient,
+  ) {}
+
+  remove(): Promise<void> {
+    this.removal ??= this.client.removeVolume(this.name);
     return this.removal;
   }
 }

@@ -25,10 +25,22 @@ export interface ContainerInput {
   mounts?: MountSpec[];
   /** Paths that get a fresh, empty anonymous volume (hiding whatever the image has there); removed with the container. */
   volumes?: string[];
+  /** Named volumes (see `DockerClient.createVolume`) mounted at `target`; they outlive the container. */
+  namedVolumes?: { name: string; target: string; readOnly?: boolean }[];
   /** Attach to this network at creation; without it the container starts out on the default bridge (see `moveToNetwork`). */
   network?: { name: string; aliases: string[] };
-  /** Container TCP ports to publish on 127.0.0.1, each at a free host port (see `hostPort`). */
-  publish?: number[];
+  /** Container TCP ports to publish on 127.0.0.1: a number gets a free host port (see `addresses`), a pair its own. */
+  publish?: (number | PortPair)[];
+  /** `os/arch[/variant]` the image must be for; the engine refuses an image of another platform. */
+  platform?: string;
+  /** CPU, memory (without swap) and /dev/shm limits, and GPUs to request from the engine. */
+  resources?: { nanoCpus?: number; memoryBytes?: number; shmBytes?: number; /** -1: all. */ gpus?: number };
+}
+
+/** A published port: `containerPort` inside, `hostPort` on 127.0.0.1. */
+export interface PortPair {
+  hostPort: number;
+  containerPort: number;
 }
 
 export type OutputStream = 'stdout' | 'stderr';

@@ -1,35 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { checkImage } from '../contract/image-checks.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as packFolder, type PackOptions } from 'tar-fs';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
+import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
+import { checkImage } from '../contract/image-checks.js';
+import { containerLimits, instanceResources } from '../contract/instance-types.js';
 import { TRAINING_LIMITS } from '../contract/limits.js';
-import { hostName, TRAINING_PATHS } from '../contract/paths.js';
-import { renderTrainingConfig, serializeConfigFile } from '../contract/training-config.js';
+import { compileMetrics, finalMetrics, matchMetrics, type MetricPoint } from '../contract/metrics.js';
+import { TRAINING_PATHS } from '../contract/paths.js';
+import { channelsFor, renderTrainingConfig, serializeConfigFile } from '../contract/training-config.js';
 import { renderTrainingEnvironment, toEnvList } from '../contract/training-env.js';
+import { renderDescribeTrainingJob, TrainingStatusTracker, type SecondaryStatus, type TrainingJobStatus } from '../contract/training-status.js';
 import {
-  renderDescribeTrainingJob,
-  TrainingStatusTracker,
-  type SecondaryStatus,
-  type TrainingJobStatus,
-} from '../contract/training-status.js';
-import { resolveTrainingJobSpecOrThrow, type ChannelSpec, type ResolvedTrainingJobSpec, type TrainingJobSpec } from '../contract/training-spec.js';
-import type { NetworkHandle } from '../docker/client.js';
-import type { ContainerHandle, ExitInfo } from '../docker/container.js';
+  resolveTrainingJobSpecOrThrow,
+  SOURCE_ARCHIVE_PATH,
+  type ChannelSpec,
+  type ResolvedTrainingJobSpec,
+  type TrainingJobSpec,
+} from '../contract/training-spec.js';
+import type { EngineInfo, NetworkHandle, VolumeHandle } from '../docker/client.js';
+import type { ContainerHandle, ContainerInput, ExitInfo, PortPair } from '../docker/container.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
-import {
-  AlgorithmError,
-  ContainerStartError,
-  InterruptedError,
-  InvalidSpecError,
-  JobExistsError,
-  JobTimeoutError,
-} from '../errors.js';
-import { channelTar, readHead, repackTarGz, skeletonTar, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
-import { channelMount, locateChannels, type LocatedChannel } from '../workspace/channels.js';
+import { AlgorithmError, ContainerStartError, InterruptedError, InvalidSpecError, JobExistsError, JobTimeoutError, PortInUseError, type SpecProblem } from '../errors.js';
+import { probePort } from '../http/ports.js';
+import { channelTar, extractRouted, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
+import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
+import { syncCheckpoints } from '../workspace/checkpoints.js';
+import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { ec2Hostname } from './ec2-hostname.js';
 import { ResourceScope } from './resource-scope.js';
@@ -47,8 +51,18 @@ export interface TrainingRunOptions {
   outputDir?: string;
   /** Default: `copy` when the engine is remote, else `mount`. */
   transfer?: TransferMode;
-  /** Leave the container, network and workspace in place for debugging. */
+  /** Leave the containers and network in place for debugging. */
   keep?: boolean;
+  /** How often checkpoints are saved back while the job runs (default 5 s). */
+  checkpointSyncSeconds?: number;
+  /** Escape hatch: /dev/shm size in bytes, instead of half the instance type's memory. */
+  shmSizeBytes?: number;
+  /** Escape hatch: GPUs to request from the engine (`all`, or a count), whatever the instance type says. */
+  gpus?: number | 'all';
+  /** Escape hatch: the image platform (`linux/amd64`, `linux/arm64`); the engine refuses an image of another. */
+  platform?: string;
+  /** Escape hatch: ports of algo-1 published on 127.0.0.1 (for a debugger); not part of the SageMaker contract. */
+  publish?: PortPair[];
 }
 
 export type TrainingJobInput = TrainingJobSpec & TrainingRunOptions;
@@ -61,18 +75,34 @@ export interface TrainingResult {
   /** The DescribeTrainingJob-shaped record, also written to `describe.json`. */
   describe: Record<string, unknown>;
   describeFile: string;
+  /** model.tar.gz, or the `model` folder with OutputDataConfig.CompressionType NONE. */
   modelArtifact?: string;
+  /** output.tar.gz, or the `output` folder with CompressionType NONE. */
   outputArtifact?: string;
+  /** The log of the first host (`algo-1.log`); `logFiles` has every host's. */
   logFile: string;
+  logFiles: string[];
+  /** The exit code of the host that decided the outcome (the failed one, else algo-1). */
   exitCode?: number;
   failureReason?: string;
+  /** Every metric value the MetricDefinitions found in the logs, in order. */
+  metrics: MetricPoint[];
+  /** Metrics defined but never seen in the logs. */
+  unmatchedMetrics: string[];
   notices: string[];
   transfer: TransferMode;
   /** Present with `keep`: what was left in place. */
-  kept?: { containerId?: string; network?: string };
+  kept?: { containerIds: string[]; network?: string };
 }
 
 const JOB_TYPE = 'training';
+
+/**
+ * FailureReason when the kernel killed the algorithm for memory. The service's wording is
+ * UNCONFIRMED (a public notebook quotes "use an instance type with more memory, or reduce the size of
+ * job data"); this is the closest reading.
+ */
+const OOM_FAILURE_REASON = 'OutOfMemoryError: Please use an instance type with more memory, or reduce the size of job data processed on an instance.';
 
 /** Problems with channel sources (missing or unreadable paths), for callers validating input up front. */
 export async function checkChannelSources(channels: readonly Pick<ChannelSpec, 'channelName' | 'source' | 'sourceUri'>[], cwd: string) {
@@ -86,21 +116,30 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function emptyTar(): Readable {
-  return skeletonTar([]);
+/** sourcedir.tar.gz as the SageMaker Python SDK makes it: the folder's contents, or the one entry point file. */
+async function packSource(source: string, isFile: boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const root = isFile ? dirname(source) : source;
+  const { readdir } = await import('node:fs/promises');
+  const entries = isFile ? [source.slice(root.length + 1)] : (await readdir(source)).sort();
+  await pipeline(packFolder(root, { entries, sort: true } as PackOptions), createGzip(), async function* collect(src: AsyncIterable<Buffer>) {
+    for await (const c of src) chunks.push(c);
+  });
+  return Buffer.concat(chunks);
 }
 
-
 /**
- * Runs a training job the way SageMaker runs a TrainingJob (CONTRACT §2–§3): builds `/opt/ml`,
- * starts `<image> train` (or the entrypoint/arguments override), streams its output, applies
- * MaxRuntimeInSeconds and stop requests (SIGTERM, grace, SIGKILL), judges the exit code, and writes
- * `model.tar.gz`, `output.tar.gz`, `describe.json` and the container log to the job folder.
+ * Runs a training job the way SageMaker runs a TrainingJob (CONTRACT §2–§3): builds `/opt/ml` on
+ * every host (`algo-1` … `algo-N` on a private network), starts `<image> train` (or the
+ * entrypoint/arguments override), feeds the channels (File, FastFile, Pipe; replicated or sharded),
+ * streams the output, applies MaxRuntimeInSeconds and stop requests (SIGTERM, grace, SIGKILL), fails
+ * the job with the first host that fails, and writes the artifacts, `describe.json` and one log per
+ * host to the job folder.
  *
  * Resolves with the result when the job is `Completed`. Rejects with `AlgorithmError` (Failed),
  * `JobTimeoutError` (MaxRuntimeExceeded) or `InterruptedError` (stopped), each carrying the result in
- * `details`; a job folder exists for all three. Every container, network and volume it created is
- * removed before it settles, unless `keep` is set.
+ * `details`; a job folder exists for all three. Every container, network, volume and workspace it
+ * created is removed before it settles, unless `keep` is set.
  */
 export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<JobDeps> = {}): Promise<TrainingResult> {
   const deps = resolveJobDeps(depsIn);
@@ -109,264 +148,616 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
   for (const n of notices) deps.log.warn(n);
 
   const { located, problems } = await locateChannels(spec.channels, deps.cwd);
-  if (problems.length) throw new InvalidSpecError(problems);
+  const problemsAll: SpecProblem[] = [...problems];
+  if (spec.scriptMode && !(await exists(resolve(deps.cwd, spec.scriptMode.source)))) {
+    problemsAll.push({ path: spec.scriptMode.sourceIsFile ? 'entry point (--entry-point)' : 'source dir (--source-dir)', message: `${resolve(deps.cwd, spec.scriptMode.source)} does not exist.` });
+  }
+  const transfer: TransferMode = input.transfer ?? (deps.docker.remote ? 'copy' : 'mount');
+  if (transfer === 'copy' && located.some((c) => c.inputMode === 'Pipe')) {
+    problemsAll.push({ path: 'InputDataConfig', message: 'Pipe mode feeds named pipes through a folder shared with the container, which needs bind mounts: use a local engine and --transfer mount.' });
+  }
+  if (input.publish?.length && transfer === 'copy' && deps.docker.remote) {
+    problemsAll.push({ path: '--publish', message: `ports are published on the engine's machine (${deps.docker.endpoint}), not on 127.0.0.1 here.` });
+  }
+  if (problemsAll.length) throw new InvalidSpecError(problemsAll);
+  for (const { hostPort } of input.publish ?? []) {
+    await probePort(hostPort).catch((err: unknown) => {
+      throw err instanceof PortInUseError ? new PortInUseError(hostPort, err, 'Pick another host port for --publish HOST:CONTAINER.') : err;
+    });
+  }
   const jobDir = join(resolve(deps.cwd, input.outputDir ?? 'sm-local-output'), spec.trainingJobName);
   if (await exists(jobDir)) throw new JobExistsError(spec.trainingJobName, jobDir);
 
-  await deps.docker.ping();
-  const image = await deps.docker.requireLocalImage(spec.image);
-  const imageWarnings = checkImage(image, { jobWord: 'train', entrypointOverridden: spec.containerEntrypoint !== undefined, instanceType: spec.instanceType });
-  for (const w of imageWarnings) deps.log.warn(w);
-  const transfer: TransferMode = input.transfer ?? (deps.docker.remote ? 'copy' : 'mount');
-  if (transfer === 'mount' && deps.docker.remote) {
-    deps.log.warn(`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`);
+  // No ping first: an engine that does not answer fails these calls with DockerUnavailableError too.
+  const [image, engine] = await Promise.all([deps.docker.requireLocalImage(spec.image), deps.docker.info()]);
+  if (input.platform) {
+    const [os, arch] = input.platform.split('/');
+    if (os !== image.os || arch !== image.architecture) {
+      throw new InvalidSpecError([{ path: '--platform', message: `${spec.image} is built for ${image.os}/${image.architecture}, not ${input.platform}; rebuild it with --platform ${input.platform}, or drop --platform.` }]);
+    }
   }
+  const plan = planHosts(spec);
+  const warnings = new Set<string>();
+  for (const type of new Set(plan.map((h) => h.instanceType))) {
+    for (const w of checkImage(image, { jobWord: 'train', entrypointOverridden: spec.containerEntrypoint !== undefined, instanceType: type })) warnings.add(w);
+  }
+  if (transfer === 'mount' && deps.docker.remote) {
+    warnings.add(`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`);
+  }
+  if (input.publish?.length && spec.enableNetworkIsolation) {
+    warnings.add('--publish has no effect with network isolation: an isolated container has no ports on this machine.');
+  }
+  for (const w of warnings) deps.log.warn(w);
 
   await mkdir(dirname(jobDir), { recursive: true });
   // Not recursive: of two jobs started with the same name, exactly one gets the folder.
   await mkdir(jobDir).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EEXIST' ? new JobExistsError(spec.trainingJobName, jobDir) : err;
   });
-  deps.log.info(`Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`);
-  const run = new TrainingRun(spec, deps, located, jobDir, transfer, input.keep ?? false, createdAt, [...notices, ...imageWarnings]);
+  deps.log.info(
+    `Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceCount > 1 ? `${spec.instanceCount} × ` : ''}${spec.instanceGroups ? spec.instanceGroups.map((g) => `${g.instanceCount} ${g.instanceType} (${g.instanceGroupName})`).join(' + ') : spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`,
+  );
+  const run = new TrainingRun(spec, deps, plan, located, jobDir, transfer, input, createdAt, [...notices, ...warnings], engine);
   return run.execute();
 }
 
+/** Runs `fn` for every host at once; waits for all to settle, then rethrows the first failure. */
+async function eachHost<T>(hosts: readonly T[], fn: (host: T) => Promise<unknown>): Promise<void> {
+  const settled = await Promise.allSettled(hosts.map(fn));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** A channel as one host gets it: all of its objects, or its shard. */
+interface HostChannel {
+  channel: LocatedChannel;
+  /** Object keys relative to the channel root; undefined means all of them, as they are. */
+  keys?: string[];
+}
+
+interface Host {
+  plan: HostPlan;
+  index: number;
+  channels: HostChannel[];
+  logFile: string;
+  log: WriteStream;
+  container?: ContainerHandle;
+  exit?: ExitInfo;
+  /** Host folder bound at /opt/ml/input/data when a channel is in Pipe mode. */
+  dataDir?: string;
+  /** Copy mode: FastFile channels in named volumes, mounted read-only. */
+  readOnlyVolumes: { name: string; target: string; readOnly: true }[];
+  /**
+   * Archives of the areas the platform uploads, requested as soon as the host exits (the engine takes
+   * a while to open each) and read, in host order, once every host is done.
+   */
+  archives?: Map<string, Promise<Readable | undefined>>;
+}
+
+type StopCause = 'timeout' | 'stopped' | 'failed';
+
 class TrainingRun {
   private readonly tracker: TrainingStatusTracker;
-  private readonly host = hostName(0);
-  private readonly logFile: string;
-  private log?: WriteStream;
-  private exit?: ExitInfo;
+  private readonly hosts: Host[];
+  private readonly metrics;
+  private readonly series: MetricPoint[] = [];
+  private stopCause?: StopCause;
+  private failedHost?: Host;
   private failureReason?: string;
   private modelArtifact?: string;
   private outputArtifact?: string;
   private artifactBytes?: { model: number; output: number };
-  private kept?: TrainingResult['kept'];
+  private network?: string;
   private containerCommand?: { entrypoint?: string[]; cmd?: string[] };
+  private readonly keep: boolean;
+  private readonly volumes: VolumeHandle[] = [];
 
   constructor(
     private readonly spec: ResolvedTrainingJobSpec,
     private readonly deps: JobDeps,
-    private readonly channels: LocatedChannel[],
+    plan: HostPlan[],
+    channels: LocatedChannel[],
     private readonly jobDir: string,
     private readonly transfer: TransferMode,
-    private readonly keep: boolean,
+    private readonly options: TrainingRunOptions,
     createdAt: number,
     private readonly notices: string[],
+    private readonly engine: EngineInfo,
   ) {
+    this.keep = options.keep ?? false;
     this.tracker = new TrainingStatusTracker(createdAt);
-    this.logFile = join(jobDir, `${this.host}.log`);
+    this.metrics = compileMetrics(spec.metricDefinitions).metrics;
+    this.hosts = plan.map((p, index) => {
+      const logFile = join(jobDir, `${p.name}.log`);
+      return { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: createWriteStream(logFile), readOnlyVolumes: [] };
+    });
   }
 
   async execute(): Promise<TrainingResult> {
-    const { deps, spec } = this;
-    this.log = createWriteStream(this.logFile);
     try {
-      const scope = new ResourceScope(deps.log);
+      const scope = new ResourceScope(this.deps.log);
       try {
         await this.train(scope);
       } finally {
         await scope.dispose();
       }
     } catch (err) {
+      const host = this.hosts.find((h) => h.container && !h.exit) ?? this.hosts[0]!;
       if (!(err instanceof ContainerStartError)) {
         this.failureReason ??= `sm-local could not run the job: ${(err as Error)?.message ?? String(err)}`;
         await this.finish();
         throw err;
       }
       // The engine could not exec the program: on SageMaker that is a failed job whose log shows the error.
-      this.writeLog(err.detail);
-      this.deps.onLine?.(err.detail, this.host);
-      this.exit = { exitCode: err.containerExitCode, oomKilled: false, killed: false, tail: [err.detail] };
+      host.log.write(`${err.detail}\n`);
+      this.deps.onLine?.(err.detail, host.plan.name);
+      host.exit = { exitCode: err.containerExitCode, oomKilled: false, killed: false, tail: [err.detail] };
+      this.failedHost = host;
+      this.failureReason = renderFailureReason(undefined, err.containerExitCode);
     }
     const result = await this.judge();
     if (result.status === 'Completed') return result;
-    if (this.exit?.stopReason === 'timeout') throw new JobTimeoutError(spec.maxRuntimeInSeconds, result);
-    if (this.exit?.stopReason === 'stopped') throw new InterruptedError(`Training job ${spec.trainingJobName} stopped by the user.`, result);
-    throw new AlgorithmError(result.failureReason ?? '', this.exit?.tail ?? [], result, this.failureHint());
+    if (this.stopCause === 'timeout') throw new JobTimeoutError(this.spec.maxRuntimeInSeconds, result);
+    if (this.stopCause === 'stopped') throw new InterruptedError(`Training job ${this.spec.trainingJobName} stopped by the user.`, result);
+    throw new AlgorithmError(result.failureReason ?? '', this.failedHost?.exit?.tail ?? [], result, this.failureHint());
   }
 
   private failureHint(): string | undefined {
-    if (this.exit?.oomKilled) return `The container was killed for running out of memory (exit ${this.exit.exitCode}).`;
-    if (this.exit?.exitCode === 127 || this.exit?.exitCode === 126) {
+    const exit = this.failedHost?.exit;
+    const host = this.failedHost?.plan;
+    if (exit?.oomKilled && host) {
+      const memory = instanceResources(host.instanceType)?.memoryGiB;
+      return `${host.name} ran out of memory${memory ? `: ${host.instanceType} has ${memory} GiB` : ''}, and the kernel killed the algorithm (exit ${exit.exitCode}).`;
+    }
+    if (exit?.exitCode === 127 || exit?.exitCode === 126) {
       return 'SageMaker runs `docker run <image> train`: give the image an exec-form ENTRYPOINT, or put an executable named `train` on its PATH.';
     }
-    return `The container log is in ${this.logFile}.`;
+    return `The container log is in ${this.failedHost?.logFile ?? this.hosts[0]!.logFile}.`;
   }
 
-  private writeLog(line: string): void {
-    this.log?.write(`${line}\n`);
+  private onLine(host: Host, line: string): void {
+    host.log.write(`${line}\n`);
+    this.deps.onLine?.(line, host.plan.name);
+    if (this.metrics.length) this.series.push(...matchMetrics(line, this.metrics, Math.round(this.deps.now()) / 1000));
+  }
+
+  /** CPU, memory and /dev/shm of the host's instance type (CONTRACT §3.13), then the escape hatches. */
+  private limitsFor(host: Host): ContainerInput['resources'] {
+    const limits = containerLimits(host.plan.instanceType, { cpus: this.engine.cpus, memoryBytes: this.engine.memTotalBytes });
+    if (!limits) this.warnOnce(`${host.plan.instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
+    for (const n of limits?.notes ?? []) this.warnOnce(n);
+    let gpus = 0;
+    if (this.options.gpus !== undefined) gpus = this.options.gpus === 'all' ? -1 : this.options.gpus;
+    else if (limits && limits.gpus > 0) {
+      if (this.engine.runtimes.includes('nvidia')) gpus = limits.gpus;
+      else {
+        this.warnOnce(
+          `${host.plan.instanceType} has ${limits.gpus} GPU${limits.gpus > 1 ? 's' : ''}, but the engine has no NVIDIA runtime: the container runs without GPUs. Pass --gpus all if the engine can give GPUs another way.`,
+        );
+      }
+    }
+    const shmBytes = this.options.shmSizeBytes ?? limits?.shmBytes;
+    return {
+      ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
+      ...(shmBytes ? { shmBytes } : {}),
+      ...(gpus ? { gpus } : {}),
+    };
+  }
+
+  private readonly warned = new Set<string>();
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.notices.push(message);
+    this.deps.log.warn(message);
+  }
+
+  /** Which objects each host gets: sharded channels split by key across the hosts that get the channel. */
+  private async assignShards(): Promise<void> {
+    for (const c of new Set(this.hosts.flatMap((h) => h.channels.map((hc) => hc.channel)))) {
+      const holders = this.hosts.filter((h) => h.channels.some((hc) => hc.channel === c));
+      const keys = c.inputMode === 'Pipe' || (c.s3DataDistributionType === 'ShardedByS3Key' && holders.length > 1) ? await listChannelFiles(c) : undefined;
+      holders.forEach((h, i) => {
+        const hc = h.channels.find((x) => x.channel === c)!;
+        if (keys) hc.keys = shardKeys(keys, c.s3DataDistributionType, i, holders.length);
+      });
+    }
+  }
+
+  private mountsFor(host: Host): BindMount[] {
+    const mounts: BindMount[] = [];
+    if (host.dataDir) mounts.push({ source: host.dataDir, target: TRAINING_PATHS.data });
+    if (this.transfer !== 'mount') return mounts;
+    for (const { channel, keys } of host.channels) {
+      if (channel.inputMode === 'Pipe') continue;
+      // Divergence: File-mode channels are writable copies on SageMaker; read-only binds keep the user's data safe and cost nothing.
+      mounts.push(...(keys ? shardMounts(channel, keys) : [channelMount(channel)]));
+    }
+    return mounts;
   }
 
   private async train(scope: ResourceScope): Promise<void> {
     const { deps, spec } = this;
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.trainingJobName);
-    const name = resourceName(JOB_TYPE, spec.trainingJobName, randomBytes(3).toString('hex'));
+    const suffix = randomBytes(3).toString('hex');
+    const networkName = resourceName(JOB_TYPE, spec.trainingJobName, suffix);
 
-    // The network is created while the container is created and filled; the container joins it before start.
-    const creatingNetwork = deps.docker.createNetwork({ name, labels });
+    await this.assignShards();
+    // The network is created while the containers are created and filled; they join it before the start.
+    const creatingNetwork = deps.docker.createNetwork({ name: networkName, labels, isolated: spec.enableNetworkIsolation });
     creatingNetwork.catch(() => {});
     let network: NetworkHandle | undefined;
-    let container: ContainerHandle | undefined;
     if (!this.keep) {
-      // One step, so the container (which uses the network) always goes first.
-      scope.defer(`container and network ${name}`, async () => {
-        await container?.remove();
+      // One step, so the containers (which use the network) always go first.
+      scope.defer(`containers, volumes and network ${networkName}`, async () => {
+        await eachHost(this.hosts, async (h) => h.container?.remove());
+        await Promise.all(this.volumes.map((v) => v.remove()));
         network ??= await creatingNetwork.catch(() => undefined);
         await network?.remove();
       });
     }
+    this.network = networkName;
+    // Runs before the containers go (cleanup is last in, first out): no archive stream is left open.
+    scope.defer('archive streams', () => this.dropArchives());
 
+    if (this.hosts.some((h) => h.channels.some((hc) => hc.channel.inputMode === 'Pipe'))) {
+      const root = join(deps.tmpRoot, `${spec.trainingJobName}-${suffix}`);
+      await mkdir(root, { recursive: true });
+      if (!this.keep) scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
+      await writeOwnerMarker(root, { ...deps.owner, jobName: spec.trainingJobName, jobType: JOB_TYPE });
+      for (const h of this.hosts) {
+        h.dataDir = join(root, h.plan.name, 'data');
+        await mkdir(h.dataDir, { recursive: true });
+        for (const { channel } of h.channels) {
+          if (channel.inputMode === 'Pipe') await makeFifo(join(h.dataDir, `${channel.channelName}_0`));
+          else await mkdir(join(h.dataDir, channel.channelName), { recursive: true });
+        }
+      }
+    }
+
+    const sourceArchive = spec.scriptMode ? await packSource(resolve(deps.cwd, spec.scriptMode.source), spec.scriptMode.sourceIsFile) : undefined;
+    const checkpointSource = spec.checkpoint ? resolve(deps.cwd, spec.checkpoint.source) : undefined;
+    const restoreCheckpoints = checkpointSource ? await stat(checkpointSource).then((s) => s.isDirectory(), () => false) : false;
     this.containerCommand = resolveContainerCommand('train', spec);
-    container = await deps.docker.createContainer({
-      name,
-      image: spec.image,
-      ...this.containerCommand,
-      env: toEnvList(renderTrainingEnvironment(spec)),
-      labels,
-      hostname: ec2Hostname(spec.region),
-      // The platform's own areas: fresh volumes that hide whatever the image ships there and never put
-      // root-owned files on this machine. The image's other /opt/ml content (e.g. /opt/ml/code) stays visible.
-      volumes: [TRAINING_PATHS.input, TRAINING_PATHS.model, TRAINING_PATHS.output, TRAINING_PATHS.checkpoints],
-      mounts: this.transfer === 'mount' ? this.channels.map(channelMount) : [],
+    const volumes = [TRAINING_PATHS.input, TRAINING_PATHS.model, TRAINING_PATHS.output, spec.checkpoint?.localPath ?? TRAINING_PATHS.checkpoints];
+
+    if (this.transfer === 'copy') await this.fillReadOnlyVolumes(labels, suffix);
+
+    // Hosts are prepared side by side; every step settles before the next, so cleanup sees every container.
+    await eachHost(this.hosts, async (host) => {
+      const resources = this.limitsFor(host);
+      host.container = await deps.docker.createContainer({
+        name: resourceName(JOB_TYPE, spec.trainingJobName, `${host.plan.name}-${suffix}`),
+        image: spec.image,
+        ...this.containerCommand,
+        env: toEnvList({ ...(resources?.gpus ? {} : { NVIDIA_VISIBLE_DEVICES: 'void' }), ...renderTrainingEnvironment(spec) }),
+        labels,
+        hostname: ec2Hostname(spec.region),
+        // The platform's own areas: fresh volumes that hide whatever the image ships there and never put
+        // root-owned files on this machine. The image's other /opt/ml content (e.g. /opt/ml/code) stays visible.
+        volumes,
+        mounts: this.mountsFor(host),
+        namedVolumes: host.readOnlyVolumes,
+        resources,
+        ...(this.options.platform ? { platform: this.options.platform } : {}),
+        ...(host.index === 0 && this.options.publish?.length ? { publish: this.options.publish } : {}),
+      });
+      deps.log.info(`Created container ${host.container.shortId} (${spec.image}) as ${host.plan.name}, transfer=${this.transfer}…`);
     });
-    this.kept = { containerId: container.id, network: name };
-    deps.log.info(`Starting container ${container.shortId} (${spec.image}) as ${this.host}, transfer=${this.transfer}…`);
 
     this.tracker.enter('Downloading', deps.now());
-    await this.copyIn(container);
-    deps.log.debug(`copied /opt/ml${this.transfer === 'copy' ? ' and channel data' : ''} into ${container.shortId}`);
+    const checkpointTar = restoreCheckpoints ? await streamToBuffer(await channelTar(checkpointSource!)) : undefined;
+    await eachHost(this.hosts, async (host) => {
+      await this.copyIn(host, sourceArchive);
+      if (checkpointTar) await host.container!.putArchive(Readable.from([checkpointTar]), spec.checkpoint!.localPath);
+    });
     network = await creatingNetwork;
-    await container.moveToNetwork(network.name, [this.host]);
-    deps.log.debug(`connected ${container.shortId} to network ${network.name} as ${this.host}`);
+    await eachHost(this.hosts, (host) => host.container!.moveToNetwork(network!.name, [host.plan.name]));
+    deps.log.debug(`copied /opt/ml into ${this.hosts.length} container${this.hosts.length > 1 ? 's' : ''} and connected them to ${network.name}`);
     if (deps.stop?.aborted) {
-      this.exit = { exitCode: 0, oomKilled: false, stopReason: 'stopped', killed: false, tail: [] };
+      this.stopCause = 'stopped';
       return;
     }
 
-    this.exit = await container.runToExit({
-      onLine: (line) => {
-        this.writeLog(line);
-        deps.onLine?.(line, this.host);
-      },
-      onAttached: () => deps.log.debug(`attached to ${container.shortId}`),
-      onStarted: () => {
-        deps.log.debug(`started ${container.shortId}`);
-        this.tracker.enter('Training', deps.now());
-      },
-      onStopping: (reason) => {
-        this.tracker.enter('Stopping', deps.now());
-        deps.log.info(
-          reason === 'timeout'
-            ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
-            : `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`,
-        );
-      },
-      ...(deps.stop ? { stop: deps.stop } : {}),
-      ...(deps.force ? { force: deps.force } : {}),
-      timeoutMs: spec.maxRuntimeInSeconds * 1000,
-      graceMs: spec.stopGraceSeconds * 1000,
-    });
+    await this.runHosts();
 
-    deps.log.debug(`${container.shortId} exited with ${this.exit.exitCode}${this.exit.stopReason ? ` (${this.exit.stopReason})` : ''}`);
-    // A stopped container no longer needs its network; removing it (a slow engine call) overlaps the uploads.
+    // Stopped containers no longer need their network; removing it (a slow engine call) overlaps the uploads.
     if (!this.keep) void network.remove().catch(() => {});
-    if (!deps.force?.aborted) await this.upload(container);
-    if (this.keep) deps.log.info(`Kept container ${container.shortId} and network ${network.name} (--keep). Inspect with: docker cp ${container.shortId}:/opt/ml ./opt-ml`);
-  }
-
-  /**
-   * The `/opt/ml` tree before the start: config files and the empty areas, then (copy mode) each
-   * channel's data through the Engine's archive API.
-   */
-  private async copyIn(container: ContainerHandle): Promise<void> {
-    const rel = (p: string) => p.replace(/^\//, '');
-    const files = renderTrainingConfig(this.spec, this.host);
-    const entries: SkeletonEntry[] = [
-      { path: rel(TRAINING_PATHS.config) },
-      ...Object.entries(files).map(([file, content]) => ({ path: `${rel(TRAINING_PATHS.config)}/${file}`, content: serializeConfigFile(content) })),
-      { path: rel(TRAINING_PATHS.data) },
-      // In mount mode the channel folders are bind mount points; the engine makes them.
-      ...(this.transfer === 'copy' ? this.channels.map((c) => ({ path: `${rel(TRAINING_PATHS.data)}/${c.channelName}` })) : []),
-      { path: rel(TRAINING_PATHS.model) },
-      { path: rel(TRAINING_PATHS.outputData) },
-      { path: rel(TRAINING_PATHS.checkpoints) },
-    ];
-    await container.putArchive(skeletonTar(entries), '/');
-    if (this.transfer === 'copy') {
-      for (const c of this.channels) await container.putArchive(await channelTar(c.source), `${TRAINING_PATHS.data}/${c.channelName}`);
+    if (this.failedHost && this.failedHost.exit?.exitCode !== 0) this.failureReason = await this.readFailureReason(this.failedHost);
+    if (!deps.force?.aborted) {
+      await this.upload();
+      if (checkpointSource) await this.saveCheckpoints(checkpointSource);
+    }
+    if (this.keep) {
+      deps.log.info(`Kept ${this.hosts.map((h) => `container ${h.container!.shortId}`).join(', ')} and network ${network.name} (--keep). Inspect with: docker cp ${this.hosts[0]!.container!.shortId}:/opt/ml ./opt-ml`);
     }
   }
 
   /**
-   * What the platform uploads (CONTRACT §3.9): `model.tar.gz` from `/opt/ml/model` and `output.tar.gz`
-   * from `/opt/ml/output/data`, both with paths relative to those folders; also after a failure or a
-   * stop. `/opt/ml/output/failure` is read on the way through.
+   * Copy mode gives FastFile channels read-only, as the service does (CONTRACT §3.6): the data goes
+   * into a named volume through a container that is never started, and the volume is mounted
+   * read-only. One volume per host, as shards differ.
    */
-  private async upload(container: ContainerHandle): Promise<void> {
+  private async fillReadOnlyVolumes(labels: Record<string, string>, suffix: string): Promise<void> {
+    const { deps, spec } = this;
+    for (const host of this.hosts) {
+      for (const { channel, keys } of host.channels) {
+        if (channel.inputMode !== 'FastFile') continue;
+        const name = resourceName(JOB_TYPE, spec.trainingJobName, `${host.plan.name}-${channel.channelName}-${suffix}`);
+        const volume = await deps.docker.createVolume(name, labels);
+        this.volumes.push(volume);
+        const filler = await deps.docker.createContainer({
+          name: `${name}-fill`,
+          image: spec.image,
+          cmd: ['fill'],
+          env: [],
+          labels,
+          namedVolumes: [{ name, target: '/fill' }],
+        });
+        try {
+          await filler.putArchive(keys ? await channelTar(channelRoot(channel), keys) : await channelTar(channel.source), '/fill');
+        } finally {
+          await filler.remove();
+        }
+        host.readOnlyVolumes.push({ name, target: `${TRAINING_PATHS.data}/${channel.channelName}`, readOnly: true });
+      }
+    }
+  }
+
+  /** Starts every host, feeds Pipe channels, saves checkpoints as it goes, and waits for all to exit. */
+  private async runHosts(): Promise<void> {
+    const { deps, spec } = this;
+    const jobStop = new AbortController();
+    const stopAll = (cause: StopCause) => {
+      if (jobStop.signal.aborted) return;
+      this.stopCause = cause;
+      if (cause !== 'failed') this.tracker.enter('Stopping', deps.now());
+      jobStop.abort(cause);
+    };
+    const onUserStop = () => stopAll('stopped');
+    if (deps.stop?.aborted) onUserStop();
+    deps.stop?.addEventListener('abort', onUserStop, { once: true });
+    const maxRuntime = setTimeout(() => stopAll('timeout'), Math.min(spec.maxRuntimeInSeconds * 1000, 2 ** 31 - 1));
+    const checkpointTimer = spec.checkpoint ? this.startCheckpointSync(resolve(deps.cwd, spec.checkpoint.source)) : undefined;
+    let started = 0;
+    try {
+      await Promise.all(
+        this.hosts.map(async (host) => {
+          const hostDone = new AbortController();
+          const feeding = host.dataDir ? this.feedPipes(host, hostDone.signal) : Promise.resolve();
+          try {
+            host.exit = await host.container!.runToExit({
+              onLine: (line) => this.onLine(host, line),
+              onStarted: () => {
+                if (++started === 1) this.tracker.enter('Training', deps.now());
+              },
+              onStopping: () => {
+                if (host.index === 0) {
+                  deps.log.info(
+                    this.stopCause === 'timeout'
+                      ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
+                      : this.stopCause === 'failed'
+                        ? `${this.failedHost?.plan.name} failed: stopping the other hosts (SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s).`
+                        : `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`,
+                  );
+                }
+              },
+              stop: jobStop.signal,
+              ...(deps.force ? { force: deps.force } : {}),
+              graceMs: spec.stopGraceSeconds * 1000,
+            });
+          } finally {
+            hostDone.abort();
+            await feeding.catch((err: unknown) => deps.log.warn(`Feeding Pipe channels of ${host.plan.name} stopped: ${(err as Error).message}`));
+          }
+          deps.log.debug(`${host.plan.name} exited with ${host.exit.exitCode}`);
+          if (!deps.force?.aborted) this.requestArchives(host);
+          // The job fails with the first host that fails; the others are stopped (CONTRACT §3.1).
+          if (host.exit.exitCode !== 0 && !jobStop.signal.aborted) {
+            this.failedHost = host;
+            stopAll('failed');
+          }
+        }),
+      );
+    } finally {
+      clearTimeout(maxRuntime);
+      deps.stop?.removeEventListener('abort', onUserStop);
+      await checkpointTimer?.stop();
+    }
+    if (this.stopCause === 'timeout' || this.stopCause === 'stopped') this.failedHost = undefined;
+  }
+
+  private async feedPipes(host: Host, done: AbortSignal): Promise<void> {
+    await Promise.all(
+      host.channels
+        .filter((hc) => hc.channel.inputMode === 'Pipe')
+        .map(({ channel, keys }) => {
+          const root = channelRoot(channel);
+          return feedPipeChannel(
+            host.dataDir!,
+            {
+              channelName: channel.channelName,
+              files: (keys ?? []).map((k) => join(root, k)),
+              recordWrapperType: channel.recordWrapperType,
+              compressionType: channel.compressionType,
+              ...(channel.shuffleSeed !== undefined ? { shuffleSeed: channel.shuffleSeed } : {}),
+            },
+            done,
+            (epoch) => this.deps.log.debug(`${host.plan.name}: Pipe channel ${channel.channelName} epoch ${epoch} done`),
+          );
+        }),
+    );
+  }
+
+  /** Saves checkpoints back every few seconds while the job runs (one save at a time). */
+  private startCheckpointSync(dest: string): { stop: () => Promise<void> } {
+    let running: Promise<void> | undefined;
+    const tick = () => {
+      if (running) return;
+      running = this.saveCheckpoints(dest)
+        .catch((err: unknown) => this.deps.log.debug(`checkpoint save skipped: ${(err as Error).message}`))
+        .finally(() => (running = undefined));
+    };
+    const timer = setInterval(tick, (this.options.checkpointSyncSeconds ?? 5) * 1000);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  private async saveCheckpoints(dest: string): Promise<void> {
+    const localPath = this.spec.checkpoint!.localPath;
+    const n = await syncCheckpoints(dest, localPath, this.hosts.map((h) => () => h.container!.getArchive(localPath)));
+    this.deps.log.debug(`saved ${n} checkpoint entries to ${dest}`);
+  }
+
+  /**
+   * One host's `/opt/ml` before the start: config files and the empty areas, the script-mode source
+   * archive, then (copy mode) each channel's data, or its shard, through the Engine's archive API.
+   */
+  private async copyIn(host: Host, sourceArchive: Buffer | undefined): Promise<void> {
+    const rel = (p: string) => p.replace(/^\//, '');
+    const files = renderTrainingConfig(this.spec, this.hosts.map((h) => h.plan), host.plan);
+    const entries: SkeletonEntry[] = [
+      { path: rel(TRAINING_PATHS.config) },
+      ...Object.entries(files).map(([file, content]) => ({ path: `${rel(TRAINING_PATHS.config)}/${file}`, content: serializeConfigFile(content) })),
+      // In mount mode the channel folders are bind mount points, and with Pipe channels the whole data folder is.
+      ...(host.dataDir ? [] : [{ path: rel(TRAINING_PATHS.data) }]),
+      ...(this.transfer === 'copy' ? host.channels.filter((hc) => hc.channel.inputMode !== 'FastFile').map((hc) => ({ path: `${rel(TRAINING_PATHS.data)}/${hc.channel.channelName}` })) : []),
+      { path: rel(TRAINING_PATHS.model) },
+      { path: rel(TRAINING_PATHS.outputData) },
+      { path: rel(this.spec.checkpoint?.localPath ?? TRAINING_PATHS.checkpoints) },
+      ...(sourceArchive ? [{ path: rel(SOURCE_ARCHIVE_PATH), content: sourceArchive }] : []),
+    ];
+    await host.container!.putArchive(skeletonTar(entries), '/');
+    if (this.transfer === 'copy') {
+      for (const { channel, keys } of host.channels) {
+        if (channel.inputMode === 'FastFile') continue;
+        const tar = keys ? await channelTar(channelRoot(channel), keys) : await channelTar(channel.source);
+        await host.container!.putArchive(tar, `${TRAINING_PATHS.data}/${channel.channelName}`);
+      }
+    }
+  }
+
+  /** The upload areas of an exited host, each requested once; the streams wait, paused, until read. */
+  private requestArchives(host: Host): Map<string, Promise<Readable | undefined>> {
+    if (!host.archives) {
+      host.archives = new Map([TRAINING_PATHS.model, TRAINING_PATHS.outputData].map((path) => [path, host.container!.getArchive(path)]));
+      for (const archive of host.archives.values()) archive.catch(() => {});
+    }
+    return host.archives;
+  }
+
+  /** Releases archives that were requested but not read (a forced stop skips the upload). */
+  private async dropArchives(): Promise<void> {
+    for (const host of this.hosts) {
+      for (const archive of host.archives?.values() ?? []) (await archive.catch(() => undefined))?.destroy();
+    }
+  }
+
+  /** FailureReason from the failed host's `/opt/ml/output/failure` (CONTRACT §3.10), or the OOM wording. */
+  private async readFailureReason(host: Host): Promise<string> {
+    if (host.exit?.oomKilled) return OOM_FAILURE_REASON;
+    const tar = await host.container!.getArchive(TRAINING_PATHS.failure);
+    // Up to 4 bytes per character in UTF-8: enough bytes for the 1024 characters FailureReason keeps.
+    const text = tar ? await readTarEntry(tar, 'failure', TRAINING_LIMITS.failureReasonMax * 4) : undefined;
+    return renderFailureReason(text, host.exit!.exitCode);
+  }
+
+  /**
+   * What the platform uploads (CONTRACT §3.9): `/opt/ml/model` of every host merged into model.tar.gz,
+   * and `/opt/ml/output/data` into output.tar.gz, paths relative to those folders; also after a failure
+   * or a stop. With OutputDataConfig.CompressionType NONE they are plain folders instead.
+   */
+  private async upload(): Promise<void> {
     this.tracker.enter('Uploading', this.deps.now());
+    const sources = (path: string) => this.hosts.map((h) => () => this.requestArchives(h).get(path)!);
+    if (this.spec.outputCompression === 'NONE') {
+      const model = join(this.jobDir, 'model');
+      const output = join(this.jobDir, 'output');
+      for (const open of sources(TRAINING_PATHS.model)) {
+        const tar = await open();
+        if (tar) await extractRouted(tar, model, underPrefix('model/'));
+      }
+      for (const open of sources(TRAINING_PATHS.outputData)) {
+        const tar = await open();
+        if (tar) await extractRouted(tar, output, underPrefix('data/'));
+      }
+      await mkdir(model, { recursive: true });
+      await mkdir(output, { recursive: true });
+      this.modelArtifact = model;
+      this.outputArtifact = output;
+      return;
+    }
     const model = join(this.jobDir, 'model.tar.gz');
     const output = join(this.jobDir, 'output.tar.gz');
-    const [modelTar, outputTar] = [await container.getArchive(TRAINING_PATHS.model), await container.getArchive(TRAINING_PATHS.output)];
-    this.deps.log.debug(`reading /opt/ml/model and /opt/ml/output from ${container.shortId}`);
-    let failureText: string | undefined;
-    const data = underPrefix('output/data/');
     const [modelPacked, outputPacked] = await Promise.all([
-      repackTarGz(modelTar ?? emptyTar(), model, underPrefix('model/')),
-      repackTarGz(outputTar ?? emptyTar(), output, (entry) =>
-        entry === 'output/failure'
-          ? async (body: Readable) => {
-              // Up to 4 bytes per character in UTF-8: enough bytes for the 1024 characters FailureReason keeps.
-              failureText = await readHead(body, TRAINING_LIMITS.failureReasonMax * 4);
-            }
-          : data(entry),
-      ),
+      repackTarGz(sources(TRAINING_PATHS.model), model, underPrefix('model/')),
+      repackTarGz(sources(TRAINING_PATHS.outputData), output, underPrefix('data/')),
     ]);
     this.artifactBytes = { model: modelPacked.bytes, output: outputPacked.bytes };
+    this.deps.log.debug(`packed model.tar.gz (${modelPacked.entries} entries) and output.tar.gz (${outputPacked.entries} entries)`);
+    for (const [what, packed] of [['/opt/ml/model', modelPacked], ['/opt/ml/output/data', outputPacked]] as const) {
+      if (!packed.clashes.length) continue;
+      const names = packed.clashes.slice(0, 3).join(', ') + (packed.clashes.length > 3 ? ` and ${packed.clashes.length - 3} more` : '');
+      this.warnOnce(
+        `Several hosts wrote ${names} in ${what}: the archive holds each copy and extraction keeps the last host's. SageMaker also merges the hosts' files, and clashes are the algorithm's to avoid: write from algo-1 only, or use per-host names.`,
+      );
+    }
     this.modelArtifact = model;
     this.outputArtifact = output;
-    if (this.exit && this.exit.exitCode !== 0 && !this.exit.stopReason) this.failureReason = renderFailureReason(failureText, this.exit.exitCode);
   }
 
   private async judge(): Promise<TrainingResult> {
-    const exit = this.exit;
     const now = this.deps.now();
-    if (exit?.stopReason === 'timeout') this.tracker.enter('MaxRuntimeExceeded', now);
-    else if (exit?.stopReason === 'stopped') this.tracker.enter('Stopped', now);
-    else if (exit && exit.exitCode === 0) this.tracker.enter('Completed', now);
+    if (this.stopCause === 'timeout') this.tracker.enter('MaxRuntimeExceeded', now);
+    else if (this.stopCause === 'stopped') this.tracker.enter('Stopped', now);
+    else if (!this.failedHost && this.hosts.every((h) => h.exit && h.exit.exitCode === 0)) this.tracker.enter('Completed', now);
     else {
-      this.failureReason ??= renderFailureReason(undefined, exit?.exitCode ?? 1);
+      this.failedHost ??= this.hosts.find((h) => h.exit && h.exit.exitCode !== 0) ?? this.hosts[0];
+      this.failureReason ??= renderFailureReason(undefined, this.failedHost?.exit?.exitCode ?? 1);
       this.tracker.enter('Failed', now);
     }
     return this.finish();
   }
 
-  /** Writes describe.json and closes the log; runs for every outcome once the job folder exists. */
+  /** Writes describe.json (and metrics.json) and closes the logs; runs for every outcome once the job folder exists. */
   private async finish(): Promise<TrainingResult> {
     const { spec, tracker } = this;
     if (tracker.status === 'InProgress' || tracker.status === 'Stopping') {
       // An environment error (engine gone, disk full) ended the job before it could be judged.
       tracker.enter('Failed', this.deps.now());
     }
-    await new Promise<void>((r) => (this.log ? this.log.end(r) : r()));
+    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(r))));
+    const decisive = this.failedHost ?? this.hosts[0]!;
+    const final = finalMetrics(this.series, this.metrics);
+    const unmatchedMetrics = this.metrics.filter((m) => !this.series.some((p) => p.MetricName === m.name)).map((m) => m.name);
+    if (this.metrics.length) await writeFile(join(this.jobDir, 'metrics.json'), `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`);
     const local: Record<string, unknown> = {
       JobDir: this.jobDir,
-      LogFiles: [this.logFile],
+      LogFiles: this.hosts.map((h) => h.logFile),
       TransferMode: this.transfer,
       ...(this.outputArtifact ? { OutputArtifacts: this.outputArtifact } : {}),
       ...(this.artifactBytes ? { ModelBytes: this.artifactBytes.model, OutputBytes: this.artifactBytes.output } : {}),
-      ...(this.exit ? { ExitCode: this.exit.exitCode, OomKilled: this.exit.oomKilled, Killed: this.exit.killed } : {}),
+      ...(decisive.exit ? { ExitCode: decisive.exit.exitCode, OomKilled: decisive.exit.oomKilled, Killed: decisive.exit.killed } : {}),
+      ...(this.hosts.length > 1
+        ? { Hosts: this.hosts.map((h) => ({ Host: h.plan.name, InstanceGroup: h.plan.groupName, ...(h.exit ? { ExitCode: h.exit.exitCode, OomKilled: h.exit.oomKilled, Killed: h.exit.killed } : {}) })) }
+        : {}),
+      ...(this.failedHost && this.hosts.length > 1 ? { FailedHost: this.failedHost.plan.name } : {}),
       ...(this.containerCommand ? { ContainerCommand: this.containerCommand } : {}),
+      ...(this.metrics.length ? { MetricsFile: join(this.jobDir, 'metrics.json'), UnmatchedMetrics: unmatchedMetrics } : {}),
       ...(this.notices.length ? { Notices: this.notices } : {}),
-      ...(this.keep && this.kept ? { Kept: this.kept } : {}),
+      ...(this.keep ? { Kept: { ContainerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), Network: this.network } } : {}),
     };
     const describe = renderDescribeTrainingJob(
       spec,
       {
         tracker,
-        ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
+        ...(this.failureReason !== undefined && tracker.status === 'Failed' ? { failureReason: this.failureReason } : {}),
         ...(this.modelArtifact ? { modelArtifact: this.modelArtifact } : {}),
+        finalMetrics: final,
         local,
       },
       this.jobDir,
@@ -382,12 +773,16 @@ class TrainingRun {
       describeFile,
       ...(this.modelArtifact ? { modelArtifact: this.modelArtifact } : {}),
       ...(this.outputArtifact ? { outputArtifact: this.outputArtifact } : {}),
-      logFile: this.logFile,
-      ...(this.exit ? { exitCode: this.exit.exitCode } : {}),
-      ...(this.failureReason !== undefined ? { failureReason: this.failureReason } : {}),
+      logFile: this.hosts[0]!.logFile,
+      logFiles: this.hosts.map((h) => h.logFile),
+      ...(decisive.exit ? { exitCode: decisive.exit.exitCode } : {}),
+      ...(this.failureReason !== undefined && tracker.status === 'Failed' ? { failureReason: this.failureReason } : {}),
+      metrics: [...this.series],
+      unmatchedMetrics,
       notices: this.notices,
       transfer: this.transfer,
-      ...(this.keep && this.kept ? { kept: this.kept } : {}),
+      ...(this.keep ? { kept: { containerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), ...(this.network ? { network: this.network } : {}) } } : {}),
     };
   }
 }
+

@@ -41,6 +41,22 @@ function engineTar(files: { name: string; type?: 'file' | 'directory' | 'symlink
 const tmp = () => mkdtempSync(join(tmpdir(), 'sm-local-archive-'));
 
 describe('repackTarGz', () => {
+  it('merges several hosts into one archive, in host order, and names the files more than one host wrote', async () => {
+    const dest = join(tmp(), 'model.tar.gz');
+    const result = await repackTarGz(
+      [
+        async () => engineTar([{ name: 'model/', type: 'directory' }, { name: 'model/algo-1.pt', body: '1' }, { name: 'model/config.json', body: 'from 1' }]),
+        async () => undefined,
+        async () => engineTar([{ name: 'model/', type: 'directory' }, { name: 'model/algo-3.pt', body: '3' }, { name: 'model/config.json', body: 'from 3' }]),
+      ],
+      dest,
+      underPrefix('model/'),
+    );
+    const got = await entries(createReadStream(dest).pipe(createGunzip()));
+    expect(got.map((e) => `${e.name}=${e.body}`)).toEqual(['algo-1.pt=1', 'config.json=from 1', 'algo-3.pt=3', 'config.json=from 3']);
+    expect(result.clashes).toEqual(['config.json']);
+  });
+
   it('writes model.tar.gz with paths relative to /opt/ml/model, no folder entry for the root', async () => {
     const dest = join(tmp(), 'model.tar.gz');
     const result = await repackTarGz(

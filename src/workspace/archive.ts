@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { pack as packDirectory, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
+import { extract, pack as packDirectory, type ExtractOptions, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
 import tarStream, { type Header } from 'tar-stream';
 
 /**
@@ -17,7 +17,7 @@ export interface SkeletonEntry {
   /** Path inside the container, without the leading slash. */
   path: string;
   /** File content; a directory when absent. */
-  content?: string;
+  content?: string | Buffer;
 }
 
 /** An in-memory tar of directories and small files, owned by root, for `PUT /containers/{id}/archive`. */
@@ -36,12 +36,13 @@ const asRoot = (header: FsHeaders): FsHeaders => Object.assign({ ...header, uid:
 
 /**
  * A tar stream of a channel's local data (a directory's contents, or one file), owned by root,
- * for `PUT /containers/{id}/archive?path=/opt/ml/input/data/<channel>`.
+ * for `PUT /containers/{id}/archive?path=/opt/ml/input/data/<channel>`. `keys` picks some files
+ * (a host's shard) by their paths relative to the folder.
  */
-export async function channelTar(source: string): Promise<Readable> {
+export async function channelTar(source: string, keys?: readonly string[]): Promise<Readable> {
   const info = await stat(source);
   const opts = info.isDirectory()
-    ? { entries: (await readdir(source)).sort(), map: asRoot, sort: true }
+    ? { entries: keys ? [...keys] : (await readdir(source)).sort(), map: asRoot, sort: true }
     : { entries: [basename(source)], map: asRoot };
   // `sort` is a tar-fs option its type definitions lack.
   return packDirectory(info.isDirectory() ? source : dirname(source), opts as PackOptions) as unknown as Readable;
@@ -52,6 +53,8 @@ export interface RepackResult {
   bytes: number;
   /** Entries written. */
   entries: number;
+  /** File names more than one source wrote (with several sources: hosts). */
+  clashes: string[];
 }
 
 /**
@@ -64,12 +67,32 @@ export type EntryRoute = (name: string) => string | null | ((body: Readable) => 
  * Copies the entries `route` keeps from a tar stream into a gzip'd tar at `dest`, renaming them
  * (hard links follow their renamed targets). Bodies stream through; nothing lands on disk but `dest`.
  */
-export async function repackTarGz(source: Readable, dest: string, route: EntryRoute): Promise<RepackResult> {
-  const extract = tarStream.extract();
+export async function repackTarGz(source: Readable | readonly (() => Promise<Readable | undefined>)[], dest: string, route: EntryRoute): Promise<RepackResult> {
   const out = tarStream.pack();
   // Larger zlib chunks mean fewer thread-pool round trips; the compressed bytes are the same.
   const written = pipeline(out, createGzip({ chunkSize: 256 * 1024 }), createWriteStream(dest, { highWaterMark: 256 * 1024 }));
   written.catch(() => {});
+  let entries = 0;
+  // Several sources (one per host) are written one after the other into the same archive; a name
+  // two of them wrote appears twice, and extraction keeps the later one.
+  const owners = new Map<string, number>();
+  const clashes = new Set<string>();
+  const sources = Array.isArray(source) ? source : [async () => source as Readable];
+  for (const [index, open] of sources.entries()) {
+    const tar = await open();
+    if (!tar) continue;
+    entries += await copyEntries(tar, out, route, (name) => {
+      if ((owners.get(name) ?? index) !== index) clashes.add(name);
+      owners.set(name, index);
+    });
+  }
+  out.finalize();
+  await written;
+  return { bytes: (await stat(dest)).size, entries, clashes: [...clashes] };
+}
+
+async function copyEntries(source: Readable, out: tarStream.Pack, route: EntryRoute, onFile: (name: string) => void): Promise<number> {
+  const extract = tarStream.extract();
   const reading = pipeline(source, extract);
   reading.catch(() => {});
   let entries = 0;
@@ -86,6 +109,7 @@ export async function repackTarGz(source: Readable, dest: string, route: EntryRo
       continue;
     }
     const renamed: Header = { ...header, name: target };
+    if (header.type !== 'directory') onFile(target);
     if (header.type === 'link' && header.linkname) {
       const linkTarget = route(header.linkname);
       if (typeof linkTarget === 'string') renamed.linkname = linkTarget;
@@ -99,10 +123,39 @@ export async function repackTarGz(source: Readable, dest: string, route: EntryRo
     entries += 1;
   }
   await reading;
-  out.finalize();
-  await written;
-  return { bytes: (await stat(dest)).size, entries };
+  return entries;
 }
+
+/**
+ * Extracts the entries `route` keeps from a container archive into `dest` (for
+ * OutputDataConfig.CompressionType NONE and checkpoint sync). Returns how many entries were written.
+ */
+export async function extractRouted(source: Readable, dest: string, route: EntryRoute): Promise<number> {
+  await mkdir(dest, { recursive: true });
+  let written = 0;
+  const extractor = extract(dest, {
+    map: (header) => {
+      const target = route(header.name);
+      // Dropped entries are renamed into a folder that ignore() then skips.
+      header.name = typeof target === 'string' ? target : DROPPED;
+      const withLink = header as unknown as { linkname?: string };
+      if (header.type === 'link' && withLink.linkname) {
+        const link = route(withLink.linkname);
+        if (typeof link === 'string') withLink.linkname = link;
+      }
+      return header;
+    },
+    ignore: (_name, header) => {
+      const skip = header?.name === DROPPED || header?.name.startsWith(`${DROPPED}/`) === true;
+      if (!skip) written += 1;
+      return skip;
+    },
+  } as ExtractOptions);
+  await pipeline(source, extractor);
+  return written;
+}
+
+const DROPPED = '.sm-local-dropped';
 
 /** Renames `<prefix><rest>` to `<rest>`; drops the prefix folder itself and anything outside it. */
 export function underPrefix(prefix: string): (name: string) => string | null {
@@ -111,6 +164,20 @@ export function underPrefix(prefix: string): (name: string) => string | null {
     const rest = name.slice(prefix.length);
     return rest === '' || rest === '/' ? null : rest;
   };
+}
+
+/** The first `maxBytes` (as UTF-8) of the entry `name` of a tar stream, or undefined when it has none. */
+export async function readTarEntry(tar: Readable, name: string, maxBytes: number): Promise<string | undefined> {
+  const ex = tarStream.extract();
+  const reading = pipeline(tar, ex);
+  reading.catch(() => {});
+  let text: string | undefined;
+  for await (const entry of ex) {
+    if (entry.header.name === name && text === undefined) text = await readHead(entry as unknown as Readable, maxBytes);
+    else entry.resume();
+  }
+  await reading;
+  return text;
 }
 
 /** Reads at most `maxBytes` of an entry body as UTF-8 and drains the rest. */

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
 import { TRAINING_PATHS } from '../contract/paths.js';
 import type { ResolvedChannel } from '../contract/training-spec.js';
 import type { SpecProblem } from '../errors.js';
@@ -52,4 +52,33 @@ export function channelMount(c: LocatedChannel): BindMount {
     // Divergence: File-mode channels are writable copies on SageMaker; a read-only bind keeps the user's data safe and costs nothing.
     readOnly: true,
   };
+}
+
+/**
+ * The objects of a channel: file paths relative to the channel folder (its S3 keys below the prefix),
+ * or the file's own name for a single-file channel.
+ */
+export async function listChannelFiles(c: Pick<LocatedChannel, 'source' | 'kind'>): Promise<string[]> {
+  if (c.kind === 'file') return [basename(c.source)];
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() || entry.isSymbolicLink()) found.push(relative(c.source, path));
+    }
+  };
+  await walk(c.source);
+  return found.sort();
+}
+
+/** The folder the objects of a channel are relative to. */
+export function channelRoot(c: Pick<LocatedChannel, 'source' | 'kind'>): string {
+  return c.kind === 'file' ? resolve(c.source, '..') : c.source;
+}
+
+/** Read-only binds of some of a channel's objects, each at its key below `/opt/ml/input/data/<channel>`. */
+export function shardMounts(c: LocatedChannel, keys: readonly string[]): BindMount[] {
+  const root = channelRoot(c);
+  return keys.map((key) => ({ source: join(root, key), target: `${TRAINING_PATHS.data}/${c.channelName}/${key}`, readOnly: true }));
 }

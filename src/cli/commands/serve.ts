@@ -3,7 +3,7 @@ import type { ServeFlags } from '../../config/serving-input.js';
 import { EXIT, ServingStartupError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
-import { commonJobOptions } from '../options.js';
+import { commonJobOptions, pickFlags } from '../options.js';
 
 interface ServeArgs extends GlobalArgs {
   image?: string;
@@ -44,18 +44,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
         const [{ resolveServingInput }, { startEndpoint }] = await Promise.all([import('../../config/serving-input.js'), import('../../jobs/serving-runner.js')]);
-        const flags: ServeFlags = {
-          ...(argv.image !== undefined ? { image: argv.image } : {}),
-          ...(argv['model-json'] !== undefined ? { modelJson: argv['model-json'] } : {}),
-          ...(argv.model !== undefined ? { model: argv.model } : {}),
-          ...(argv.name !== undefined ? { name: argv.name } : {}),
-          ...(argv.env ? { env: argv.env } : {}),
-          ...(argv['env-file'] ? { envFile: argv['env-file'] } : {}),
-          ...(argv.port !== undefined ? { port: argv.port } : {}),
-          ...(argv['startup-timeout'] !== undefined ? { startupTimeout: argv['startup-timeout'] } : {}),
-          ...(argv['invocation-timeout'] !== undefined ? { invocationTimeout: argv['invocation-timeout'] } : {}),
-          ...(argv['instance-type'] !== undefined ? { instanceType: argv['instance-type'] } : {}),
-        };
+        const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type']);
         const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
         notices.forEach((n) => ctx.log.warn(n));
         ctx.masker.addEnvironment(input.environment ?? {});

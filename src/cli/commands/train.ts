@@ -1,9 +1,10 @@
+import sparkly from 'sparkly';
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainFlags } from '../../config/training-input.js';
 import { AlgorithmError, InterruptedError, JobTimeoutError } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
-import { commonJobOptions, list } from '../options.js';
+import { commonJobOptions, list, pickFlags } from '../options.js';
 
 interface TrainArgs extends GlobalArgs {
   image?: string;
@@ -20,6 +21,19 @@ interface TrainArgs extends GlobalArgs {
   'max-runtime'?: number;
   keep?: boolean;
   json?: boolean;
+  'instance-count'?: number;
+  'instance-group'?: string[];
+  'checkpoint-dir'?: string;
+  'checkpoint-local-path'?: string;
+  'output-compression'?: string;
+  metric?: string[];
+  'network-isolation'?: boolean;
+  'entry-point'?: string;
+  'source-dir'?: string;
+  'shm-size'?: string;
+  gpus?: string;
+  platform?: string;
+  publish?: string[];
   '--'?: (string | number)[];
 }
 
@@ -34,6 +48,24 @@ function formatBytes(n: number): string {
     i += 1;
   }
   return `${value.toFixed(1)} ${units[i]}`;
+}
+
+/** One line per metric: a sparkline of its values, then last, min and max. */
+function metricsTable(result: TrainingResult): string[] {
+  const names = [...new Set(result.metrics.map((m) => m.MetricName))];
+  if (!names.length) return [];
+  const width = Math.max(...names.map((n) => n.length));
+  const fmt = (v: number) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(3) : String(Number(v.toPrecision(6))));
+  return [
+    'Metrics (MetricDefinitions applied to the log; metrics.json has the series):',
+    ...names.map((name) => {
+      const values = result.metrics.filter((m) => m.MetricName === name).map((m) => m.Value);
+      // At most 40 points: longer series are sampled evenly.
+      const step = Math.max(1, Math.ceil(values.length / 40));
+      const points = values.filter((_, i) => i % step === 0 || i === values.length - 1);
+      return `  ${name.padEnd(width)}  ${sparkly(points)}  last ${fmt(values.at(-1)!)}  min ${fmt(Math.min(...values))}  max ${fmt(Math.max(...values))}  (${values.length} values)`;
+    }),
+  ];
 }
 
 function resultOf(err: unknown): TrainingResult | undefined {
@@ -52,10 +84,27 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
         .positional('image', { type: 'string', describe: 'Training image (must already be in the Docker engine; never pulled)' })
         .option('job', { type: 'string', describe: 'CreateTrainingJob request JSON (the file `aws sagemaker create-training-job --cli-input-json` takes)' })
         .option('job-name', { type: 'string', describe: 'TrainingJobName (default: <image name>-<timestamp>)' })
-        .option('channel', { type: 'string', coerce: list, describe: 'NAME=PATH[,content-type=T][,mode=File][,distribution=ShardedByS3Key] (repeatable); PATH may be s3://… with --s3-root' })
+        .option('channel', {
+          type: 'string',
+          coerce: list,
+          describe: 'NAME=PATH[,content-type=T][,mode=File|FastFile|Pipe][,distribution=ShardedByS3Key][,record-wrapper=RecordIO][,compression=Gzip][,shuffle-seed=N][,groups=G1+G2] (repeatable); PATH may be s3://… with --s3-root',
+        })
         .option('hyperparameter', { type: 'string', coerce: list, describe: 'NAME=VALUE (repeatable; values are strings, as in SageMaker)' })
         .option('hyperparameters', { type: 'string', describe: 'JSON object, inline or a file path' })
-        .option('instance-type', { type: 'string', describe: 'ResourceConfig.InstanceType (default ml.m5.large)' })
+        .option('instance-type', { type: 'string', describe: 'ResourceConfig.InstanceType (default ml.m5.large): sets the CPU, memory and /dev/shm limits' })
+        .option('instance-count', { type: 'number', describe: 'ResourceConfig.InstanceCount: hosts algo-1 … algo-N on a private network (default 1)' })
+        .option('instance-group', { type: 'string', coerce: list, describe: 'NAME=TYPE:COUNT (repeatable): ResourceConfig.InstanceGroups, a heterogeneous cluster' })
+        .option('checkpoint-dir', { type: 'string', describe: 'CheckpointConfig: restored into /opt/ml/checkpoints before the start, saved back while the job runs and at its end' })
+        .option('checkpoint-local-path', { type: 'string', describe: 'CheckpointConfig.LocalPath (default /opt/ml/checkpoints)' })
+        .option('output-compression', { type: 'string', choices: ['GZIP', 'NONE'], describe: 'OutputDataConfig.CompressionType: NONE writes model/ and output/ folders instead of tarballs' })
+        .option('metric', { type: 'string', coerce: list, describe: 'NAME=REGEX (repeatable): AlgorithmSpecification.MetricDefinitions, applied to the log' })
+        .option('network-isolation', { type: 'boolean', describe: 'EnableNetworkIsolation: no network but the job\'s own hosts' })
+        .option('entry-point', { type: 'string', describe: 'Script mode: the script the training toolkit runs (relative to --source-dir)' })
+        .option('source-dir', { type: 'string', describe: 'Script mode: the folder packed as sourcedir.tar.gz (sagemaker_submit_directory)' })
+        .option('shm-size', { type: 'string', describe: 'Escape hatch: /dev/shm size (e.g. 8g) instead of half the instance memory' })
+        .option('gpus', { type: 'string', describe: 'Escape hatch: GPUs to request from the engine (all, or a count) whatever the instance type has' })
+        .option('platform', { type: 'string', describe: 'Escape hatch: image platform, e.g. linux/amd64 (the engine refuses an image of another platform)' })
+        .option('publish', { type: 'string', coerce: list, describe: 'Escape hatch: HOST:CONTAINER port of algo-1 on 127.0.0.1, e.g. 5678:5678 for a debugger (repeatable)' })
         .option('entrypoint', { type: 'string', describe: 'AlgorithmSpecification.ContainerEntrypoint: a program, or a JSON array' })
         .option('arg', { type: 'string', coerce: list, describe: 'AlgorithmSpecification.ContainerArguments item (repeatable; or put them after --)' })
         .option('max-runtime', { type: 'number', describe: 'StoppingCondition.MaxRuntimeInSeconds (default 86400)' })
@@ -74,19 +123,12 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
         ]);
         const rest = (argv['--'] ?? []).map(String);
         const flags: TrainFlags = {
-          ...(argv.image !== undefined ? { image: argv.image } : {}),
-          ...(argv.job !== undefined ? { job: argv.job } : {}),
-          ...(argv['job-name'] !== undefined ? { jobName: argv['job-name'] } : {}),
-          ...(argv.channel ? { channel: argv.channel } : {}),
-          ...(argv.hyperparameter ? { hyperparameter: argv.hyperparameter } : {}),
-          ...(argv.hyperparameters !== undefined ? { hyperparameters: argv.hyperparameters } : {}),
-          ...(argv.env ? { env: argv.env } : {}),
-          ...(argv['env-file'] ? { envFile: argv['env-file'] } : {}),
-          ...(argv['instance-type'] !== undefined ? { instanceType: argv['instance-type'] } : {}),
-          ...(argv.entrypoint !== undefined ? { entrypoint: argv.entrypoint } : {}),
+          ...pickFlags(argv, [
+            'image', 'job', 'job-name', 'channel', 'hyperparameter', 'hyperparameters', 'env', 'env-file', 'instance-type', 'entrypoint',
+            'max-runtime', 'keep', 'instance-count', 'instance-group', 'checkpoint-dir', 'checkpoint-local-path', 'output-compression', 'metric',
+            'network-isolation', 'entry-point', 'source-dir', 'shm-size', 'gpus', 'platform', 'publish',
+          ]),
           ...(argv.arg || rest.length ? { arg: [...(argv.arg ?? []), ...rest] } : {}),
-          ...(argv['max-runtime'] !== undefined ? { maxRuntime: argv['max-runtime'] } : {}),
-          ...(argv.keep ? { keep: true } : {}),
         };
         const { input, notices } = await resolveTrainingInput(flags, ctx.config, {
           cwd: io.cwd,
@@ -99,12 +141,16 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
 
         const report = (result: TrainingResult) => {
           const seconds = ((Date.now() - started) / 1000).toFixed(1);
+          for (const line of metricsTable(result)) ctx.log.info(line);
+          for (const name of result.unmatchedMetrics) ctx.log.warn(`Metric "${name}" matched no line of the log: check its regex.`);
           ctx.log.info(`Training job ${result.trainingJobName}: ${result.status}${result.secondaryStatus !== result.status ? ` (${result.secondaryStatus})` : ''} in ${seconds}s`);
+          const base = (path: string) => path.split('/').pop()!;
           if (result.modelArtifact) {
             const size = (result.describe.SmLocal as { ModelBytes?: number } | undefined)?.ModelBytes;
-            ctx.log.info(`model.tar.gz: ${result.modelArtifact}${size !== undefined ? ` (${formatBytes(size)})` : ''}`);
+            ctx.log.info(`${base(result.modelArtifact)}: ${result.modelArtifact}${size !== undefined ? ` (${formatBytes(size)})` : ''}`);
           }
-          ctx.log.info(`Job folder: ${result.jobDir} (describe.json, ${result.logFile.split('/').pop()}${result.outputArtifact ? ', output.tar.gz' : ''})`);
+          const files = ['describe.json', ...result.logFiles.map(base), ...(result.outputArtifact ? [base(result.outputArtifact)] : []), ...(result.metrics.length || result.unmatchedMetrics.length ? ['metrics.json'] : [])];
+          ctx.log.info(`Job folder: ${result.jobDir} (${files.join(', ')})`);
           if (argv.json) ctx.json(result.describe);
         };
         try {
