@@ -119,8 +119,8 @@ export class DockerUnavailableError extends SmLocalError {
 
 /** An engine call failed for a reason the user should see (not a bug in sm-local). */
 export class DockerError extends SmLocalError {
-  constructor(action: string, detail: string, cause?: unknown) {
-    super('E_DOCKER', `Docker could not ${action}: ${detail}`, EXIT.environment, { cause });
+  constructor(action: string, detail: string, cause?: unknown, hint?: string) {
+    super('E_DOCKER', `Docker could not ${action}: ${detail}`, EXIT.environment, { cause, ...(hint ? { hint } : {}) });
   }
 }
 

@@ -8,7 +8,7 @@ import { fixtureTag } from '../scripts/lib/images.js';
 import { containerLimits } from '../src/contract/instance-types.js';
 import { LABEL } from '../src/docker/labels.js';
 import { probePort } from '../src/http/ports.js';
-import { AlgorithmError, InterruptedError, InvalidSpecError, runTrainingJob, type TrainingJobInput, type TrainingResult } from '../src/index.js';
+import { AlgorithmError, DockerError, InterruptedError, InvalidSpecError, runTrainingJob, type TrainingJobInput, type TrainingResult } from '../src/index.js';
 import type { JobDeps } from '../src/jobs/deps.js';
 import { describeOf, rejection, resultOf } from './support/jobs.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
@@ -291,6 +291,13 @@ describe.skipIf(dockerUnavailable())('training fidelity on a real engine', () =>
       if (want.memoryBytes) expect(Number(r.limits.memory)).toBe(want.memoryBytes);
       expect(result.notices.join('\n')).toMatch(/ml\.g5\.xlarge has 1 GPU, but the engine has no NVIDIA runtime/);
       expect(log.messages.map((m) => m.message).join('\n')).toMatch(/no NVIDIA runtime/);
+    });
+
+    it('says the engine cannot give GPUs when --gpus asks for them on an engine without GPU support', async (ctx) => {
+      if ((await s.docker.info()).runtimes.includes('nvidia')) ctx.skip();
+      const err = await rejection(lab('gpus', { gpus: 'all' }).job, DockerError);
+      expect(err.message).toMatch(/could not start .* with GPUs: could not select device driver "nvidia"/);
+      expect(err.hint).toMatch(/install the NVIDIA Container Toolkit/);
     });
 
     it('reports an out-of-memory kill as such, with the instance memory', async () => {

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { ContainerStartError } from '../errors.js';
+import { ContainerStartError, DockerError } from '../errors.js';
 import type { DockerClient } from './client.js';
 import { engineMessage, removeTolerant, statusCodeOf } from './client.js';
 import { LineSplitter, lineWritable, Tail } from './lines.js';
@@ -75,6 +75,9 @@ export interface ExitInfo {
   /** The last lines of output, stdout and stderr interleaved as read. */
   tail: string[];
 }
+
+/** How runc words a program it could not execute. */
+const PROGRAM_START_FAILURE = /exec:|exec format error|executable file not found|permission denied|no such file or directory|not a directory/;
 
 /** The network a container is on when created without one. */
 export const DEFAULT_NETWORK = 'bridge';
@@ -210,9 +213,15 @@ export class ContainerHandle {
     } catch (err) {
       attached.destroy();
       const status = statusCodeOf(err);
-      if (status === 400 || status === 500) {
+      const detail = engineMessage(err);
+      // The image's program could not be executed (missing, not executable, wrong architecture): the
+      // job's own failure. Anything else (GPUs, ports, networks) is the engine's, reported as such.
+      if ((status === 400 || status === 500) && PROGRAM_START_FAILURE.test(detail)) {
         const state = await this.container.inspect().then((i) => i.State as { ExitCode?: number }, () => undefined);
-        throw new ContainerStartError(engineMessage(err), state?.ExitCode || 128, err);
+        throw new ContainerStartError(detail, state?.ExitCode || 128, err);
+      }
+      if (/could not select device driver/.test(detail)) {
+        throw new DockerError(`start ${this.shortId} with GPUs`, detail, err, 'The engine cannot hand out GPUs: install the NVIDIA Container Toolkit, or run without --gpus (a CPU instance type).');
       }
       throw this.client.wrap(`start ${this.shortId}`, err);
     }
