@@ -13,6 +13,7 @@ can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the check tests' routed outside host
 [ -x /bin/busybox ] && dpkg -S /bin/busybox 2>/dev/null | grep -q busybox-static || missing+=(busybox-static)
 
 if engine_up && [ ${#missing[@]} -eq 0 ]; then exit 0; fi

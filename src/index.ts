@@ -6,6 +6,7 @@
  * const result = await runTrainingJob({ image: 'my-algo:latest', channels: [{ channelName: 'train', source: './data' }] });
  * await using ep = await startEndpoint({ image: 'my-model:latest', model: './model.tar.gz', port: 0 });
  * const out = await ep.invoke('{"x": 1}', { contentType: 'application/json' });
+ * const report = await runConformanceCheck({ image: 'my-algo:latest', channels: [{ channelName: 'train', source: './data' }] });
  * ```
  */
 export { runTrainingJob, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
@@ -18,6 +19,11 @@ export { parseCreateModelRequest } from './contract/create-model.js';
 export { resolveJobDeps, type JobDeps } from './jobs/deps.js';
 export { pruneResources, type PruneOptions, type PruneResult } from './jobs/prune.js';
 export { runDoctor, type DoctorReport } from './jobs/doctor.js';
+export { runConformanceCheck, checkWords, type CheckInput, type CheckSample, type CheckListener } from './jobs/check-runner.js';
+export { resolveCheckInput, CHECK_CONFIG_FILE, type CheckFlags } from './config/check-input.js';
+export { CHECKS, type CheckResult, type CheckStatus, type CheckGroup, type ConformanceReport, type PatternVerdict, type ImagePattern } from './contract/conformance.js';
+export { renderJUnit } from './report/junit.js';
+export { renderCheckTable } from './report/check-table.js';
 export { DockerClient } from './docker/client.js';
 export {
   resolveTrainingJobSpec,

@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { checkCommand } from './commands/check.js';
 import { doctorCommand } from './commands/doctor.js';
 import { invokeCommand } from './commands/invoke.js';
 import { pruneCommand } from './commands/prune.js';
@@ -25,9 +26,10 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .command(trainCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))
     .command(invokeCommand({ ...io, stdin: process.stdin }))
+    .command(checkCommand(io, (code) => (exitCode = code)))
     .command(doctorCommand(io, (code) => (exitCode = code)))
     .command(pruneCommand(io))
-    .demandCommand(1, 'Name a command: train, serve, invoke, doctor or prune.')
+    .demandCommand(1, 'Name a command: train, serve, invoke, check, doctor or prune.')
     .recommendCommands()
     .strict()
     .exitProcess(false)

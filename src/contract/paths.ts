@@ -13,6 +13,9 @@ export const TRAINING_PATHS = {
   checkpoints: '/opt/ml/checkpoints',
 } as const;
 
+/** The folders SageMaker mounts over the image's own (CONTRACT §3.2); /opt/ml/code is not one of them. */
+export const PLATFORM_AREAS = [TRAINING_PATHS.input, TRAINING_PATHS.model, TRAINING_PATHS.output, TRAINING_PATHS.checkpoints] as const;
+
 /** The three files the platform writes into `/opt/ml/input/config/` before the container starts. */
 export const TRAINING_CONFIG_FILES = ['hyperparameters.json', 'inputdataconfig.json', 'resourceconfig.json'] as const;
 export type TrainingConfigFileName = (typeof TRAINING_CONFIG_FILES)[number];

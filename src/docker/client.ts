@@ -33,8 +33,13 @@ export interface ImageInfo {
   os: string;
   architecture: string;
   labels: Record<string, string>;
+  /** The image's ENV, as KEY → value. */
+  env: Record<string, string>;
   created: string;
 }
+
+/** How the engine stores an image: its manifests, when the engine can say (API 1.47+ with the containerd store). */
+export type ImageManifests = { known: false; reason: string } | { known: true; index: boolean; platforms: string[]; attestations: number };
 
 export interface NetworkInput {
   name: string;
@@ -45,6 +50,8 @@ export interface NetworkInput {
    * every service listening on this machine through its gateway address).
    */
   isolated?: boolean;
+  /** No route out of the network, but this machine keeps its address on it (and reaches the containers). */
+  internal?: boolean;
 }
 
 export interface ManagedResource {
@@ -141,7 +148,7 @@ export class DockerClient {
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
       const img = await this.docker.getImage(ref).inspect();
-      const config = (img.Config ?? {}) as { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null; User?: string; Labels?: Record<string, string> | null };
+      const config = (img.Config ?? {}) as { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null; User?: string; Labels?: Record<string, string> | null; Env?: string[] | null };
       const asList = (v: string[] | string | null | undefined) => (v == null ? null : Array.isArray(v) ? v : [v]);
       return {
         id: img.Id,
@@ -152,12 +159,52 @@ export class DockerClient {
         os: img.Os ?? '',
         architecture: img.Architecture ?? '',
         labels: config.Labels ?? {},
+        env: Object.fromEntries((config.Env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=') < 0 ? kv.length : kv.indexOf('=')), kv.indexOf('=') < 0 ? '' : kv.slice(kv.indexOf('=') + 1)])),
         created: img.Created ?? '',
       };
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw this.wrap(`inspect image ${ref}`, err);
     }
+  }
+
+  /** The build steps of an image (`docker history`), newest first. */
+  async imageHistory(ref: string): Promise<string[]> {
+    const history = (await this.call(`read the history of ${ref}`, () => this.docker.getImage(ref).history())) as { CreatedBy?: string }[];
+    return history.map((h) => h.CreatedBy ?? '');
+  }
+
+  /**
+   * The manifests behind an image. Engines from API 1.47 with the containerd image store list them
+   * (`?manifests=1`); the classic store keeps one platform per image and cannot say what a push
+   * would send.
+   */
+  async imageManifests(ref: string, apiVersion: string): Promise<ImageManifests> {
+    const [major, minor] = apiVersion.split('.').map(Number);
+    if (!(major! > 1 || (major === 1 && minor! >= 47))) {
+      return { known: false, reason: `the engine (API ${apiVersion}) stores one platform per image and does not list manifests; the containerd image store (Docker 27+, API 1.47+) does` };
+    }
+    // dockerode's inspect sends no query string; the modem does.
+    const inspect = () =>
+      new Promise<unknown>((resolve, reject) =>
+        this.docker.modem.dial(
+          { path: `/images/${ref}/json?`, method: 'GET', options: { manifests: true }, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } },
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data)),
+        ),
+      );
+    const img = (await this.call(`inspect image ${ref}`, inspect)) as {
+      Manifests?: { Kind?: string; ImageData?: { Platform?: { os?: string; architecture?: string; variant?: string } } }[];
+      Descriptor?: { mediaType?: string };
+    };
+    if (!img.Manifests) return { known: false, reason: 'the engine did not list the image\'s manifests (the classic image store keeps one platform per image)' };
+    const images = img.Manifests.filter((m) => m.Kind === 'image');
+    const platforms = images.map((m) => [m.ImageData?.Platform?.os, m.ImageData?.Platform?.architecture, m.ImageData?.Platform?.variant].filter(Boolean).join('/'));
+    return {
+      known: true,
+      index: /index|manifest\.list/.test(img.Descriptor?.mediaType ?? ''),
+      platforms,
+      attestations: img.Manifests.filter((m) => m.Kind === 'attestation').length,
+    };
   }
 
   /** Never pulls: an image that is not in the engine is an ImageNotFoundError with a hint. */
@@ -226,7 +273,7 @@ export class DockerClient {
       this.docker.createNetwork({
         Name: input.name,
         Driver: 'bridge',
-        Internal: input.isolated ?? false,
+        Internal: Boolean(input.isolated || input.internal),
         ...(input.isolated ? { Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } } : {}),
         Labels: input.labels,
         CheckDuplicate: true,

@@ -37,6 +37,15 @@ export interface ContainerInput {
   resources?: { nanoCpus?: number; memoryBytes?: number; shmBytes?: number; /** -1: all. */ gpus?: number };
 }
 
+/** What `statPath` found. */
+export interface PathStat {
+  type: 'file' | 'directory' | 'symlink';
+  /** Permission bits (0o755). */
+  mode: number;
+  size: number;
+  linkTarget?: string;
+}
+
 /** A published port: `containerPort` inside, `hostPort` on 127.0.0.1. */
 export interface PortPair {
   hostPort: number;
@@ -72,6 +81,8 @@ export interface ExitInfo {
   stopReason?: StopReason;
   /** True when SIGKILL was needed (the grace ran out, or a forced stop). */
   killed: boolean;
+  /** From SIGTERM to the exit, when sm-local stopped the container. */
+  stopMs?: number;
   /** The last lines of output, stdout and stderr interleaved as read. */
   tail: string[];
 }
@@ -137,20 +148,22 @@ export class ContainerHandle {
 
   /**
    * Where a started container can be reached: the 127.0.0.1 port the engine published `containerPort`
-   * at, and the container's own address on its first network (reachable from a local Linux engine's host).
+   * at (0 when none is asked for), and the container's own address on its first network (reachable
+   * from a local Linux engine's host).
    */
-  async addresses(containerPort: number): Promise<{ hostPort: number; ip?: string }> {
+  async addresses(containerPort: number | undefined): Promise<{ hostPort: number; ip?: string }> {
     let info;
     try {
       info = await this.container.inspect();
     } catch (err) {
       throw this.client.wrap(`inspect ${this.shortId}`, err);
     }
+    const first = Object.values(info.NetworkSettings.Networks ?? {})[0] as { IPAddress?: string } | undefined;
+    const ip = first?.IPAddress || (info.NetworkSettings as { IPAddress?: string }).IPAddress || undefined;
+    if (containerPort === undefined) return { hostPort: 0, ...(ip ? { ip } : {}) };
     const binding = (info.NetworkSettings.Ports?.[`${containerPort}/tcp`] ?? [])[0];
     const hostPort = Number(binding?.HostPort);
     if (!Number.isInteger(hostPort) || hostPort <= 0) throw this.client.wrap(`publish port ${containerPort} of ${this.shortId}`, new Error('the engine reported no host port'));
-    const first = Object.values(info.NetworkSettings.Networks ?? {})[0] as { IPAddress?: string } | undefined;
-    const ip = first?.IPAddress || (info.NetworkSettings as { IPAddress?: string }).IPAddress || undefined;
     return { hostPort, ...(ip ? { ip } : {}) };
   }
 
@@ -160,6 +173,38 @@ export class ContainerHandle {
     } catch (err) {
       throw this.client.wrap(`copy files into ${this.shortId}:${path}`, err);
     }
+  }
+
+  /**
+   * What is at `path` in the container's filesystem (without following a final symlink), or
+   * undefined when nothing is. Works on a container that never started: it reads the image.
+   */
+  async statPath(path: string): Promise<PathStat | undefined> {
+    try {
+      const res = (await this.container.infoArchive({ path })) as unknown as { headers: Record<string, string | undefined>; resume?: () => void };
+      res.resume?.();
+      const header = res.headers['x-docker-container-path-stat'];
+      if (!header) return undefined;
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { name: string; size: number; mode: number; linkTarget?: string };
+      // Go's os.FileMode: type bits on top, permission bits below.
+      const mode = stat.mode >>> 0;
+      const type = mode & (1 << 31) ? 'directory' : mode & (1 << 27) ? 'symlink' : 'file';
+      return { type, mode: mode & 0o777, size: stat.size, ...(stat.linkTarget ? { linkTarget: stat.linkTarget } : {}) };
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw this.client.wrap(`stat ${this.shortId}:${path}`, err);
+    }
+  }
+
+  /** Paths the container added, changed or deleted in its own layer (not in volumes or mounts). */
+  async changes(): Promise<{ path: string; kind: 'added' | 'changed' | 'deleted' }[]> {
+    let list: { Path: string; Kind: number }[] | null;
+    try {
+      list = (await this.container.changes()) as { Path: string; Kind: number }[] | null;
+    } catch (err) {
+      throw this.client.wrap(`list the changes of ${this.shortId}`, err);
+    }
+    return (list ?? []).map((c) => ({ path: c.Path, kind: c.Kind === 1 ? 'added' : c.Kind === 2 ? 'deleted' : 'changed' }));
   }
 
   /** A tar stream of `path`; entries are named after its last component (`model/…`). */
@@ -281,18 +326,29 @@ export class ContainerHandle {
     }
     try {
       const exit = await run.exited;
-      return { ...exit, ...(stopReason ? { stopReason } : {}), killed: run.killed };
+      // A stop in progress settles right after the exit; its outcome says how long the exit took.
+      const stopped = stopReason ? await run.stop(opts.graceMs) : undefined;
+      return { ...exit, ...(stopReason ? { stopReason } : {}), killed: run.killed, ...(stopped ? { stopMs: stopped.stopMs } : {}) };
     } finally {
       for (const c of cleanups) c();
     }
   }
 }
 
+/** How a stop ended: the exit code, whether SIGKILL was needed, and how long after SIGTERM it exited. */
+export interface StopOutcome {
+  exitCode?: number;
+  killed: boolean;
+  stopMs: number;
+}
+
 /** A started container: its exit, and the two ways to end it early. */
 export class ContainerRun {
   /** True once SIGKILL was sent (grace over, or `kill()`). */
   killed = false;
-  private stopping?: Promise<unknown>;
+  /** From SIGTERM to the exit, once a stop has ended in an exit. */
+  stopMs?: number;
+  private stopping?: Promise<StopOutcome>;
   private graceTimer?: () => void;
 
   constructor(
@@ -304,11 +360,14 @@ export class ContainerRun {
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves when it has exited. */
-  stop(graceMs: number): Promise<unknown> {
+  stop(graceMs: number): Promise<StopOutcome> {
     this.stopping ??= (async () => {
+      const sent = Date.now();
       this.graceTimer = longTimeout(() => this.kill(), graceMs);
       await this.handle.kill('SIGTERM').catch(() => {});
-      return this.exited.catch(() => undefined);
+      const exit = await this.exited.catch(() => undefined);
+      this.stopMs = Date.now() - sent;
+      return { ...(exit ? { exitCode: exit.exitCode } : {}), killed: this.killed, stopMs: this.stopMs };
     })();
     return this.stopping;
   }

@@ -7,7 +7,7 @@ import { OPT_ML } from '../contract/paths.js';
 import { BIND_TO_PORT_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
-import type { ContainerRun } from '../docker/container.js';
+import type { ContainerRun, StopOutcome } from '../docker/container.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -17,6 +17,7 @@ import {
   ModelArchiveError,
   PortInUseError,
   ServingStartupError,
+  UsageError,
 } from '../errors.js';
 import type { InvokeOptions, InvokeResult } from '../http/client.js';
 import { pingOnce } from '../http/ping.js';
@@ -40,6 +41,17 @@ export interface EndpointOptions {
   port?: number;
   /** One line per proxied request. */
   onRequest?: (entry: RequestLogEntry) => void;
+  /**
+   * Set SAGEMAKER_BIND_TO_PORT (true) or not (false); by default only for images that declare the
+   * accept-bind-to-port label, as a multi-container endpoint would.
+   */
+  bindToPort?: boolean;
+  /**
+   * Run the container on a network with no route out (no internet, no other networks), as with
+   * EnableNetworkIsolation or a VPC without internet access. Needs a local engine: the proxy reaches
+   * the container at its address on that network, which this machine keeps.
+   */
+  networkIsolation?: boolean;
 }
 
 export type EndpointInput = EndpointSpec & EndpointOptions;
@@ -51,8 +63,12 @@ export interface EndpointInfo {
   /** The proxy's port on 127.0.0.1. */
   port: number;
   containerId: string;
-  /** The container's own port (8080, or SAGEMAKER_BIND_TO_PORT), published on 127.0.0.1 at this port. */
+  /** The container's own port (8080, or SAGEMAKER_BIND_TO_PORT), published on 127.0.0.1 at this port (0 with network isolation). */
   containerHostPort: number;
+  /** Where the proxy reaches the container: `http://<address>:<port>`, for talking to it directly. */
+  containerUrl: string;
+  /** SAGEMAKER_BIND_TO_PORT, when it was set. */
+  bindToPort?: number;
   /** From the start request to the first `GET /ping` that answered 200. */
   readyMs: number;
 }
@@ -62,8 +78,11 @@ export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
   invoke(body: Uint8Array | string, opts?: InvokeOptions): Promise<InvokeResult>;
   /** Settles when the container exits; a crash while serving resolves with its exit code. */
   readonly exited: Promise<{ exitCode: number; tail: string[] }>;
-  /** SIGTERM, the grace (30 s), SIGKILL; then removes the container, the proxy and the workspace. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, the grace (30 s), SIGKILL; then removes the container, the proxy and the workspace.
+   * Resolves with how the container ended.
+   */
+  stop(): Promise<StopOutcome>;
 }
 
 /** A model: a folder is mounted as it is; a model.tar.gz is extracted into a private workspace first. */
@@ -157,23 +176,37 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
 
   // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
   // (CONTRACT §8.1), so it is deliberately not 8080: an image that ignores it is caught here.
-  const bind = image.labels[BIND_TO_PORT_LABEL] === 'true' ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
+  const wantsBind = input.bindToPort ?? image.labels[BIND_TO_PORT_LABEL] === 'true';
+  const bind = wantsBind ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
   const containerPort = bind?.port ?? SERVING_PORT;
+  if (input.networkIsolation && deps.docker.remote) {
+    throw new UsageError('Network isolation for an endpoint needs a local engine: the proxy reaches the container at its address on an isolated network.');
+  }
 
   const scope = new ResourceScope(deps.log);
   try {
     const modelDir = await prepareModel(spec, deps, scope);
+    const labels = ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) });
+    let network: string | undefined;
+    if (input.networkIsolation) {
+      // Internal: no route out. Unlike a training job's isolated network, this machine keeps its
+      // address on it, so the proxy can reach the container (and the container this machine).
+      network = resourceName(JOB_TYPE, spec.endpointName, `isolated-${randomBytes(3).toString('hex')}`);
+      const created = await deps.docker.createNetwork({ name: network, labels, internal: true });
+      scope.defer(`network ${network}`, () => created.remove());
+    }
     const created = await deps.docker.createContainer({
       name: resourceName(JOB_TYPE, spec.endpointName, randomBytes(3).toString('hex')),
       image: spec.image,
       ...resolveContainerCommand('serve'),
       env: toEnvList(renderServingEnvironment(spec.environment, bind)),
-      labels: ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) }),
+      labels,
       hostname: ec2Hostname(spec.region),
       // Whether /opt/ml/model is read-only on SageMaker is UNCONFIRMED (CONTRACT §4.1); read-only is
       // the safe reading, and it keeps the user's model folder untouched.
       mounts: modelDir ? [{ source: modelDir, target: MODEL_DIR, readOnly: true }] : [],
-      publish: [containerPort],
+      // An internal network publishes no ports: the proxy goes to the container's address instead.
+      ...(network ? { network: { name: network, aliases: [] } } : { publish: [containerPort] }),
     });
     scope.defer(`container ${created.shortId}`, () => created.remove());
     deps.log.info(`Starting container ${created.shortId} (${spec.image}) with \`serve\`${bind ? `, SAGEMAKER_BIND_TO_PORT=${bind.port}` : ''}…`);
@@ -185,14 +218,14 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     deps.log.debug(`started ${created.shortId}`);
     // A forced stop (the second Ctrl-C) skips the grace period.
     deps.force?.addEventListener('abort', () => run.kill(), { once: true });
-    const { hostPort: containerHostPort, ip } = await created.addresses(containerPort);
-    const upstreamBase = `http://127.0.0.1:${containerHostPort}`;
+    const { hostPort: containerHostPort, ip } = await created.addresses(network ? undefined : containerPort);
+    const upstreamBase = network ? `http://${ip}:${containerPort}` : `http://127.0.0.1:${containerHostPort}`;
     await waitUntilReady(upstreamBase, run, spec, deps.stop);
     const readyMs = Date.now() - started;
     deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
 
     const { buildProxyApp } = await loadingProxy;
-    const upstream = await directUpstream(ip, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
+    const upstream = network ? { host: ip!, port: containerPort } : await directUpstream(ip, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
     deps.log.debug(`the proxy reaches the container at ${upstream.host}:${upstream.port}`);
     const app = buildProxyApp({
       endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
@@ -211,25 +244,28 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     // Marked as handled: a caller that never looks at `exited` must not get an unhandled rejection.
     const exited = run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail }));
     exited.catch(() => {});
-    let stopping: Promise<void> | undefined;
+    let stopping: Promise<StopOutcome> | undefined;
     const handle: EndpointHandle = {
       name: spec.endpointName,
       url: `${proxyBase}/endpoints/${spec.endpointName}/invocations`,
       port: proxyPort,
       containerId: created.id,
       containerHostPort,
+      containerUrl: `http://${upstream.host}:${upstream.port}`,
+      ...(bind ? { bindToPort: bind.port } : {}),
       readyMs,
       exited,
       invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
       stop: () => {
         stopping ??= (async () => {
           await closeProxy();
-          await run.stop(spec.stopGraceSeconds * 1000);
+          const outcome = await run.stop(spec.stopGraceSeconds * 1000);
           await scope.dispose();
+          return outcome;
         })();
         return stopping;
       },
-      [Symbol.asyncDispose]: () => handle.stop(),
+      [Symbol.asyncDispose]: async () => void (await handle.stop()),
     };
     deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s): ${handle.url}`);
     return handle;

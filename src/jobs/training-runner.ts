@@ -63,6 +63,8 @@ export interface TrainingRunOptions {
   platform?: string;
   /** Escape hatch: ports of algo-1 published on 127.0.0.1 (for a debugger); not part of the SageMaker contract. */
   publish?: PortPair[];
+  /** List what each container wrote outside its volumes and mounts (`result.changes`), e.g. for `sm-local check`. */
+  reportChanges?: boolean;
 }
 
 export type TrainingJobInput = TrainingJobSpec & TrainingRunOptions;
@@ -91,8 +93,26 @@ export interface TrainingResult {
   unmatchedMetrics: string[];
   notices: string[];
   transfer: TransferMode;
+  /** How each host ended. */
+  hosts: HostOutcome[];
+  /** A failed job: whether the failed host wrote /opt/ml/output/failure (with any text). */
+  failureFile?: boolean;
+  /** With `reportChanges`: paths each container added, changed or deleted in its own layer. */
+  changes?: { host: string; path: string; kind: 'added' | 'changed' | 'deleted' }[];
   /** Present with `keep`: what was left in place. */
   kept?: { containerIds: string[]; network?: string };
+}
+
+/** How one host ended. */
+export interface HostOutcome {
+  host: string;
+  instanceGroup: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** SIGKILL was needed: it did not exit within the grace period after SIGTERM. */
+  killed?: boolean;
+  /** From SIGTERM to the exit, when the job was stopped. */
+  stopMs?: number;
 }
 
 const JOB_TYPE = 'training';
@@ -244,6 +264,8 @@ class TrainingRun {
   private stopCause?: StopCause;
   private failedHost?: Host;
   private failureReason?: string;
+  private failureFile?: boolean;
+  private changes?: NonNullable<TrainingResult['changes']>;
   private modelArtifact?: string;
   private outputArtifact?: string;
   private artifactBytes?: { model: number; output: number };
@@ -463,6 +485,9 @@ class TrainingRun {
 
     // Stopped containers no longer need their network; removing it (a slow engine call) overlaps the uploads.
     if (!this.keep) void network.remove().catch(() => {});
+    if (this.options.reportChanges) {
+      this.changes = (await Promise.all(this.hosts.map(async (h) => (await h.container!.changes()).map((c) => ({ host: h.plan.name, ...c }))))).flat();
+    }
     if (this.failedHost && this.failedHost.exit?.exitCode !== 0) this.failureReason = await this.readFailureReason(this.failedHost);
     if (!deps.force?.aborted) {
       await this.upload();
@@ -663,6 +688,7 @@ class TrainingRun {
     const tar = await host.container!.getArchive(TRAINING_PATHS.failure);
     // Up to 4 bytes per character in UTF-8: enough bytes for the 1024 characters FailureReason keeps.
     const text = tar ? await readTarEntry(tar, 'failure', TRAINING_LIMITS.failureReasonMax * 4) : undefined;
+    this.failureFile = Boolean(text?.trim());
     return renderFailureReason(text, host.exit!.exitCode);
   }
 
@@ -781,6 +807,13 @@ class TrainingRun {
       unmatchedMetrics,
       notices: this.notices,
       transfer: this.transfer,
+      hosts: this.hosts.map((h) => ({
+        host: h.plan.name,
+        instanceGroup: h.plan.groupName,
+        ...(h.exit ? { exitCode: h.exit.exitCode, oomKilled: h.exit.oomKilled, killed: h.exit.killed, ...(h.exit.stopMs !== undefined ? { stopMs: h.exit.stopMs } : {}) } : {}),
+      })),
+      ...(this.failureFile !== undefined && tracker.status === 'Failed' ? { failureFile: this.failureFile } : {}),
+      ...(this.changes ? { changes: this.changes } : {}),
       ...(this.keep ? { kept: { containerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), ...(this.network ? { network: this.network } : {}) } } : {}),
     };
   }

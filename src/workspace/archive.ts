@@ -201,3 +201,29 @@ export async function streamToBuffer(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+
+/**
+ * The file entries of a tar stream (not folders), counted up to `max`, with the first `sample` names;
+ * stops reading (and destroys the stream) once `max` is reached.
+ */
+export async function listTarFiles(tar: Readable, opts: { max: number; sample: number }): Promise<{ count: number; sample: string[]; truncated: boolean }> {
+  const ex = tarStream.extract();
+  tar.pipe(ex);
+  let count = 0;
+  const sample: string[] = [];
+  let truncated = false;
+  for await (const entry of ex) {
+    if (entry.header.type !== 'directory') {
+      count += 1;
+      if (sample.length < opts.sample) sample.push(entry.header.name);
+    }
+    entry.resume();
+    if (count >= opts.max) {
+      truncated = true;
+      tar.destroy();
+      ex.destroy();
+      break;
+    }
+  }
+  return { count, sample, truncated };
+}

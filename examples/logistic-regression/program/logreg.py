@@ -197,7 +197,10 @@ class BadRequest(Exception):
 
 
 def parse_rows(content_type, body):
-    text = body.decode("utf-8")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(400, "the body is not UTF-8 text: %s" % e)
     if content_type == "text/csv":
         rows = [line.split(",") for line in text.splitlines() if line.strip()]
     elif content_type == "application/json":

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { checkWords } from '../jobs/check-runner.js';
+import { CHECKS, checkResult, detectPattern, judgeImage, judgeManifest, skipped, summarize, writesOutside, type ImageEvidence } from './conformance.js';
+
+const image = (over: Partial<ImageEvidence> = {}): ImageEvidence => ({
+  entrypoint: ['python3', '/opt/program/main.py'],
+  cmd: null,
+  user: '',
+  os: 'linux',
+  architecture: 'amd64',
+  env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
+  labels: {},
+  programs: {},
+  hiddenFiles: [],
+  toolkits: [],
+  toolkitBuildSteps: [],
+  manifests: { known: true, index: false, platforms: ['linux/amd64'], attestations: 0 },
+  ...over,
+});
+
+/** The checks judgeImage did not pass, as "status id: observed". */
+const flagged = (ev: ImageEvidence, opts: { words?: ('train' | 'serve')[]; instanceType?: string } = {}) =>
+  judgeImage(ev, { words: opts.words ?? ['train', 'serve'], instanceType: opts.instanceType ?? 'ml.m5.large' })
+    .filter((c) => c.status !== 'pass')
+    .map((c) => `${c.status} ${c.id}: ${c.observed}`);
+
+describe('judgeImage', () => {
+  it('passes an exec-form ENTRYPOINT image built for the instance', () => {
+    expect(flagged(image())).toEqual([]);
+  });
+
+  it('fails a shell-form ENTRYPOINT, whatever the shell', () => {
+    for (const sh of ['/bin/sh', 'sh', '/bin/bash', '/usr/bin/dash']) {
+      expect(flagged(image({ entrypoint: [sh, '-c', 'python3 train.py'] }))).toEqual([`fail image.entrypoint-form: ENTRYPOINT ${JSON.stringify([sh, '-c', 'python3 train.py'])} is shell form`]);
+    }
+    expect(flagged(image({ entrypoint: ['/bin/sh', '/opt/entry.sh'] }))).toEqual([]);
+  });
+
+  it('warns about tini without "--", not with it', () => {
+    expect(flagged(image({ entrypoint: ['/usr/bin/tini', 'python3', 'main.py'] }))).toEqual(['warn image.tini: ENTRYPOINT ["/usr/bin/tini","python3","main.py"] runs tini without "--"']);
+    expect(flagged(image({ entrypoint: ['tini', '--', 'python3', 'main.py'] }))).toEqual([]);
+    expect(flagged(image({ entrypoint: ['/sbin/tini-static', '-g', '--', 'main'] }))).toEqual([]);
+  });
+
+  it('with no ENTRYPOINT, needs an executable `train`/`serve` on PATH, for the words in scope only', () => {
+    const noEp = { entrypoint: null, programs: { train: { path: '/usr/local/bin/train', executable: true }, serve: null } };
+    expect(flagged(image(noEp), { words: ['train'] })).toEqual([]);
+    expect(flagged(image(noEp))).toEqual(['fail image.serve-program: no ENTRYPOINT, and no `serve` on PATH (/usr/local/bin:/usr/bin:/bin): Docker fails with "executable file not found"']);
+    const notExec = judgeImage(image({ entrypoint: null, programs: { train: { path: '/opt/bin/train', executable: false } } }), { words: ['train'], instanceType: 'ml.m5.large' }).find((c) => c.id === 'image.train-program');
+    expect(notExec).toMatchObject({ status: 'fail', observed: 'no ENTRYPOINT, and /opt/bin/train is not executable', fix: 'chmod +x /opt/bin/train in the Dockerfile (RUN chmod 755 /opt/bin/train).' });
+  });
+
+  it('warns about a CMD the job word replaces, but not about the word itself or a base image shell', () => {
+    expect(flagged(image({ cmd: ['--epochs', '5'] }), { words: ['train'] })).toEqual([
+      'warn image.cmd-replaced: ENTRYPOINT ["python3","/opt/program/main.py"] never gets CMD ["--epochs","5"]: SageMaker passes only "train"',
+    ]);
+    expect(flagged(image({ entrypoint: null, programs: { serve: { path: '/usr/bin/serve', executable: true } }, cmd: ['python3', 'app.py'] }), { words: ['serve'] })).toEqual([
+      'warn image.cmd-replaced: CMD ["python3","app.py"] never runs: SageMaker replaces it with "serve"',
+    ]);
+    expect(flagged(image({ cmd: ['serve'] }), { words: ['serve'] })).toEqual([]);
+    expect(flagged(image({ cmd: ['bash'] }))).toEqual([]);
+    expect(flagged(image({ cmd: ['/bin/sh'] }))).toEqual([]);
+  });
+
+  it('fails an arm64 image on ml.m5 and an amd64 image on Graviton', () => {
+    expect(flagged(image({ architecture: 'arm64' }), { instanceType: 'ml.m5.xlarge' })).toEqual([
+      'fail image.architecture: the image is linux/arm64, but ml.m5.xlarge runs linux/amd64: it would fail with "exec format error"',
+    ]);
+    expect(flagged(image(), { instanceType: 'ml.c7g.large' })).toEqual([
+      'fail image.architecture: the image is linux/amd64, but ml.c7g.large runs linux/arm64: it would fail with "exec format error"',
+    ]);
+    expect(flagged(image({ architecture: 'arm64' }), { instanceType: 'ml.m7g.large' })).toEqual([]);
+    expect(flagged(image({ os: 'windows' }))).toEqual(['fail image.architecture: the image is built for windows; SageMaker runs linux images']);
+  });
+
+  it('warns about a non-root USER, by name or number, and not about root', () => {
+    expect(flagged(image({ user: 'app' }))).toEqual(['warn image.user: USER app']);
+    expect(flagged(image({ user: '1000:1000' }))).toEqual(['warn image.user: USER 1000:1000']);
+    expect(flagged(image({ user: 'root' }))).toEqual([]);
+    expect(flagged(image({ user: '0:0' }))).toEqual([]);
+  });
+
+  it('warns about files under the areas SageMaker mounts', () => {
+    const hiddenFiles = [
+      { area: '/opt/ml/model', count: 3, sample: ['/opt/ml/model/a.bin', '/opt/ml/model/b.bin'] },
+      { area: '/opt/ml/input', count: 0, sample: [] },
+    ];
+    expect(flagged(image({ hiddenFiles }))).toEqual(['warn image.opt-ml-files: /opt/ml/model: 3 files (/opt/ml/model/a.bin, /opt/ml/model/b.bin, …)']);
+  });
+
+  it('warns when a training-toolkit image sets its own ENTRYPOINT for train', () => {
+    const toolkit = { toolkits: [{ name: 'sagemaker_training', path: '/usr/lib/python3/site-packages/sagemaker_training' }] };
+    const [warning] = flagged(image(toolkit), { words: ['train'] });
+    expect(warning).toMatch(/^warn image\.pattern: toolkit \(sagemaker_training in .*\)\. Own base image .* This image sets ENTRYPOINT \["python3","\/opt\/program\/main.py"\], so `train` goes to it, not to the toolkit\.$/);
+    expect(flagged(image({ ...toolkit, entrypoint: null, programs: { train: { path: '/usr/local/bin/train', executable: true } } }), { words: ['train'] })).toEqual([]);
+    // An inference-toolkit image may well have its own ENTRYPOINT for serve.
+    expect(flagged(image({ toolkits: [{ name: 'sagemaker_inference', path: '/x' }] }), { words: ['serve'] })).toEqual([]);
+  });
+
+  it('gives every failure and warning a fix, and nothing else one', () => {
+    const results = judgeImage(image({ entrypoint: ['sh', '-c', 'x'], user: 'app', architecture: 'arm64' }), { words: ['train', 'serve'], instanceType: 'ml.m5.large' });
+    for (const c of results) expect(Boolean(c.fix), c.id).toBe(c.status === 'fail' || c.status === 'warn');
+  });
+});
+
+describe('judgeManifest', () => {
+  it('skips, saying why, when the engine cannot list manifests', () => {
+    expect(judgeManifest({ known: false, reason: 'API 1.41' })).toMatchObject({ status: 'skip', observed: 'API 1.41' });
+  });
+
+  it('fails a multi-platform index, and one with attestation manifests', () => {
+    expect(judgeManifest({ known: true, index: true, platforms: ['linux/amd64', 'linux/arm64'], attestations: 0 }).observed).toBe(
+      'the image is an index with 2 platforms (linux/amd64, linux/arm64); SageMaker pulls a single image manifest',
+    );
+    expect(judgeManifest({ known: true, index: true, platforms: ['linux/amd64'], attestations: 1 })).toMatchObject({
+      status: 'fail',
+      observed: 'the image is an index with 1 attestation manifest; SageMaker pulls a single image manifest',
+    });
+  });
+
+  it('passes a single image manifest, and an index holding just one platform', () => {
+    expect(judgeManifest({ known: true, index: false, platforms: ['linux/amd64'], attestations: 0 }).status).toBe('pass');
+    expect(judgeManifest({ known: true, index: true, platforms: ['linux/amd64'], attestations: 0 }).status).toBe('pass');
+  });
+});
+
+describe('detectPattern', () => {
+  it('recognises an AWS framework image by its environment or labels', () => {
+    expect(detectPattern(image({ env: { SAGEMAKER_TRAINING_MODULE: 'sagemaker_pytorch_container.training:main' } }))).toMatchObject({
+      pattern: 'aws-framework',
+      signals: ['ENV SAGEMAKER_TRAINING_MODULE=sagemaker_pytorch_container.training:main'],
+    });
+    expect(detectPattern(image({ labels: { dlc_major_version: '1' } })).pattern).toBe('aws-framework');
+    expect(detectPattern(image({ labels: { dlc_major_version: '1' } })).advice).toMatch(/requirements\.txt/);
+  });
+
+  it('recognises a toolkit image by its packages, and by build steps only when no package was found', () => {
+    const found = detectPattern(image({ toolkits: [{ name: 'sagemaker_inference', path: '/p' }], toolkitBuildSteps: ['pip install sagemaker-inference'] }));
+    expect(found).toMatchObject({ pattern: 'toolkit', signals: ['sagemaker_inference in /p'] });
+    expect(detectPattern(image({ toolkitBuildSteps: ['pip install sagemaker-training'] })).signals).toEqual(['build step: pip install sagemaker-training']);
+  });
+
+  it('calls everything else written from scratch', () => {
+    expect(detectPattern(image()).pattern).toBe('scratch');
+  });
+});
+
+describe('writesOutside', () => {
+  const change = (path: string, kind: 'added' | 'changed' | 'deleted' = 'added') => ({ path, kind });
+
+  it('ignores the platform areas, the folders the mounts create, scratch folders and /opt/ml/code', () => {
+    expect(
+      writesOutside([
+        change('/opt', 'changed'),
+        change('/opt/ml'),
+        change('/opt/ml/model'),
+        change('/opt/ml/input/config'),
+        change('/opt/ml/checkpoints'),
+        change('/opt/ml/code/__pycache__/x.pyc'),
+        change('/tmp/scratch.bin'),
+        change('/root/.cache/pip', 'changed'),
+        change('/usr/lib/python3/site-packages/x/__pycache__'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('names the topmost new folder and the changed files, not their parents', () => {
+    expect(
+      writesOutside([
+        change('/opt', 'changed'),
+        change('/opt/ml', 'changed'),
+        change('/opt/ml/results'),
+        change('/opt/ml/results/metrics.json'),
+        change('/etc', 'changed'),
+        change('/etc/hosts.allow', 'changed'),
+        change('/var/log/app.log'),
+        change('/usr/share/doc', 'deleted'),
+      ]),
+    ).toEqual(['/opt/ml/results', '/etc/hosts.allow', '/var/log/app.log', '/usr/share/doc (deleted)']);
+  });
+});
+
+describe('summarize and results', () => {
+  it('fails the verdict on any failure; warnings and skips do not', () => {
+    const pass = checkResult('image.user', 'pass', 'root');
+    const warn = checkResult('image.user', 'warn', 'USER app');
+    const skip = skipped('image.manifest', 'old engine');
+    expect(summarize([pass, warn, skip])).toEqual({ summary: { pass: 1, warn: 1, fail: 0, skip: 1 }, verdict: 'pass' });
+    expect(summarize([pass, checkResult('train.exits-0', 'fail', 'exit 1')]).verdict).toBe('fail');
+    expect(warn.fix).toBe(CHECKS['image.user'].fix);
+    expect(pass.fix).toBeUndefined();
+    expect(skip.fix).toBeUndefined();
+  });
+
+  it('numbers sample checks under their own ids and titles', () => {
+    const c = checkResult('serve.sample', 'pass', '200', { id: 'serve.sample-2', title: 'Sample b.json gets 200' });
+    expect(c).toMatchObject({ id: 'serve.sample-2', group: 'serve', title: 'Sample b.json gets 200', ref: CHECKS['serve.sample'].ref });
+  });
+});
+
+describe('checkWords', () => {
+  it('runs both with no switches, one when one is asked for, the other when one is declined', () => {
+    expect(checkWords({})).toEqual(['train', 'serve']);
+    expect(checkWords({ train: true })).toEqual(['train']);
+    expect(checkWords({ serve: true })).toEqual(['serve']);
+    expect(checkWords({ train: true, serve: true })).toEqual(['train', 'serve']);
+    expect(checkWords({ train: false })).toEqual(['serve']);
+    expect(checkWords({ serve: false })).toEqual(['train']);
+    expect(checkWords({ train: false, serve: false })).toEqual([]);
+  });
+});

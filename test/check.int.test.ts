@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { validateXML } from 'xmllint-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
+import { resolveCheckInput, type CheckFlags } from '../src/config/check-input.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { runConformanceCheck, type ConformanceReport } from '../src/index.js';
+import { runCli } from './support/cli.js';
+import { startOutsideHost, type OutsideHost } from './support/outside-host.js';
+import { dockerUnavailable, useTestSession } from './support/session.js';
+
+const CHECK = join(REPO_ROOT, 'fixtures', 'check');
+type Flags = Omit<CheckFlags, 'image'>;
+
+/** What a user acts on: every check that warned or failed, as "status id". */
+const flagged = (r: ConformanceReport) => r.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => `${c.status} ${c.id}`);
+const observed = (r: ConformanceReport, id: string) => r.checks.find((c) => c.id === id)?.observed;
+
+const validateReport = (() => {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats.default(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'check-report.schema.json'), 'utf8')));
+})();
+
+async function validJUnit(xml: string): Promise<string[]> {
+  const result = await validateXML({ xml: [{ fileName: 'check.xml', contents: xml }], schema: [readFileSync(join(REPO_ROOT, 'test', 'support', 'junit.xsd'), 'utf8')] });
+  return result.errors.map((e) => e.rawMessage);
+}
+
+describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
+  const s = useTestSession();
+
+  /** The check as the CLI would resolve it from these flags, run through the API. */
+  const check = async (fixture: string, flags: Flags = {}) => {
+    const opts = { cwd: s.root, env: {} };
+    const input = await resolveCheckInput({ image: fixtureTag(fixture), ...flags }, resolveConfig(opts), opts);
+    const { deps } = s.deps();
+    return runConformanceCheck(input, deps);
+  };
+  const staticOnly = (fixture: string, flags: Flags = {}) => check(fixture, { static: true, ...flags });
+  const trainOnly = (fixture: string, flags: Flags = {}) =>
+    check(fixture, { train: true, channel: [`train=${CHECK}/train`], failChannel: [`train=${CHECK}/bad`], trainStopGrace: 3, ...flags });
+  const serveOnly = (fixture: string, flags: Flags = {}) =>
+    check(fixture, { serve: true, model: `${CHECK}/model`, sample: [`${CHECK}/samples/instances.json,content-type=application/json`], startupTimeout: 10, serveStopGrace: 3, ...flags });
+
+  describe('the image checks, without running it', () => {
+    it('passes a well-made image written from scratch, and names its pattern', async () => {
+      const r = await staticOnly('check-good');
+      expect(flagged(r)).toEqual([]);
+      expect(r.verdict).toBe('pass');
+      expect(r.pattern.pattern).toBe('scratch');
+      expect(r.checks.every((c) => c.group === 'image')).toBe(true);
+    });
+
+    it.each([
+      ['check-shell-form', ['fail image.entrypoint-form'], 'image.entrypoint-form', /is shell form/],
+      ['check-tini', ['warn image.tini'], 'image.tini', /runs tini without "--"/],
+      ['check-no-program', ['fail image.train-program', 'fail image.serve-program'], 'image.train-program', /no ENTRYPOINT, and no `train` on PATH/],
+      ['check-cmd', ['warn image.cmd-replaced'], 'image.cmd-replaced', /never gets CMD \["--epochs","5","train"\]/],
+      ['check-opt-ml', ['warn image.opt-ml-files'], 'image.opt-ml-files', /\/opt\/ml\/model: 1 file \(\/opt\/ml\/model\/pretrained.txt\)/],
+      ['check-user', ['warn image.user'], 'image.user', /^USER 1000$/],
+      ['check-toolkit-entrypoint', ['warn image.pattern'], 'image.pattern', /^toolkit \(sagemaker_training in \/usr\/local\/lib\/python3.11\/site-packages\/sagemaker_training\).*sets ENTRYPOINT \["\/usr\/local\/bin\/train"\]/s],
+    ])('%s gets exactly %j, with the reason', async (fixture, expected, id, reason) => {
+      const r = await staticOnly(fixture);
+      expect(flagged(r)).toEqual(expected);
+      expect(observed(r, id)).toMatch(reason);
+      expect(r.verdict).toBe(expected.some((e) => e.startsWith('fail')) ? 'fail' : 'pass');
+      for (const c of r.checks.filter((c) => c.status === 'fail' || c.status === 'warn')) expect(c.fix).toBeTruthy();
+    });
+
+    it('fails an amd64 image checked against a Graviton instance type', async () => {
+      const r = await staticOnly('check-good', { instanceType: 'ml.c7g.large' });
+      expect(flagged(r)).toEqual(['fail image.architecture']);
+      expect(observed(r, 'image.architecture')).toMatch(/linux\/amd64.*ml\.c7g\.large.*arm64/);
+    });
+
+    it('recognises an image with the training toolkit installed', async () => {
+      const r = await staticOnly('check-toolkit', { train: true });
+      expect(flagged(r)).toEqual([]);
+      expect(r.pattern.pattern).toBe('toolkit');
+      expect(r.pattern.signals).toEqual(['sagemaker_training in /usr/local/lib/python3.11/site-packages/sagemaker_training']);
+    });
+  });
+
+  describe('training', () => {
+    it('passes the toolkit image training its baked-in script, with no warnings', async () => {
+      const r = await trainOnly('check-toolkit');
+      expect(flagged(r)).toEqual([]);
+      expect(r.checks.filter((c) => c.group === 'train').map((c) => `${c.status} ${c.id}`)).toEqual([
+        'pass train.exits-0',
+        'pass train.model-written',
+        'pass train.model-archive',
+        'pass train.writes-outside',
+        'pass train.sigterm',
+        'pass train.failure-file',
+      ]);
+      expect(observed(r, 'train.failure-file')).toMatch(/ExecuteUserScriptError/);
+    });
+
+    it.each([
+      ['check-train-exit-nonzero', 'fail train.exits-0', /^Failed with exit code 3: AlgorithmError: RuntimeError: the run did not converge/, {}],
+      ['check-train-no-model', 'fail train.model-written', /\/opt\/ml\/model was empty when the job ended/, {}],
+      ['check-train-model-link-out', 'fail train.model-archive', /symbolic link "latest-checkpoint" points outside the model folder/, {}],
+      ['check-train-writes-outside', 'warn train.writes-outside', /^wrote \/opt\/ml\/results: lost when the job ends$/, {}],
+      // 6 s of training, so that SIGTERM (after 1 s) and the 2-s grace both fall inside it.
+      ['check-train-ignore-sigterm', 'fail train.sigterm', /still running 2 s after SIGTERM: killed with SIGKILL/, { hyperparameter: ['epochs=60'], trainStopGrace: 2 } as Flags],
+      ['check-train-no-failure-file', 'fail train.failure-file', /exit code 2, but no \/opt\/ml\/output\/failure/, {}],
+    ] as const)('%s gets exactly %s, with the reason', async (fixture, expected, reason, flags) => {
+      const r = await trainOnly(fixture, flags);
+      expect(flagged(r)).toEqual([expected]);
+      expect(observed(r, expected.split(' ')[1]!)).toMatch(reason);
+    });
+
+    it('names the non-root USER when training fails for it', async () => {
+      const r = await trainOnly('check-user');
+      expect(flagged(r)).toEqual(expect.arrayContaining(['warn image.user', 'fail train.exits-0']));
+      expect(observed(r, 'train.exits-0')).toMatch(/PermissionError.*the image runs as USER 1000: see image.user/);
+    });
+  });
+
+  describe('serving', () => {
+    let outside: OutsideHost;
+    beforeAll(async () => {
+      outside = await startOutsideHost();
+    });
+    afterAll(async () => outside?.close());
+
+    // Start-up windows short where nothing will ever answer; two concurrent 2.5-s requests are enough to block /ping.
+    it.each([
+      ['check-serve-never-ready', 'fail serve.ready', 'serve.ready', /did not answer GET \/ping with 200 within the 4 s start-up window \(last: GET \/ping answered 503\)/, { startupTimeout: 4 }],
+      ['check-serve-bind-ignored', 'fail serve.bind-to-port', 'serve.bind-to-port', /never answered on that port; without it, the server came up on 8080/, { startupTimeout: 4 }],
+      ['check-serve-ping-blocked', 'fail serve.ping', 'serve.ping', /pings .* got no 200 within 2 s/, { concurrency: 2 }],
+      ['check-serve-no-content-type', 'fail serve.sample-1', 'serve.sample-1', /^no Content-Type in the response/, {}],
+      ['check-serve-huge', 'fail serve.sample-1', 'serve.sample-1', /response of 7340\d{3} bytes, over the 6 MiB \(6291456 bytes\) limit/, {}],
+      ['check-serve-no-concurrency', 'fail serve.concurrency', 'serve.concurrency', /of 8 concurrent requests did not get 200: 503/, {}],
+      ['check-serve-malformed-500', 'fail serve.malformed', 'serve.malformed', /answered 500 .*bad input should get a 4xx/, {}],
+      ['check-serve-ignore-sigterm', 'fail serve.sigterm', 'serve.sigterm', /still running 3 s after SIGTERM: killed with SIGKILL/, {}],
+    ] as [string, string, string, RegExp, Flags][])('%s gets exactly %s, with the reason', async (fixture, expected, id, reason, flags) => {
+      const r = await serveOnly(fixture, flags);
+      expect(flagged(r)).toEqual([expected]);
+      expect(observed(r, id)).toMatch(reason);
+    });
+
+    it('check-serve-needs-network serves on a normal network but fails serve.no-network', async () => {
+      const r = await serveOnly('check-serve-needs-network', { env: [`CHECK_OUTSIDE=${outside.target}`], startupTimeout: 4 });
+      expect(flagged(r)).toEqual(['fail serve.no-network']);
+      expect(observed(r, 'serve.ready')).toMatch(/answered 200/);
+      expect(observed(r, 'serve.no-network')).toMatch(/GET \/ping/);
+    });
+
+    it('serves a well-made image as a non-root user too, warning only about the USER', async () => {
+      const r = await serveOnly('check-user');
+      expect(flagged(r)).toEqual(['warn image.user']);
+    });
+
+    it('skips the serving checks, saying why, when there is no model', async () => {
+      const r = await check('check-good', { serve: true });
+      const serving = r.checks.filter((c) => c.group === 'serve');
+      expect(serving.length).toBeGreaterThan(0);
+      for (const c of serving) {
+        expect(c.status).toBe('skip');
+        expect(c.observed).toMatch(/no model given: pass --model/);
+      }
+      expect(r.verdict).toBe('pass');
+    });
+  });
+
+  describe('the CLI', () => {
+    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot };
+    let before: Set<string>;
+    beforeAll(async () => {
+      before = new Set((await s.docker.listManaged([])).map((r) => r.id));
+    });
+    afterAll(async () => {
+      const left = (await s.docker.listManaged([])).filter((r) => !before.has(r.id));
+      expect(left.map((r) => `${r.kind} ${r.name}`), 'left behind by the CLI').toEqual([]);
+    });
+
+    it('trains then serves the trained model (sm-local.check.json), passes with no warnings, and writes valid JSON and JUnit', async () => {
+      const junit = join(s.dir('junit'), 'check.xml');
+      const r = await runCli(['check', '--json', '--junit', junit], { env, cwd: CHECK });
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ConformanceReport;
+      expect(validateReport(report), JSON.stringify(validateReport.errors)).toBe(true);
+      expect(flagged(report)).toEqual([]);
+      expect(report.verdict).toBe('pass');
+      // Everything ran but the manifest check, which needs an engine that lists manifests.
+      const skipped = report.checks.filter((c) => c.status === 'skip');
+      const [major, minor] = (await s.docker.info()).apiVersion.split('.').map(Number);
+      expect(skipped.map((c) => c.id)).toEqual(major! === 1 && minor! < 47 ? ['image.manifest'] : []);
+      expect(report.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['train.failure-file', 'serve.sample-1', 'serve.sample-2', 'serve.no-network']));
+      expect(observed(report, 'serve.sample-2')).toMatch(/^415 application\/json/);
+      expect(r.stderr).toMatch(/Serving the model\.tar\.gz the training run produced/);
+
+      const xml = readFileSync(junit, 'utf8');
+      expect(await validJUnit(xml)).toEqual([]);
+      expect(xml.match(/<testcase /g)?.length).toBe(report.checks.length);
+      expect(xml).toMatch(/<testsuites name="sm-local check" tests="\d+" failures="0" errors="0"/);
+    });
+
+    it('prints the table, writes a JUnit failure for a failing image, and exits 1', async () => {
+      const junit = join(s.dir('junit'), 'check.xml');
+      const r = await runCli(['check', fixtureTag('check-shell-form'), '--static', '--junit', junit], { env, cwd: s.root });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^STATUS +CHECK +OBSERVED$/m);
+      expect(r.stdout).toMatch(/^FAIL +image\.entrypoint-form +ENTRYPOINT is in exec form: ENTRYPOINT \["\/bin\/sh","-c",/m);
+      expect(r.stdout).toMatch(/^ +fix: /m);
+      expect(r.stdout).toMatch(/: \d+ passed, 0 warnings, 1 failed, \d+ skipped in [\d.]+ s: FAIL$/m);
+      const xml = readFileSync(junit, 'utf8');
+      expect(await validJUnit(xml)).toEqual([]);
+      expect(xml).toMatch(/<failure message="ENTRYPOINT \[&quot;\/bin\/sh&quot;/);
+    });
+
+    it('rejects a sample file that does not exist, before starting anything', async () => {
+      const r = await runCli(['check', fixtureTag('check-good'), '--serve', '--model', 'model', '--sample', 'samples/nope.json'], { env, cwd: CHECK });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--sample #1 \(samples\/nope\.json\).*samples\/nope\.json/);
+    });
+  });
+});
