@@ -18,5 +18,7 @@ echo "== bench/ready"
 npx --no-install tsx bench/ready.ts "${ROUNDS:-10}"
 echo "== bench/multihost"
 npx --no-install tsx bench/multihost.ts "${ROUNDS:-10}" 4
+echo "== bench/check"
+npx --no-install tsx bench/check.ts "${ROUNDS:-10}"
 echo "== bench/pipe"
 npx --no-install tsx bench/pipe.ts "${PIPE_ROUNDS:-5}" 1024

@@ -3,7 +3,7 @@
  * Usage: tsx scripts/ensure-images.ts [all|bases|fixtures|example]...
  */
 import { DockerClient } from '../src/docker/client.js';
-import { ensureBusyboxBase, ensureExample, ensureFixtures, ensurePythonBase } from './lib/images.js';
+import { ensureBusyboxBase, ensureExample, ensureFixtures, ensureForeignArchFixture, ensurePythonBase } from './lib/images.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['all']);
@@ -16,7 +16,10 @@ try {
     await ensureBusyboxBase(docker, say);
     await ensurePythonBase(docker, say);
   }
-  if (want('fixtures')) await ensureFixtures(docker, say);
+  if (want('fixtures')) {
+    await ensureFixtures(docker, say);
+    await ensureForeignArchFixture(docker, say);
+  }
   if (want('example')) await ensureExample(docker, say);
   say('Images are up to date.');
 } catch (err) {

@@ -71,10 +71,14 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       for (const c of r.checks.filter((c) => c.status === 'fail' || c.status === 'warn')) expect(c.fix).toBeTruthy();
     });
 
-    it('fails an amd64 image checked against a Graviton instance type', async () => {
-      const r = await staticOnly('check-good', { instanceType: 'ml.c7g.large' });
-      expect(flagged(r)).toEqual(['fail image.architecture']);
-      expect(observed(r, 'image.architecture')).toMatch(/linux\/amd64.*ml\.c7g\.large.*arm64/);
+    it('fails an arm64 image on ml.m5 and passes it on Graviton; fails an amd64 image on Graviton', async () => {
+      const arm = await staticOnly('check-arm64');
+      expect(flagged(arm)).toEqual(['fail image.architecture']);
+      expect(observed(arm, 'image.architecture')).toBe('the image is linux/arm64, but ml.m5.large runs linux/amd64: it would fail with "exec format error"');
+      expect(flagged(await staticOnly('check-arm64', { instanceType: 'ml.m7g.large' }))).toEqual([]);
+      const amd = await staticOnly('check-good', { instanceType: 'ml.c7g.large' });
+      expect(flagged(amd)).toEqual(['fail image.architecture']);
+      expect(observed(amd, 'image.architecture')).toMatch(/linux\/amd64.*ml\.c7g\.large.*arm64/);
     });
 
     it('recognises an image with the training toolkit installed', async () => {

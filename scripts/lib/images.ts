@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { DockerClient } from '../../src/docker/client.js';
+import { skeletonTar } from '../../src/workspace/archive.js';
 import { REPO_ROOT } from './paths.js';
 import { IMAGE_ROLE_LABEL } from '../../src/jobs/doctor.js';
 
@@ -159,6 +162,41 @@ export async function ensureFixtures(docker: DockerClient, say: Say = () => {}):
   return built;
 }
 
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * `sm-local check`'s image built for the other architecture: a `docker save` archive written by
+ * hand whose config says linux/arm64 (the one file in it is a shell script, which the static checks
+ * never run), loaded into the engine. No Dockerfile can make one here (it would need an arm64 base,
+ * and nothing can be pulled), and the classic image store ignores `import --platform`.
+ */
+export async function ensureForeignArchFixture(docker: DockerClient, say: Say = () => {}): Promise<boolean> {
+  const tag = fixtureTag('check-arm64');
+  const program = '#!/bin/sh\necho "check-arm64: $1"\n';
+  const inputs = sha256(`v1\n${program}`).slice(0, 16);
+  if (await upToDate(docker, tag, inputs)) return false;
+  say(`Building ${tag}…`);
+  const layer = await buffer(skeletonTar([{ path: 'opt/program/run', content: program, mode: 0o755 }]));
+  const config = JSON.stringify({
+    architecture: 'arm64',
+    os: 'linux',
+    created: '2026-01-01T00:00:00Z',
+    config: { Entrypoint: ['/opt/program/run'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Labels: { [IMAGE_ROLE_LABEL]: 'fixture', [INPUTS_LABEL]: inputs } },
+    rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] },
+    history: [{ created: '2026-01-01T00:00:00Z', created_by: 'sm-local fixture: check-arm64' }],
+  });
+  const configName = `${sha256(config)}.json`;
+  const archive = await buffer(
+    skeletonTar([
+      { path: 'layer/layer.tar', content: layer },
+      { path: configName, content: config },
+      { path: 'manifest.json', content: JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: ['layer/layer.tar'] }]) },
+    ]),
+  );
+  await docker.loadImage(Readable.from([archive]));
+  return true;
+}
+
 export async function ensureExample(docker: DockerClient, say: Say = () => {}): Promise<boolean> {
   return ensureBuilt(docker, { tag: EXAMPLE_IMAGE, contextDir: join(REPO_ROOT, 'examples', 'logistic-regression'), role: 'example', base: BASE_PYTHON, say });
 }
@@ -168,5 +206,6 @@ export async function ensureAllImages(docker: DockerClient, say: Say = () => {})
   await ensureBusyboxBase(docker, say);
   await ensurePythonBase(docker, say);
   await ensureFixtures(docker, say);
+  await ensureForeignArchFixture(docker, say);
   await ensureExample(docker, say);
 }

@@ -337,6 +337,12 @@ export class DockerClient {
     await consumeProgress(stream as unknown as Readable, tag, opts.onLine);
   }
 
+  /** `docker load`: images from a `docker save` archive (manifest.json, configs, layers). */
+  async loadImage(archive: Readable, opts: { onLine?: (line: string) => void } = {}): Promise<void> {
+    const stream = await this.call('load image', () => this.docker.loadImage(archive as unknown as NodeJS.ReadableStream, { quiet: true }));
+    await consumeProgress(stream as unknown as Readable, 'load', opts.onLine);
+  }
+
   /** Images carrying the given label (`key` or `key=value`). */
   async listImages(label: string): Promise<{ id: string; tags: string[]; labels: Record<string, string>; created: number; size: number }[]> {
     const images = await this.call('list images', () => this.docker.listImages({ filters: JSON.stringify({ label: [label] }) }));

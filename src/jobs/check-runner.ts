@@ -133,7 +133,15 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
   const staticChecks = judgeImage(evidence, { words, instanceType });
   add(...staticChecks);
   const failedStatic = (id: string) => staticChecks.find((c) => c.id === id)?.status === 'fail';
-  const hint = staticChecks.find((c) => c.id === 'image.user')?.status === 'warn' ? `the image runs as USER ${evidence.user}: see image.user` : undefined;
+  // Why a run might fail here for a reason the static checks already know.
+  const engineArch = ({ x86_64: 'amd64', aarch64: 'arm64' } as Record<string, string>)[engine.architecture] ?? engine.architecture;
+  const hints = [
+    staticChecks.find((c) => c.id === 'image.user')?.status === 'warn' ? `the image runs as USER ${evidence.user}: see image.user` : '',
+    evidence.architecture && engineArch && evidence.architecture !== engineArch
+      ? `the image is linux/${evidence.architecture} and this engine runs linux/${engineArch}: without emulation (qemu binfmt) it cannot run here`
+      : '',
+  ].filter(Boolean);
+  const hint = hints.length ? hints.join('; ') : undefined;
 
   const scope = new ResourceScope(deps.log);
   try {
@@ -175,7 +183,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
         for (const id of serveIds) add(skipped(id, why));
       } else {
         deps.log.info(`Serving ${input.model ? model : `the model.tar.gz the training run produced (${model})`}…`);
-        await checkServing(input, deps, { run, model, instanceType, add, bindLabel: image.labels[BIND_TO_PORT_LABEL] === 'true' });
+        await checkServing(input, deps, { run, model, instanceType, add, bindLabel: image.labels[BIND_TO_PORT_LABEL] === 'true', ...(hint ? { hint } : {}) });
       }
     }
   } finally {
@@ -389,7 +397,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     add(skipped('serve.bind-to-port', `the image does not declare ${BIND_TO_PORT_LABEL}; only multi-container endpoints set SAGEMAKER_BIND_TO_PORT`));
   }
   if (!ep) {
-    add(checkResult('serve.ready', 'fail', `${startError!.message}${lastOutput(startError!.logTail)}`));
+    add(checkResult('serve.ready', 'fail', `${startError!.message}${lastOutput(startError!.logTail)}${ctx.hint ? ` (${ctx.hint})` : ''}`));
     const why = 'the endpoint never became ready (see serve.ready)';
     for (const id of ['serve.ping', 'serve.sample', 'serve.concurrency', 'serve.malformed', 'serve.sigterm', 'serve.no-network'] as const) add(skipped(id, why));
     return;

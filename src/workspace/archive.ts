@@ -18,6 +18,8 @@ export interface SkeletonEntry {
   path: string;
   /** File content; a directory when absent. */
   content?: string | Buffer;
+  /** Default 0644 for files, 0755 for directories. */
+  mode?: number;
 }
 
 /** An in-memory tar of directories and small files, owned by root, for `PUT /containers/{id}/archive`. */
@@ -25,8 +27,8 @@ export function skeletonTar(entries: readonly SkeletonEntry[]): Readable {
   const pack = tarStream.pack();
   const mtime = new Date();
   for (const e of entries) {
-    if (e.content === undefined) pack.entry({ name: `${e.path.replace(/\/$/, '')}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
-    else pack.entry({ name: e.path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime }, e.content);
+    if (e.content === undefined) pack.entry({ name: `${e.path.replace(/\/$/, '')}/`, type: 'directory', mode: e.mode ?? 0o755, uid: 0, gid: 0, mtime });
+    else pack.entry({ name: e.path, type: 'file', mode: e.mode ?? 0o644, uid: 0, gid: 0, mtime }, e.content);
   }
   pack.finalize();
   return pack as unknown as Readable;
