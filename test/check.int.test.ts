@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { validateXML } from 'xmllint-wasm';
@@ -216,6 +216,24 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       const xml = readFileSync(junit, 'utf8');
       expect(await validJUnit(xml)).toEqual([]);
       expect(xml).toMatch(/<failure message="ENTRYPOINT \[&quot;\/bin\/sh&quot;/);
+    });
+
+    it('keeps the training job folders of a failing check in the output folder, and none of a passing one', async () => {
+      const output = s.dir('check-output');
+      const failing = await runCli(['check', fixtureTag('check-train-no-model'), '--train', '--channel', `train=${CHECK}/train`, '--train-stop-grace', '3'], {
+        env: { ...env, SM_LOCAL_OUTPUT: output },
+        cwd: s.root,
+      });
+      expect(failing.code).toBe(1);
+      const kept = /training job folders \(logs, describe\.json, artifacts\) are kept in (\S+)$/m.exec(failing.stderr)?.[1];
+      expect(kept && dirname(kept)).toBe(output);
+      const jobs = readdirSync(kept!).filter((n) => statSync(join(kept!, n)).isDirectory()).sort();
+      expect(jobs.map((n) => n.replace(/^.*-check-[0-9a-f]{6}/, ''))).toEqual(['', '-sigterm']);
+      for (const job of jobs) expect(existsSync(join(kept!, job, 'describe.json')), job).toBe(true);
+
+      const passing = await runCli(['check', fixtureTag('check-good'), '--train', '--channel', `train=${CHECK}/train`], { env: { ...env, SM_LOCAL_OUTPUT: output }, cwd: s.root });
+      expect(passing.code, passing.stderr).toBe(0);
+      expect(readdirSync(output)).toEqual([basename(kept!)]);
     });
 
     it('rejects a sample file that does not exist, before starting anything', async () => {

@@ -65,6 +65,8 @@ export interface CheckInput {
   maxRuntimeSeconds?: number;
   /** Keep the training job folders here; by default they go to a workspace removed after the check. */
   outputDir?: string;
+  /** Without outputDir: where the training job folders stay when the check fails (the CLI: its output folder). */
+  keepFailedIn?: string;
 }
 
 /**
@@ -148,10 +150,16 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
     const run = `${shortName(input.image)}-check-${randomBytes(3).toString('hex')}`;
     let outputDir = input.outputDir;
     if (!outputDir && runs.includes('train')) {
-      outputDir = join(deps.tmpRoot, run);
-      await mkdir(outputDir, { recursive: true });
-      scope.defer(`workspace ${outputDir}`, () => removeTree(outputDir!, deps.log));
-      await writeOwnerMarker(outputDir, { ...deps.owner, jobName: run, jobType: 'check' });
+      // The training runs' folders (logs, describe.json, model.tar.gz) go away after a passing check,
+      // and stay for a failing one, in keepFailedIn when given: a failure loses nothing.
+      const dir = join(input.keepFailedIn ?? deps.tmpRoot, run);
+      outputDir = dir;
+      await mkdir(dir, { recursive: true });
+      scope.defer(`job folders ${dir}`, async () => {
+        if (input.keepFailedIn && !deps.stop?.aborted && summarize(results).verdict === 'fail') deps.log.info(`The failing check's training job folders (logs, describe.json, artifacts) are kept in ${dir}`);
+        else await removeTree(dir, deps.log);
+      });
+      if (!input.keepFailedIn) await writeOwnerMarker(dir, { ...deps.owner, jobName: run, jobType: 'check' });
     }
 
     let trainedModel: string | undefined;

@@ -52,6 +52,9 @@ export function renderJUnit(report: ConformanceReport, opts: { hostname?: string
         `      <property name="pattern" value="${xmlText(report.pattern.pattern)}"/>`,
         '    </properties>',
         ...checks.map((c) => testcase(c, group)),
+        // Empty, but present: the Ant-derived schemas some readers validate against require both.
+        '    <system-out/>',
+        '    <system-err/>',
         '  </testsuite>',
       ].join('\n');
     });

@@ -52,7 +52,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('serve-stop-grace', { type: 'number', describe: 'SIGTERM→SIGKILL grace for serving (default 30 s, as SageMaker)' })
         .option('startup-timeout', { type: 'number', describe: 'Seconds the endpoint has to pass GET /ping (default 240)' })
         .option('max-runtime', { type: 'number', describe: 'MaxRuntimeInSeconds of the training runs' })
-        .option('output', { type: 'string', describe: 'Keep the training job folders here (by default they are removed)' })
+        .option('output', { type: 'string', describe: 'Keep the training job folders here (by default they go to ./sm-local-output only when a check fails)' })
         .option('json', { type: 'boolean', describe: 'Print the report as JSON (docs/check-report.schema.json) instead of the table' })
         .option('junit', { type: 'string', describe: 'Also write the report as JUnit XML to this file' })
         .example('$0 check my-algo:latest --train --channel train=./data --fail-channel train=./bad-data', 'training checks')
@@ -77,7 +77,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
           ...(argv.serve !== undefined ? { serve: argv.serve } : {}),
           ...(argv.static !== undefined ? { static: argv.static } : {}),
         };
-        const input = await resolveCheckInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
+        const input = { ...(await resolveCheckInput(flags, ctx.config, { cwd: io.cwd, env: io.env })), keepFailedIn: ctx.config.outputDir };
         ctx.masker.addEnvironment(input.environment ?? {});
         const report = await runConformanceCheck(input, ctx.jobDeps(), (c) => ctx.log.info(checkLine(c, ctx.color)));
         if (argv.junit) {
