@@ -9,9 +9,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, copyF
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { DockerClient } from '../../src/docker/client.js';
-import { skeletonTar } from '../../src/workspace/archive.js';
+import { skeletonTar, streamToBuffer } from '../../src/workspace/archive.js';
 import { REPO_ROOT } from './paths.js';
 import { IMAGE_ROLE_LABEL } from '../../src/jobs/doctor.js';
 
@@ -176,7 +175,7 @@ export async function ensureForeignArchFixture(docker: DockerClient, say: Say = 
   const inputs = sha256(`v1\n${program}`).slice(0, 16);
   if (await upToDate(docker, tag, inputs)) return false;
   say(`Building ${tag}…`);
-  const layer = await buffer(skeletonTar([{ path: 'opt/program/run', content: program, mode: 0o755 }]));
+  const layer = await streamToBuffer(skeletonTar([{ path: 'opt/program/run', content: program, mode: 0o755 }]));
   const config = JSON.stringify({
     architecture: 'arm64',
     os: 'linux',
@@ -186,7 +185,7 @@ export async function ensureForeignArchFixture(docker: DockerClient, say: Say = 
     history: [{ created: '2026-01-01T00:00:00Z', created_by: 'sm-local fixture: check-arm64' }],
   });
   const configName = `${sha256(config)}.json`;
-  const archive = await buffer(
+  const archive = await streamToBuffer(
     skeletonTar([
       { path: 'layer/layer.tar', content: layer },
       { path: configName, content: config },

@@ -6,7 +6,7 @@ import { InvalidSpecError } from '../errors.js';
 import type { CheckInput, CheckSample } from '../jobs/check-runner.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { parseChannelFlag } from './training-input.js';
+import { parseChannelFlag, parseHyperparameterFlags } from './training-input.js';
 import { createUriMapper } from './uri-mapping.js';
 
 /** The check's own config file, read from the current folder when present. */
@@ -185,12 +185,7 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
     if (c) failChannels.set(c.channelName, c);
   });
 
-  const hyperParameters: Record<string, string> = { ...strings('hyperparameters') };
-  for (const [i, raw] of (flags.hyperparameter ?? []).entries()) {
-    const eq = raw.indexOf('=');
-    if (eq <= 0) p.add(`--hyperparameter #${i + 1}`, `"${raw}" is not NAME=VALUE.`);
-    else hyperParameters[raw.slice(0, eq)] = raw.slice(eq + 1);
-  }
+  const hyperParameters = { ...strings('hyperparameters'), ...parseHyperparameterFlags(flags.hyperparameter, p) };
   const environment = { ...strings('environment'), ...(await collectEnvironment(flags, opts, p)) };
 
   let drafts: SampleDraft[] = [];

@@ -109,6 +109,17 @@ const CHANNEL_OPTIONS = {
   groups: 'instanceGroupNames',
 } as const;
 
+/** `--hyperparameter NAME=VALUE` flags, in order (a later one wins); the value may hold `=`. */
+export function parseHyperparameterFlags(raws: readonly string[] | undefined, p: Problems): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, raw] of (raws ?? []).entries()) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0) p.add(`--hyperparameter #${i + 1}`, `"${raw}" is not NAME=VALUE.`);
+    else out[raw.slice(0, eq)] = raw.slice(eq + 1);
+  }
+  return out;
+}
+
 /**
  * `NAME=PATH[,content-type=T][,mode=File|Pipe|FastFile][,distribution=ShardedByS3Key][,record-wrapper=RecordIO]
  * [,compression=Gzip][,shuffle-seed=N][,groups=G1+G2]`.
@@ -250,11 +261,7 @@ export async function resolveTrainingInput(
       }
     }
   }
-  for (const [i, raw] of (flags.hyperparameter ?? []).entries()) {
-    const eq = raw.indexOf('=');
-    if (eq <= 0) p.add(`--hyperparameter #${i + 1}`, `"${raw}" is not NAME=VALUE.`);
-    else hyperParameters[raw.slice(0, eq)] = raw.slice(eq + 1);
-  }
+  Object.assign(hyperParameters, parseHyperparameterFlags(flags.hyperparameter, p));
 
   const environment: Record<string, string> = { ...(base.environment ?? {}), ...(await collectEnvironment(flags, opts, p)) };
 

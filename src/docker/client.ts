@@ -38,6 +38,12 @@ export interface ImageInfo {
   created: string;
 }
 
+/** `KEY=VALUE` of an image's ENV as [KEY, VALUE]; a bare `KEY` has the empty value. */
+function splitEnvEntry(kv: string): [string, string] {
+  const eq = kv.indexOf('=');
+  return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+}
+
 /** How the engine stores an image: its manifests, when the engine can say (API 1.47+ with the containerd store). */
 export type ImageManifests = { known: false; reason: string } | { known: true; index: boolean; platforms: string[]; attestations: number };
 
@@ -159,7 +165,7 @@ export class DockerClient {
         os: img.Os ?? '',
         architecture: img.Architecture ?? '',
         labels: config.Labels ?? {},
-        env: Object.fromEntries((config.Env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=') < 0 ? kv.length : kv.indexOf('=')), kv.indexOf('=') < 0 ? '' : kv.slice(kv.indexOf('=') + 1)])),
+        env: Object.fromEntries((config.Env ?? []).map(splitEnvEntry)),
         created: img.Created ?? '',
       };
     } catch (err) {

@@ -346,8 +346,6 @@ export interface StopOutcome {
 export class ContainerRun {
   /** True once SIGKILL was sent (grace over, or `kill()`). */
   killed = false;
-  /** From SIGTERM to the exit, once a stop has ended in an exit. */
-  stopMs?: number;
   private stopping?: Promise<StopOutcome>;
   private graceTimer?: () => void;
 
@@ -366,8 +364,7 @@ export class ContainerRun {
       this.graceTimer = longTimeout(() => this.kill(), graceMs);
       await this.handle.kill('SIGTERM').catch(() => {});
       const exit = await this.exited.catch(() => undefined);
-      this.stopMs = Date.now() - sent;
-      return { ...(exit ? { exitCode: exit.exitCode } : {}), killed: this.killed, stopMs: this.stopMs };
+      return { ...(exit ? { exitCode: exit.exitCode } : {}), killed: this.killed, stopMs: Date.now() - sent };
     })();
     return this.stopping;
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkResult,
@@ -353,10 +353,24 @@ function answered(r: ProbeResponse): string {
   return r.status !== undefined ? `${r.status}` : `no answer (${r.error})`;
 }
 
+/** One `GET /ping` straight to the container, with the service's 2-s limit. */
+const ping = (base: string) => probeRequest(`${base}/ping`, { method: 'GET', timeoutMs: PING_TIMEOUT_MS });
+
 async function pingTimes(base: string, count: number): Promise<ProbeResponse[]> {
   const out: ProbeResponse[] = [];
-  for (let i = 0; i < count; i++) out.push(await probeRequest(`${base}/ping`, { method: 'GET', timeoutMs: PING_TIMEOUT_MS }));
+  for (let i = 0; i < count; i++) out.push(await ping(base));
   return out;
+}
+
+/** A sample sent straight to the container's /invocations, with the runtime's 60-s limit. */
+function sendSample(base: string, s: CheckSample, signal?: AbortSignal): Promise<ProbeResponse> {
+  return probeRequest(`${base}/invocations`, {
+    method: 'POST',
+    body: s.body,
+    headers: { ...(s.contentType ? { 'content-type': s.contentType } : {}), ...(s.accept ? { accept: s.accept } : {}) },
+    timeoutMs: INVOCATION_TIMEOUT_MS,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model: string; bindLabel: boolean }): Promise<void> {
@@ -416,22 +430,13 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
   try {
     add(checkResult('serve.ready', 'pass', `GET /ping answered 200 ${seconds(endpoint.readyMs)} after the start`, { durationMs: Date.now() - started }));
     const base = endpoint.containerUrl;
-    const invoke = (s: CheckSample) =>
-      probeRequest(`${base}/invocations`, {
-        method: 'POST',
-        body: s.body,
-        headers: { ...(s.contentType ? { 'content-type': s.contentType } : {}), ...(s.accept ? { accept: s.accept } : {}) },
-        timeoutMs: INVOCATION_TIMEOUT_MS,
-        ...(deps.stop ? { signal: deps.stop } : {}),
-      });
+    const invoke = (s: CheckSample) => sendSample(base, s, deps.stop);
 
     // Samples: status, Content-Type, size and time, as the runtime would take them.
-    const sampleResults: ProbeResponse[] = [];
     if (!samples.length) add(skipped('serve.sample', 'no --sample given: sm-local does not know what the model accepts'));
     for (const [i, s] of samples.entries()) {
       const r = await invoke(s);
       throwIfInterrupted(deps);
-      sampleResults.push(r);
       const want = s.expectStatus ?? 200;
       const problems = [
         r.status !== want ? `answered ${answered(r)}${r.head && r.status ? ` (${r.head.slice(0, 120).trim()})` : ''}, expected ${want}` : '',
@@ -452,7 +457,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     let concurrencyDone = false;
     const pinging = (async () => {
       while (!concurrencyDone) {
-        pingsDuring.push(await probeRequest(`${base}/ping`, { method: 'GET', timeoutMs: PING_TIMEOUT_MS }));
+        pingsDuring.push(await ping(base));
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -493,7 +498,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     throwIfInterrupted(deps);
     const m = await probeRequest(`${base}/invocations`, { method: 'POST', body: garbage, headers: { 'content-type': contentType }, timeoutMs: INVOCATION_TIMEOUT_MS, ...(deps.stop ? { signal: deps.stop } : {}) });
     throwIfInterrupted(deps);
-    const after = await probeRequest(`${base}/ping`, { method: 'GET', timeoutMs: PING_TIMEOUT_MS });
+    const after = await ping(base);
     const malformedProblem =
       after.status !== 200
         ? `after it, GET /ping got ${answered(after)}: the server did not stay up`
@@ -531,12 +536,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     isolated = await startEndpoint(spec({ networkIsolation: true, endpointName: `${ctx.run}-isolated`.slice(0, 63), ...(bindToPort === false ? { bindToPort } : {}) }), tagged(deps, 'serve:isolated'));
     const first = samples[0];
     if (first) {
-      const r = await probeRequest(`${isolated.containerUrl}/invocations`, {
-        method: 'POST',
-        body: first.body,
-        headers: { ...(first.contentType ? { 'content-type': first.contentType } : {}), ...(first.accept ? { accept: first.accept } : {}) },
-        timeoutMs: INVOCATION_TIMEOUT_MS,
-      });
+      const r = await sendSample(isolated.containerUrl, first);
       const want = first.expectStatus ?? 200;
       add(
         r.status === want

@@ -203,7 +203,6 @@ export async function streamToBuffer(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-
 /**
  * The file entries of a tar stream (not folders), counted up to `max`, with the first `sample` names;
  * stops reading (and destroys the stream) once `max` is reached.
