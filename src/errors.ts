@@ -41,7 +41,9 @@ export type ErrorCode =
   | 'E_INVOKE'
   | 'E_ALGORITHM_FAILED'
   | 'E_MAX_RUNTIME'
-  | 'E_INTERRUPTED';
+  | 'E_INTERRUPTED'
+  | 'E_STORAGE'
+  | 'E_ENGINE_MISMATCH';
 
 export class SmLocalError extends Error {
   readonly hint?: string;
@@ -259,6 +261,73 @@ export class InterruptedError<TDetails = unknown> extends SmLocalError {
     readonly details?: TDetails,
   ) {
     super('E_INTERRUPTED', message, EXIT.interrupted);
+  }
+}
+
+/** Why a write on this machine failed. */
+export type StorageProblem = 'full' | 'read-only' | 'permission' | 'missing' | 'other';
+
+const STORAGE_ERRNOS: Record<string, StorageProblem> = {
+  ENOSPC: 'full',
+  EDQUOT: 'full',
+  EFBIG: 'full',
+  EROFS: 'read-only',
+  EACCES: 'permission',
+  EPERM: 'permission',
+  ENOENT: 'missing',
+  ENOTDIR: 'missing',
+  EIO: 'other',
+};
+
+const STORAGE_WORDING: Record<StorageProblem, string> = {
+  full: 'the disk is full',
+  'read-only': 'the file system is read-only',
+  permission: 'permission denied',
+  missing: 'the folder does not exist (any more)',
+  other: 'the disk reported an I/O error',
+};
+
+/**
+ * Writing on this machine failed: a full disk, a read-only or vanished folder, no permission. It is
+ * about the environment, never the job: exit 3, with the path and what to do.
+ */
+export class StorageError extends SmLocalError {
+  constructor(
+    readonly path: string,
+    readonly problem: StorageProblem,
+    detail?: string,
+    cause?: unknown,
+  ) {
+    super('E_STORAGE', `Cannot write ${path}: ${detail ?? STORAGE_WORDING[problem]}.`, EXIT.environment, {
+      cause,
+      hint:
+        problem === 'full'
+          ? 'Free some disk space, or point --output (job folders) and SM_LOCAL_TMPDIR (workspaces) at a disk with room; `sm-local doctor` shows free space.'
+          : 'Point --output (job folders) and SM_LOCAL_TMPDIR (workspaces) at a folder this user can write.',
+    });
+  }
+}
+
+/**
+ * The StorageError a file system error stands for, naming `path` (the folder or file being written:
+ * errors from streams carry no path of their own); `undefined` when `err` is not such an error.
+ */
+export function storageErrorOf(err: unknown, path: string): StorageError | undefined {
+  if (err instanceof StorageError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const problem = code ? STORAGE_ERRNOS[code] : undefined;
+  return problem ? new StorageError(path, problem, undefined, err) : undefined;
+}
+
+/**
+ * What the engine handed back does not match what the container left (an engine whose archive API
+ * misses volume contents): reading on would report a job's work as lost or empty, so it stops here.
+ */
+export class EngineMismatchError extends SmLocalError {
+  constructor(endpoint: string, detail: string) {
+    super('E_ENGINE_MISMATCH', `The engine at ${endpoint} ${detail}`, EXIT.environment, {
+      hint: 'sm-local reads the job\'s areas through the Engine API\'s archive endpoint; this engine\'s answer misses what the container wrote. Use Docker Engine, or report the engine and version.',
+    });
   }
 }
 

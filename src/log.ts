@@ -18,8 +18,19 @@ export type LineHandler = (line: string, source: string) => void;
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Environment keys whose values never appear in sm-local's own output. */
+/**
+ * Environment keys whose values never appear in sm-local's output, in files it writes (describe.json,
+ * logs) or on stdout: any key containing SECRET, TOKEN, PASSWORD, CREDENTIAL or KEY (any case).
+ */
 export const SECRET_KEY_PATTERN = /SECRET|TOKEN|PASSWORD|CREDENTIAL|KEY/i;
+
+/** What a secret value is shown as. */
+export const MASK = '****';
+
+/** The map with the values of secret-looking keys replaced by `****` (for records written or printed). */
+export function maskSecretValues(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_KEY_PATTERN.test(k) ? MASK : v]));
+}
 
 /**
  * Replaces the values of secret-looking environment entries with `****` in any text.
@@ -37,7 +48,7 @@ export class SecretMasker {
 
   mask(text: string): string {
     let out = text;
-    for (const value of this.values) out = out.split(value).join('****');
+    for (const value of this.values) out = out.split(value).join(MASK);
     return out;
   }
 }

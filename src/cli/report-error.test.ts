@@ -30,6 +30,6 @@ describe('reportError', () => {
     const c = capture();
     const err = Object.assign(new Error("EACCES: permission denied, mkdir '/ro/job'"), { code: 'EACCES', path: '/ro/job' });
     expect(reportError(err, c.stream)).toBe(3);
-    expect(c.text()).toMatch(/^error: No permission to write \/ro\/job \(EACCES\)\.\nhint: .*--output/);
+    expect(c.text()).toMatch(/^error: Cannot write \/ro\/job: permission denied\.\nhint: .*--output/);
   });
 });

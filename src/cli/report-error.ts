@@ -1,7 +1,4 @@
-import { AlgorithmError, EXIT, SmLocalError } from '../errors.js';
-
-/** File system failures that are about this machine, not about sm-local's code. */
-const ENVIRONMENT_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
+import { AlgorithmError, EXIT, SmLocalError, storageErrorOf } from '../errors.js';
 
 export interface ErrorStream {
   write(chunk: string): unknown;
@@ -23,12 +20,10 @@ export function reportError(err: unknown, stream: ErrorStream, opts: { color?: b
     if (err.hint) stream.write(`${dim('hint:')} ${err.hint}\n`);
     return err.exitCode;
   }
-  const sys = err as NodeJS.ErrnoException;
-  if (sys instanceof Error && sys.code && ENVIRONMENT_ERRNOS.has(sys.code) && sys.path) {
-    stream.write(`${red('error:')} ${sys.code === 'ENOSPC' || sys.code === 'EDQUOT' ? 'No space left' : 'No permission'} to write ${sys.path} (${sys.code}).\n`);
-    stream.write(`${dim('hint:')} Free some disk space or point --output (and SM_LOCAL_TMPDIR) at a writable folder; \`sm-local doctor\` shows free space.\n`);
-    return EXIT.environment;
-  }
+  // A file system error that escaped with its path is about this machine, not about sm-local's code.
+  const path = (err as NodeJS.ErrnoException | undefined)?.path;
+  const storage = err instanceof Error && path ? storageErrorOf(err, path) : undefined;
+  if (storage) return reportError(storage, stream, opts);
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   stream.write(`${red('internal error:')} ${stack}\n`);
   stream.write('This is a bug in sm-local. Please report it with the command you ran and the output above.\n');

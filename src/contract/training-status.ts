@@ -1,3 +1,4 @@
+import { maskSecretValues } from '../log.js';
 import type { ResolvedTrainingJobSpec } from './training-spec.js';
 
 /** API:TrainingJobStatus (CONTRACT §3.14). */
@@ -169,7 +170,8 @@ export function renderDescribeTrainingJob(spec: ResolvedTrainingJobSpec, outcome
     SecondaryStatusTransitions: transitions,
     ...(outcome.finalMetrics?.length ? { FinalMetricDataList: outcome.finalMetrics } : {}),
     ...(spec.checkpoint ? { CheckpointConfig: { S3Uri: spec.checkpoint.sourceUri ?? spec.checkpoint.source, LocalPath: spec.checkpoint.localPath } } : {}),
-    ...(Object.keys(spec.environment).length ? { Environment: spec.environment } : {}),
+    // The shape of DescribeTrainingJob, but never a secret in clear: the record is written to disk and stdout.
+    ...(Object.keys(spec.environment).length ? { Environment: maskSecretValues(spec.environment) } : {}),
     EnableNetworkIsolation: spec.enableNetworkIsolation,
     EnableInterContainerTrafficEncryption: false,
     EnableManagedSpotTraining: false,

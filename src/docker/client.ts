@@ -213,6 +213,27 @@ export class DockerClient {
     };
   }
 
+  /**
+   * How many bytes the engine counts in each of its local volumes (`docker system df`): the engine's own
+   * view of a volume, independent of its archive API. A size the engine does not know is left out.
+   */
+  async volumeSizes(apiVersion: string): Promise<Map<string, number>> {
+    const [major, minor] = apiVersion.split('.').map(Number);
+    // `type` (API 1.42+) spares the engine from sizing images and containers too.
+    const options = major! > 1 || (major === 1 && minor! >= 42) ? { type: 'volume' } : {};
+    const df = (await this.call('report its disk usage', () =>
+      new Promise<unknown>((resolve, reject) =>
+        this.docker.modem.dial({ path: '/system/df?', method: 'GET', options, statusCodes: { 200: true, 500: 'server error' } }, (err: unknown, data: unknown) => (err ? reject(err) : resolve(data))),
+      ),
+    )) as { Volumes?: { Name: string; UsageData?: { Size?: number } | null }[] | null };
+    const sizes = new Map<string, number>();
+    for (const v of df.Volumes ?? []) {
+      const size = v.UsageData?.Size;
+      if (typeof size === 'number' && size >= 0) sizes.set(v.Name, size);
+    }
+    return sizes;
+  }
+
   /** Never pulls: an image that is not in the engine is an ImageNotFoundError with a hint. */
   async requireLocalImage(ref: string): Promise<ImageInfo> {
     const info = await this.inspectImage(ref);

@@ -207,6 +207,18 @@ export class ContainerHandle {
     return (list ?? []).map((c) => ({ path: c.Path, kind: c.Kind === 1 ? 'added' : c.Kind === 2 ? 'deleted' : 'changed' }));
   }
 
+  /** The name of the volume mounted at `path` in this container, if one is. */
+  async volumeAt(path: string): Promise<string | undefined> {
+    let info;
+    try {
+      info = await this.container.inspect();
+    } catch (err) {
+      throw this.client.wrap(`inspect ${this.shortId}`, err);
+    }
+    const mounts = (info.Mounts ?? []) as { Type?: string; Name?: string; Destination?: string }[];
+    return mounts.find((m) => m.Type === 'volume' && m.Destination === path)?.Name;
+  }
+
   /** A tar stream of `path`; entries are named after its last component (`model/…`). */
   async getArchive(path: string): Promise<Readable | undefined> {
     try {

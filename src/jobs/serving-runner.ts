@@ -25,6 +25,7 @@ import { probePort } from '../http/ports.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { writingTo } from '../workspace/storage.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { ResourceScope } from './resource-scope.js';
@@ -95,7 +96,11 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
   if (info.isDirectory()) return source;
   if (!/\.tar\.gz$|\.tgz$/.test(source)) throw new ModelArchiveError(source, 'SageMaker only accepts a .tar.gz as ModelDataUrl (or pass the model folder itself).');
   const root = join(deps.tmpRoot, `${spec.endpointName}-${randomBytes(3).toString('hex')}`);
-  await mkdir(root, { recursive: true });
+  // Only this user may look inside; the container sees the model folder through its bind mount only.
+  await writingTo(root, async () => {
+    await mkdir(deps.tmpRoot, { recursive: true });
+    await mkdir(root, { mode: 0o700 });
+  });
   scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
   await writeOwnerMarker(root, { ...deps.owner, jobName: spec.endpointName, jobType: JOB_TYPE });
   const result = await extractModelArchive(source, join(root, 'model'));

@@ -27,11 +27,23 @@ import {
 import type { EngineInfo, NetworkHandle, VolumeHandle } from '../docker/client.js';
 import type { ContainerHandle, ContainerInput, ExitInfo, PortPair } from '../docker/container.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
-import { AlgorithmError, ContainerStartError, InterruptedError, InvalidSpecError, JobExistsError, JobTimeoutError, PortInUseError, type SpecProblem } from '../errors.js';
+import {
+  AlgorithmError,
+  ContainerStartError,
+  EngineMismatchError,
+  InterruptedError,
+  InvalidSpecError,
+  JobExistsError,
+  JobTimeoutError,
+  PortInUseError,
+  type SpecProblem,
+} from '../errors.js';
+import { SecretMasker } from '../log.js';
 import { probePort } from '../http/ports.js';
-import { channelTar, extractRouted, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
+import { explainStorageError, writingTo } from '../workspace/storage.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
@@ -209,10 +221,13 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
   }
   for (const w of warnings) deps.log.warn(w);
 
-  await mkdir(dirname(jobDir), { recursive: true });
-  // Not recursive: of two jobs started with the same name, exactly one gets the folder.
-  await mkdir(jobDir).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EEXIST' ? new JobExistsError(spec.trainingJobName, jobDir) : err;
+  await writingTo(dirname(jobDir), async () => {
+    await mkdir(dirname(jobDir), { recursive: true });
+    // Not recursive: of two jobs started with the same name, exactly one gets the folder. Only this
+    // user may read it: the logs and the job record can hold what the job printed.
+    await mkdir(jobDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new JobExistsError(spec.trainingJobName, jobDir) : err;
+    });
   });
   deps.log.info(
     `Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceCount > 1 ? `${spec.instanceCount} × ` : ''}${spec.instanceGroups ? spec.instanceGroups.map((g) => `${g.instanceCount} ${g.instanceType} (${g.instanceGroupName})`).join(' + ') : spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`,
@@ -241,6 +256,8 @@ interface Host {
   channels: HostChannel[];
   logFile: string;
   log: WriteStream;
+  /** The first write error of the log file (a full or vanished disk). */
+  logError?: unknown;
   container?: ContainerHandle;
   exit?: ExitInfo;
   /** Host folder bound at /opt/ml/input/data when a channel is in Pipe mode. */
@@ -273,6 +290,8 @@ class TrainingRun {
   private containerCommand?: { entrypoint?: string[]; cmd?: string[] };
   private readonly keep: boolean;
   private readonly volumes: VolumeHandle[] = [];
+  /** Log files get the container's lines with the job's secret environment values masked. */
+  private readonly masker: SecretMasker;
 
   constructor(
     private readonly spec: ResolvedTrainingJobSpec,
@@ -289,9 +308,13 @@ class TrainingRun {
     this.keep = options.keep ?? false;
     this.tracker = new TrainingStatusTracker(createdAt);
     this.metrics = compileMetrics(spec.metricDefinitions).metrics;
+    this.masker = new SecretMasker().addEnvironment(spec.environment);
     this.hosts = plan.map((p, index) => {
       const logFile = join(jobDir, `${p.name}.log`);
-      return { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: createWriteStream(logFile), readOnlyVolumes: [] };
+      const host: Host = { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: createWriteStream(logFile, { mode: 0o600 }), readOnlyVolumes: [] };
+      // Without a listener a failed write (disk full) would end the process with no cleanup.
+      host.log.on('error', (err) => (host.logError ??= err));
+      return host;
     });
   }
 
@@ -307,11 +330,12 @@ class TrainingRun {
       const host = this.hosts.find((h) => h.container && !h.exit) ?? this.hosts[0]!;
       if (!(err instanceof ContainerStartError)) {
         this.failureReason ??= `sm-local could not run the job: ${(err as Error)?.message ?? String(err)}`;
-        await this.finish();
+        // The job record is written if at all possible; the error that ended the job is the one reported.
+        await this.finish().catch((e: unknown) => this.deps.log.warn(`The job record could not be written: ${(e as Error).message}`));
         throw err;
       }
       // The engine could not exec the program: on SageMaker that is a failed job whose log shows the error.
-      host.log.write(`${err.detail}\n`);
+      host.log.write(`${this.masker.mask(err.detail)}\n`);
       this.deps.onLine?.(err.detail, host.plan.name);
       host.exit = { exitCode: err.containerExitCode, oomKilled: false, killed: false, tail: [err.detail] };
       this.failedHost = host;
@@ -338,7 +362,7 @@ class TrainingRun {
   }
 
   private onLine(host: Host, line: string): void {
-    host.log.write(`${line}\n`);
+    host.log.write(`${this.masker.mask(line)}\n`);
     this.deps.onLine?.(line, host.plan.name);
     if (this.metrics.length) this.series.push(...matchMetrics(line, this.metrics, Math.round(this.deps.now()) / 1000));
   }
@@ -619,8 +643,9 @@ class TrainingRun {
     let running: Promise<void> | undefined;
     const tick = () => {
       if (running) return;
+      // A container may be between writes; a save that fails is said once and tried again next time.
       running = this.saveCheckpoints(dest)
-        .catch((err: unknown) => this.deps.log.debug(`checkpoint save skipped: ${(err as Error).message}`))
+        .catch((err: unknown) => this.warnOnce(`Saving checkpoints to ${dest} failed (tried again every ${this.options.checkpointSyncSeconds ?? 5} s and at the end): ${(err as Error).message}`))
         .finally(() => (running = undefined));
     };
     const timer = setInterval(tick, (this.options.checkpointSyncSeconds ?? 5) * 1000);
@@ -634,8 +659,35 @@ class TrainingRun {
 
   private async saveCheckpoints(dest: string): Promise<void> {
     const localPath = this.spec.checkpoint!.localPath;
-    const n = await syncCheckpoints(dest, localPath, this.hosts.map((h) => () => h.container!.getArchive(localPath)));
-    this.deps.log.debug(`saved ${n} checkpoint entries to ${dest}`);
+    const { entries, skipped } = await syncCheckpoints(dest, localPath, this.hosts.map((h) => () => h.container!.getArchive(localPath)));
+    this.warnSkipped(localPath, skipped);
+    this.deps.log.debug(`saved ${entries} checkpoint entries to ${dest}`);
+  }
+
+  /** What the safe extractor left out of a folder the container wrote; the rest of it is kept. */
+  private warnSkipped(area: string, skipped: readonly { why: string }[]): void {
+    for (const s of skipped) this.warnOnce(`${area}: ${s.why}; it was left out and the rest kept.`);
+  }
+
+  /**
+   * An engine whose archive of /opt/ml/model holds no file, while the engine's own accounting of that
+   * volume says the container wrote into it, would turn the job's model into an empty artifact
+   * reported as a success (seen with Podman's Docker-compatible API): that is an environment error.
+   */
+  private async checkEmptyModel(filesPerHost: readonly number[]): Promise<void> {
+    const empty = this.hosts.filter((_, i) => !filesPerHost[i]);
+    if (!empty.length) return;
+    const sizes = await this.deps.docker.volumeSizes(this.engine.apiVersion);
+    for (const host of empty) {
+      const volume = await host.container!.volumeAt(TRAINING_PATHS.model);
+      const size = volume ? sizes.get(volume) : undefined;
+      if (size) {
+        throw new EngineMismatchError(
+          `${this.engine.endpoint} (${this.engine.serverVersion || 'unknown version'})`,
+          `returned an archive of ${TRAINING_PATHS.model} of ${host.plan.name} with no files in it, but counts ${size} bytes in that volume (${volume}): the model the container wrote cannot be read back, so the job is not reported as a success.`,
+        );
+      }
+    }
   }
 
   /**
@@ -703,26 +755,33 @@ class TrainingRun {
     if (this.spec.outputCompression === 'NONE') {
       const model = join(this.jobDir, 'model');
       const output = join(this.jobDir, 'output');
-      for (const open of sources(TRAINING_PATHS.model)) {
-        const tar = await open();
-        if (tar) await extractRouted(tar, model, underPrefix('model/'));
+      const modelFiles: number[] = [];
+      const areas: [string, string, string, number[]][] = [[TRAINING_PATHS.model, model, 'model/', modelFiles], [TRAINING_PATHS.outputData, output, 'data/', []]];
+      for (const [area, dest, prefix, files] of areas) {
+        for (const open of sources(area)) {
+          const tar = await open();
+          const r = tar ? await extractRouted(tar, dest, underPrefix(prefix), area) : undefined;
+          files.push(r ? r.files + r.links : 0);
+          if (r) this.warnSkipped(area, r.skipped);
+        }
+        await writingTo(dest, () => mkdir(dest, { recursive: true }));
       }
-      for (const open of sources(TRAINING_PATHS.outputData)) {
-        const tar = await open();
-        if (tar) await extractRouted(tar, output, underPrefix('data/'));
-      }
-      await mkdir(model, { recursive: true });
-      await mkdir(output, { recursive: true });
+      await this.checkEmptyModel(modelFiles);
       this.modelArtifact = model;
       this.outputArtifact = output;
       return;
     }
     const model = join(this.jobDir, 'model.tar.gz');
     const output = join(this.jobDir, 'output.tar.gz');
-    const [modelPacked, outputPacked] = await Promise.all([
+    // Both settle before anything else happens: a failed one must not leave the other writing.
+    const packed = await Promise.allSettled([
       repackTarGz(sources(TRAINING_PATHS.model), model, underPrefix('model/')),
       repackTarGz(sources(TRAINING_PATHS.outputData), output, underPrefix('data/')),
     ]);
+    const failed = packed.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [modelPacked, outputPacked] = packed.map((p) => (p as PromiseFulfilledResult<RepackResult>).value) as [RepackResult, RepackResult];
+    await this.checkEmptyModel(modelPacked.filesPerSource);
     this.artifactBytes = { model: modelPacked.bytes, output: outputPacked.bytes };
     this.deps.log.debug(`packed model.tar.gz (${modelPacked.entries} entries) and output.tar.gz (${outputPacked.entries} entries)`);
     for (const [what, packed] of [['/opt/ml/model', modelPacked], ['/opt/ml/output/data', outputPacked]] as const) {
@@ -756,11 +815,12 @@ class TrainingRun {
       // An environment error (engine gone, disk full) ended the job before it could be judged.
       tracker.enter('Failed', this.deps.now());
     }
-    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(r))));
+    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(() => r()))));
     const decisive = this.failedHost ?? this.hosts[0]!;
     const final = finalMetrics(this.series, this.metrics);
     const unmatchedMetrics = this.metrics.filter((m) => !this.series.some((p) => p.MetricName === m.name)).map((m) => m.name);
-    if (this.metrics.length) await writeFile(join(this.jobDir, 'metrics.json'), `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`);
+    const metricsFile = join(this.jobDir, 'metrics.json');
+    if (this.metrics.length) await writingTo(metricsFile, () => writeFile(metricsFile, `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`, { mode: 0o600 }));
     const local: Record<string, unknown> = {
       JobDir: this.jobDir,
       LogFiles: this.hosts.map((h) => h.logFile),
@@ -789,7 +849,9 @@ class TrainingRun {
       this.jobDir,
     );
     const describeFile = join(this.jobDir, 'describe.json');
-    await writeFile(describeFile, `${JSON.stringify(describe, null, 2)}\n`);
+    await writingTo(describeFile, () => writeFile(describeFile, `${JSON.stringify(describe, null, 2)}\n`, { mode: 0o600 }));
+    const unwritten = this.hosts.find((h) => h.logError);
+    if (unwritten) throw (await explainStorageError(unwritten.logError, unwritten.logFile)) ?? unwritten.logError;
     return {
       trainingJobName: spec.trainingJobName,
       status: tracker.status,

@@ -1,11 +1,14 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { extract, pack as packDirectory, type ExtractOptions, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
+import { pack as packDirectory, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
 import tarStream, { type Header } from 'tar-stream';
+import { SpaceGuard } from './disk-space.js';
+import { explainStorageError } from './storage.js';
+import { safeExtract, type SafeExtractResult } from './safe-extract.js';
 
 /**
  * Tar streams between the host and a container's `/opt/ml`: the skeleton and config files going in,
@@ -57,6 +60,8 @@ export interface RepackResult {
   entries: number;
   /** File names more than one source wrote (with several sources: hosts). */
   clashes: string[];
+  /** Entries other than folders each source gave (0 for a source with no archive). */
+  filesPerSource: number[];
 }
 
 /**
@@ -67,30 +72,47 @@ export type EntryRoute = (name: string) => string | null | ((body: Readable) => 
 
 /**
  * Copies the entries `route` keeps from a tar stream into a gzip'd tar at `dest`, renaming them
- * (hard links follow their renamed targets). Bodies stream through; nothing lands on disk but `dest`.
+ * (hard links follow their renamed targets). Bodies stream through; nothing lands on disk but `dest`,
+ * which a SpaceGuard keeps from filling the disk. A write that fails (disk full, folder read-only or
+ * gone) removes the partial `dest` and is a StorageError naming it.
  */
 export async function repackTarGz(source: Readable | readonly (() => Promise<Readable | undefined>)[], dest: string, route: EntryRoute): Promise<RepackResult> {
   const out = tarStream.pack();
+  const guard = new SpaceGuard(dirname(dest), basename(dest), dest);
   // Larger zlib chunks mean fewer thread-pool round trips; the compressed bytes are the same.
-  const written = pipeline(out, createGzip({ chunkSize: 256 * 1024 }), createWriteStream(dest, { highWaterMark: 256 * 1024 }));
-  written.catch(() => {});
+  const written = pipeline(out, createGzip({ chunkSize: 256 * 1024 }), guard.stream(), createWriteStream(dest, { highWaterMark: 256 * 1024 }));
+  // Once the file cannot be written, entries waiting on `out` never finish: the copy races this.
+  const failed = new Promise<never>((_, reject) => written.catch(reject));
+  failed.catch(() => {});
   let entries = 0;
+  const filesPerSource: number[] = [];
   // Several sources (one per host) are written one after the other into the same archive; a name
   // two of them wrote appears twice, and extraction keeps the later one.
   const owners = new Map<string, number>();
   const clashes = new Set<string>();
   const sources = Array.isArray(source) ? source : [async () => source as Readable];
-  for (const [index, open] of sources.entries()) {
-    const tar = await open();
-    if (!tar) continue;
-    entries += await copyEntries(tar, out, route, (name) => {
-      if ((owners.get(name) ?? index) !== index) clashes.add(name);
-      owners.set(name, index);
-    });
+  let tar: Readable | undefined;
+  try {
+    for (const [index, open] of sources.entries()) {
+      filesPerSource[index] = 0;
+      tar = await Promise.race([open(), failed]);
+      if (!tar) continue;
+      const copying = copyEntries(tar, out, route, (name) => {
+        filesPerSource[index]! += 1;
+        if ((owners.get(name) ?? index) !== index) clashes.add(name);
+        owners.set(name, index);
+      });
+      entries += await Promise.race([copying, failed]);
+    }
+    out.finalize();
+    await written;
+    return { bytes: (await stat(dest)).size, entries, clashes: [...clashes], filesPerSource };
+  } catch (err) {
+    tar?.destroy();
+    out.destroy();
+    await rm(dest, { force: true }).catch(() => {});
+    throw (await explainStorageError(err, dest)) ?? err;
   }
-  out.finalize();
-  await written;
-  return { bytes: (await stat(dest)).size, entries, clashes: [...clashes] };
 }
 
 async function copyEntries(source: Readable, out: tarStream.Pack, route: EntryRoute, onFile: (name: string) => void): Promise<number> {
@@ -119,6 +141,8 @@ async function copyEntries(source: Readable, out: tarStream.Pack, route: EntryRo
     // tar-stream calls back once the entry is fully written; only file entries carry a body.
     await new Promise<void>((resolve, reject) => {
       const sink = out.entry(renamed, (err) => (err ? reject(err) : resolve()));
+      // A destroyed pack (its file could not be written) errors the sink too; the callback reports it.
+      sink.on('error', () => {});
       if (header.type === 'file' || header.type === 'contiguous-file') entry.pipe(sink);
       else entry.resume();
     });
@@ -130,34 +154,21 @@ async function copyEntries(source: Readable, out: tarStream.Pack, route: EntryRo
 
 /**
  * Extracts the entries `route` keeps from a container archive into `dest` (for
- * OutputDataConfig.CompressionType NONE and checkpoint sync). Returns how many entries were written.
+ * OutputDataConfig.CompressionType NONE and checkpoint sync) with the safe extractor: links are kept
+ * as links whatever they point at (SageMaker uploads them as they are), nothing is written through
+ * one, and an unsafe entry is left out (and listed) rather than losing the rest of the folder.
  */
-export async function extractRouted(source: Readable, dest: string, route: EntryRoute): Promise<number> {
-  await mkdir(dest, { recursive: true });
-  let written = 0;
-  const extractor = extract(dest, {
-    map: (header) => {
-      const target = route(header.name);
-      // Dropped entries are renamed into a folder that ignore() then skips.
-      header.name = typeof target === 'string' ? target : DROPPED;
-      const withLink = header as unknown as { linkname?: string };
-      if (header.type === 'link' && withLink.linkname) {
-        const link = route(withLink.linkname);
-        if (typeof link === 'string') withLink.linkname = link;
-      }
-      return header;
+export function extractRouted(source: Readable, dest: string, route: EntryRoute, what: string): Promise<SafeExtractResult> {
+  return safeExtract(source, dest, {
+    route: (name) => {
+      const target = route(name);
+      return typeof target === 'string' ? target : null;
     },
-    ignore: (_name, header) => {
-      const skip = header?.name === DROPPED || header?.name.startsWith(`${DROPPED}/`) === true;
-      if (!skip) written += 1;
-      return skip;
-    },
-  } as ExtractOptions);
-  await pipeline(source, extractor);
-  return written;
+    links: 'any',
+    unsafe: 'skip',
+    what,
+  });
 }
-
-const DROPPED = '.sm-local-dropped';
 
 /** Renames `<prefix><rest>` to `<rest>`; drops the prefix folder itself and anything outside it. */
 export function underPrefix(prefix: string): (name: string) => string | null {

@@ -23,7 +23,7 @@ describe('syncCheckpoints', () => {
     const dest = join(dir, 'ckpt');
     mkdirSync(dest);
     writeFileSync(join(dest, 'stale.pt'), 'old');
-    const n = await syncCheckpoints(dest, '/opt/ml/checkpoints', [engineArchive({ 'step.txt': '3', 'sub/model.pt': 'weights' })]);
+    const { entries: n } = await syncCheckpoints(dest, '/opt/ml/checkpoints', [engineArchive({ 'step.txt': '3', 'sub/model.pt': 'weights' })]);
     expect(n).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(dest, 'step.txt'), 'utf8')).toBe('3');
     expect(readFileSync(join(dest, 'sub', 'model.pt'), 'utf8')).toBe('weights');
