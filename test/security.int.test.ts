@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -65,6 +65,23 @@ describe.skipIf(dockerUnavailable())('hostile input cannot reach outside its wor
       expect(walk(s.root).filter((p) => /PWNED|leak\.txt|\/l\d$/.test(p)), name).toEqual([]);
       expect(readdirSync(tmpRoot), 'workspace removed').toEqual([]);
     }
+  });
+
+  it('never packs a file from outside the --source-dir into the container: a link that leads out is refused before anything starts', async () => {
+    const host = s.dir('host');
+    writeFileSync(join(host, 'credentials'), '[default]\naws_secret_access_key = not-for-containers\n');
+    const src = s.dir('src');
+    writeFileSync(join(src, 'train.py'), 'print("training")\n');
+    symlinkSync(join(host, 'credentials'), join(src, 'credentials'));
+    const name = `source-link-${s.session}`;
+    const r = await runCli(['train', fixtureTag('toolkit'), '--job-name', name, '--source-dir', src, '--entry-point', 'train.py', '--output', s.dir()], {
+      env: { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot },
+      cwd: s.root,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`source dir (--source-dir): "credentials" is a symbolic link to ${join(host, 'credentials')}, outside ${src}: sm-local never packs files from outside the folder.`);
+    expect(r.stderr).not.toMatch(/Created container/);
+    expect(await s.docker.listManaged([`${LABEL.jobName}=${name}`])).toEqual([]);
   });
 
   it('masks secret-looking environment values in describe.json, --json and the logs (0600, in a 0700 job folder); the container gets the real values', async () => {

@@ -3,9 +3,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { pack as packFolder, type PackOptions } from 'tar-fs';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
@@ -40,7 +37,7 @@ import {
 } from '../errors.js';
 import { SecretMasker } from '../log.js';
 import { probePort } from '../http/ports.js';
-import { channelTar, extractRouted, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
 import { explainStorageError, writingTo } from '../workspace/storage.js';
@@ -148,18 +145,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** sourcedir.tar.gz as the SageMaker Python SDK makes it: the folder's contents, or the one entry point file. */
-async function packSource(source: string, isFile: boolean): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const root = isFile ? dirname(source) : source;
-  const { readdir } = await import('node:fs/promises');
-  const entries = isFile ? [source.slice(root.length + 1)] : (await readdir(source)).sort();
-  await pipeline(packFolder(root, { entries, sort: true } as PackOptions), createGzip(), async function* collect(src: AsyncIterable<Buffer>) {
-    for await (const c of src) chunks.push(c);
-  });
-  return Buffer.concat(chunks);
-}
-
 /**
  * Runs a training job the way SageMaker runs a TrainingJob (CONTRACT §2–§3): builds `/opt/ml` on
  * every host (`algo-1` … `algo-N` on a private network), starts `<image> train` (or the
@@ -192,6 +177,8 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
     problemsAll.push({ path: '--publish', message: `ports are published on the engine's machine (${deps.docker.endpoint}), not on 127.0.0.1 here.` });
   }
   if (problemsAll.length) throw new InvalidSpecError(problemsAll);
+  // Packed before anything starts: a link out of the source folder is refused here.
+  const sourceArchive = spec.scriptMode ? await packSourceDir(resolve(deps.cwd, spec.scriptMode.source), spec.scriptMode.sourceIsFile) : undefined;
   for (const { hostPort } of input.publish ?? []) {
     await probePort(hostPort).catch((err: unknown) => {
       throw err instanceof PortInUseError ? new PortInUseError(hostPort, err, 'Pick another host port for --publish HOST:CONTAINER.') : err;
@@ -232,7 +219,7 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
   deps.log.info(
     `Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceCount > 1 ? `${spec.instanceCount} × ` : ''}${spec.instanceGroups ? spec.instanceGroups.map((g) => `${g.instanceCount} ${g.instanceType} (${g.instanceGroupName})`).join(' + ') : spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`,
   );
-  const run = new TrainingRun(spec, deps, plan, located, jobDir, transfer, input, createdAt, [...notices, ...warnings], engine);
+  const run = new TrainingRun(spec, deps, plan, located, jobDir, transfer, input, createdAt, [...notices, ...warnings], engine, sourceArchive);
   return run.execute();
 }
 
@@ -304,6 +291,8 @@ class TrainingRun {
     createdAt: number,
     private readonly notices: string[],
     private readonly engine: EngineInfo,
+    /** sourcedir.tar.gz in script mode. */
+    private readonly sourceArchive: Buffer | undefined,
   ) {
     this.keep = options.keep ?? false;
     this.tracker = new TrainingStatusTracker(createdAt);
@@ -461,7 +450,6 @@ class TrainingRun {
       }
     }
 
-    const sourceArchive = spec.scriptMode ? await packSource(resolve(deps.cwd, spec.scriptMode.source), spec.scriptMode.sourceIsFile) : undefined;
     const checkpointSource = spec.checkpoint ? resolve(deps.cwd, spec.checkpoint.source) : undefined;
     const restoreCheckpoints = checkpointSource ? await stat(checkpointSource).then((s) => s.isDirectory(), () => false) : false;
     this.containerCommand = resolveContainerCommand('train', spec);
@@ -494,7 +482,7 @@ class TrainingRun {
     this.tracker.enter('Downloading', deps.now());
     const checkpointTar = restoreCheckpoints ? await streamToBuffer(await channelTar(checkpointSource!)) : undefined;
     await eachHost(this.hosts, async (host) => {
-      await this.copyIn(host, sourceArchive);
+      await this.copyIn(host, this.sourceArchive);
       if (checkpointTar) await host.container!.putArchive(Readable.from([checkpointTar]), spec.checkpoint!.localPath);
     });
     network = await creatingNetwork;

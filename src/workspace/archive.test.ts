@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { channelTar, readHead, repackTarGz, skeletonTar, underPrefix } from './archive.js';
+import { InvalidSpecError } from '../errors.js';
+import { channelTar, packSourceDir, readHead, repackTarGz, skeletonTar, underPrefix } from './archive.js';
 
 interface Entry {
   name: string;
@@ -147,5 +148,41 @@ describe('channelTar', () => {
     writeFileSync(join(dir, 'only.csv'), 'x\n');
     writeFileSync(join(dir, 'other.csv'), 'y\n');
     expect((await entries(await channelTar(join(dir, 'only.csv')))).map((e) => e.name)).toEqual(['only.csv']);
+  });
+});
+
+describe('packSourceDir', () => {
+  const gunzipped = (buf: Buffer) => entries(Readable.from([buf]).pipe(createGunzip()) as unknown as Readable);
+
+  it('follows links that stay inside the folder, as the SDK packs with dereference=True', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'sm-local-src-'));
+    mkdirSync(join(src, 'lib'));
+    writeFileSync(join(src, 'lib', 'util.py'), 'X = 1\n');
+    writeFileSync(join(src, 'train.py'), 'import util\n');
+    symlinkSync('lib/util.py', join(src, 'util.py'));
+    const got = await gunzipped(await packSourceDir(src, false));
+    expect(got.filter((e) => e.type === 'file').map((e) => [e.name, e.body]).sort()).toEqual([
+      ['lib/util.py', 'X = 1\n'],
+      ['train.py', 'import util\n'],
+      ['util.py', 'X = 1\n'],
+    ]);
+  });
+
+  it('refuses a link out of the folder, a dangling link and a loop, naming each; nothing is packed from outside', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'sm-local-src-'));
+    const src = join(base, 'src');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(base, 'credentials'), 'aws_secret_access_key = x');
+    writeFileSync(join(src, 'train.py'), '');
+    symlinkSync(join(base, 'credentials'), join(src, 'creds'));
+    symlinkSync('nowhere', join(src, 'gone'));
+    symlinkSync('..', join(src, 'sub', 'up'));
+    const err = await packSourceDir(src, false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as InvalidSpecError).problems.map((p) => p.message)).toEqual([
+      `"creds" is a symbolic link to ${join(base, 'credentials')}, outside ${src}: sm-local never packs files from outside the folder. Copy what it needs into the folder.`,
+      '"gone" is a symbolic link to nothing (nowhere).',
+      `"sub/up" is a symbolic link to a folder that contains it (${src}): packing it would never end.`,
+    ]);
   });
 });

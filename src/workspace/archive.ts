@@ -1,11 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { createWriteStream, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { readdir, realpath, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as packDirectory, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
 import tarStream, { type Header } from 'tar-stream';
+import { InvalidSpecError, type SpecProblem } from '../errors.js';
 import { SpaceGuard } from './disk-space.js';
 import { explainStorageError } from './storage.js';
 import { safeExtract, type SafeExtractResult } from './safe-extract.js';
@@ -51,6 +52,48 @@ export async function channelTar(source: string, keys?: readonly string[]): Prom
     : { entries: [basename(source)], map: asRoot };
   // `sort` is a tar-fs option its type definitions lack.
   return packDirectory(info.isDirectory() ? source : dirname(source), opts as PackOptions) as unknown as Readable;
+}
+
+/**
+ * sourcedir.tar.gz as the SageMaker Python SDK makes it (`tarfile.open(..., dereference=True)`): the
+ * folder's contents, or the one entry point file, with symbolic links followed. A link is only followed
+ * while it stays inside the folder: one that leads out (to ~/.aws, say) would carry a file of this
+ * machine into the container, so it is refused, as are dangling links and loops (the SDK fails on those too).
+ */
+export async function packSourceDir(source: string, isFile: boolean): Promise<Buffer> {
+  const root = isFile ? dirname(source) : source;
+  const realRoot = await realpath(root);
+  const problems: SpecProblem[] = [];
+  const where = isFile ? 'entry point (--entry-point)' : 'source dir (--source-dir)';
+  const inside = (real: string, dir: string) => real === dir || real.startsWith(`${dir}/`);
+  const ignore = (name: string): boolean => {
+    const info = lstatSync(name);
+    if (!info.isSymbolicLink()) return false;
+    const shown = relative(root, name);
+    let real: string;
+    try {
+      real = realpathSync(name);
+    } catch {
+      problems.push({ path: where, message: `"${shown}" is a symbolic link to nothing (${readlinkSync(name)}).` });
+      return true;
+    }
+    if (!inside(real, realRoot)) {
+      problems.push({ path: where, message: `"${shown}" is a symbolic link to ${real}, outside ${root}: sm-local never packs files from outside the folder. Copy what it needs into the folder.` });
+      return true;
+    }
+    if (statSync(real).isDirectory() && inside(realpathSync(dirname(name)), real)) {
+      problems.push({ path: where, message: `"${shown}" is a symbolic link to a folder that contains it (${real}): packing it would never end.` });
+      return true;
+    }
+    return false;
+  };
+  // tar-fs asks `ignore` about what it finds in folders, not about the entries it is given.
+  const entries = (isFile ? [basename(source)] : (await readdir(source)).sort()).filter((e) => !ignore(join(root, e)));
+  // `sort` is a tar-fs option its type definitions lack.
+  const tar = packDirectory(root, { entries, sort: true, dereference: true, ignore } as PackOptions) as unknown as Readable;
+  const packed = await streamToBuffer(tar.pipe(createGzip()));
+  if (problems.length) throw new InvalidSpecError(problems, 'the script-mode source');
+  return packed;
 }
 
 export interface RepackResult {
