@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { onAbort } from '../abort.js';
 import type { Readable } from 'node:stream';
 import { ContainerStartError, DockerError } from '../errors.js';
 import type { DockerClient } from './client.js';
@@ -328,14 +329,7 @@ export class ContainerHandle {
       run.kill();
     };
     if (opts.timeoutMs !== undefined && Number.isFinite(opts.timeoutMs)) cleanups.push(longTimeout(() => requestStop('timeout'), opts.timeoutMs));
-    for (const [signal, handler] of [[opts.stop, onStop], [opts.force, onForce]] as const) {
-      if (!signal) continue;
-      if (signal.aborted) handler();
-      else {
-        signal.addEventListener('abort', handler, { once: true });
-        cleanups.push(() => signal.removeEventListener('abort', handler));
-      }
-    }
+    cleanups.push(onAbort(opts.stop, onStop), onAbort(opts.force, onForce));
     try {
       const exit = await run.exited;
       // A stop in progress settles right after the exit; its outcome says how long the exit took.
@@ -361,20 +355,28 @@ export class ContainerRun {
   private stopping?: Promise<StopOutcome>;
   private graceTimer?: () => void;
 
+  private hasExited = false;
+
   constructor(
     private readonly handle: ContainerHandle,
     readonly exited: Promise<{ exitCode: number; oomKilled: boolean; tail: string[] }>,
   ) {
-    const clear = () => this.graceTimer?.();
+    const clear = () => {
+      this.hasExited = true;
+      this.graceTimer?.();
+    };
     exited.then(clear, clear);
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves when it has exited. */
+  /**
+   * SIGTERM, then SIGKILL if it has not exited `graceMs` after the engine accepted the SIGTERM (a slow
+   * engine call must not eat the grace). Resolves when it has exited.
+   */
   stop(graceMs: number): Promise<StopOutcome> {
     this.stopping ??= (async () => {
-      const sent = Date.now();
-      this.graceTimer = longTimeout(() => this.kill(), graceMs);
       await this.handle.kill('SIGTERM').catch(() => {});
+      const sent = Date.now();
+      if (!this.hasExited) this.graceTimer = longTimeout(() => this.kill(), graceMs);
       const exit = await this.exited.catch(() => undefined);
       return { ...(exit ? { exitCode: exit.exitCode } : {}), killed: this.killed, stopMs: Date.now() - sent };
     })();

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { onAbort } from '../abort.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { checkImage } from '../contract/image-checks.js';
 import { OPT_ML } from '../contract/paths.js';
@@ -189,8 +190,14 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
   }
 
   const scope = new ResourceScope(deps.log);
+  // A stop may come at any moment, also while nothing is listening for it (a Ctrl-C just as the
+  // container answers its first ping): every step checks before the next, and before the handle is returned.
+  const honourStop = () => {
+    if (deps.stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
+  };
   try {
     const modelDir = await prepareModel(spec, deps, scope);
+    honourStop();
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) });
     let network: string | undefined;
     if (input.networkIsolation) {
@@ -214,6 +221,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       ...(network ? { network: { name: network, aliases: [] } } : { publish: [containerPort] }),
     });
     scope.defer(`container ${created.shortId}`, () => created.remove());
+    honourStop();
     deps.log.info(`Starting container ${created.shortId} (${spec.image}) with \`serve\`${bind ? `, SAGEMAKER_BIND_TO_PORT=${bind.port}` : ''}…`);
     const starting = created.start({ onLine: (line) => deps.onLine?.(line, spec.endpointName) });
     // The proxy's HTTP stack compiles while the engine starts the container.
@@ -222,10 +230,11 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     const run = await starting;
     deps.log.debug(`started ${created.shortId}`);
     // A forced stop (the second Ctrl-C) skips the grace period.
-    deps.force?.addEventListener('abort', () => run.kill(), { once: true });
+    onAbort(deps.force, () => run.kill());
     const { hostPort: containerHostPort, ip } = await created.addresses(network ? undefined : containerPort);
     const upstreamBase = network ? `http://${ip}:${containerPort}` : `http://127.0.0.1:${containerHostPort}`;
     await waitUntilReady(upstreamBase, run, spec, deps.stop);
+    honourStop();
     const readyMs = Date.now() - started;
     deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
 
@@ -272,6 +281,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       },
       [Symbol.asyncDispose]: async () => void (await handle.stop()),
     };
+    honourStop();
     deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s): ${handle.url}`);
     return handle;
   } catch (err) {

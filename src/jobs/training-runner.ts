@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { onAbort } from '../abort.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
@@ -551,9 +552,7 @@ class TrainingRun {
       if (cause !== 'failed') this.tracker.enter('Stopping', deps.now());
       jobStop.abort(cause);
     };
-    const onUserStop = () => stopAll('stopped');
-    if (deps.stop?.aborted) onUserStop();
-    deps.stop?.addEventListener('abort', onUserStop, { once: true });
+    const stopListening = onAbort(deps.stop, () => stopAll('stopped'));
     const maxRuntime = setTimeout(() => stopAll('timeout'), Math.min(spec.maxRuntimeInSeconds * 1000, 2 ** 31 - 1));
     const checkpointTimer = spec.checkpoint ? this.startCheckpointSync(resolve(deps.cwd, spec.checkpoint.source)) : undefined;
     let started = 0;
@@ -598,7 +597,7 @@ class TrainingRun {
       );
     } finally {
       clearTimeout(maxRuntime);
-      deps.stop?.removeEventListener('abort', onUserStop);
+      stopListening();
       await checkpointTimer?.stop();
     }
     if (this.stopCause === 'timeout' || this.stopCause === 'stopped') this.failedHost = undefined;

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { whenAborted } from '../../abort.js';
 import type { ServeFlags } from '../../config/serving-input.js';
 import { EXIT, ServingStartupError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
@@ -54,10 +55,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
           if (argv.json) ctx.json(info, { line: true });
           else ctx.result(endpoint.url);
           ctx.log.info(`Serving until Ctrl-C. Try: sm-local invoke ${endpoint.name} --body '…' --content-type application/json`);
-          const crashed = await Promise.race([
-            new Promise<undefined>((resolve) => ctx.stop.addEventListener('abort', () => resolve(undefined), { once: true })),
-            endpoint.exited,
-          ]);
+          const crashed = await Promise.race([whenAborted(ctx.stop).then(() => undefined), endpoint.exited]);
           if (crashed) {
             setExitCode(EXIT.jobFailed);
             throw new ServingStartupError(`The container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
