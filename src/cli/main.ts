@@ -8,6 +8,7 @@ import { pruneCommand } from './commands/prune.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import type { CliIO } from './context.js';
+import { lastValueWins } from './options.js';
 import { reportError } from './report-error.js';
 
 function defaultIO(): CliIO {
@@ -23,6 +24,8 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .parserConfiguration({ 'populate--': true })
     .option('config', { type: 'string', global: true, describe: 'Config file (default ./sm-local.json when present)' })
     .option('verbose', { type: 'boolean', global: true, describe: 'Show Docker calls and cleanup steps' })
+    // After validation: the options' own coercions (which mark repeatable ones) have run by then.
+    .middleware(lastValueWins)
     .command(trainCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))
     .command(invokeCommand({ ...io, stdin: process.stdin }))

@@ -16,8 +16,23 @@ export function pickFlags<A extends object, K extends keyof A & string>(argv: A,
   return out as { [P in K as Camel<P>]?: Exclude<A[P], false> };
 }
 
-/** A repeatable string option, always as an array. */
-export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : ([] as unknown[]).concat(v).map(String));
+/** Marks the arrays of repeatable options, which keep every value. */
+const REPEATABLE = Symbol('sm-local.repeatable');
+
+/** A repeatable string option (`coerce: list`), always as an array. */
+export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Object.assign(([] as unknown[]).concat(v).map(String), { [REPEATABLE]: true }));
+
+/**
+ * One rule for every flag (a yargs middleware, before validation): a flag that takes one value, given
+ * more than once, keeps the last one, as `docker run` does; repeatable flags (`coerce: list`) keep all.
+ * Without it yargs hands over an array where a path or number is expected.
+ */
+export function lastValueWins(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '--' || !Array.isArray(value) || (value as { [REPEATABLE]?: boolean })[REPEATABLE]) continue;
+    argv[key] = value.at(-1);
+  }
+}
 
 /** Options `train` and `serve` share: the container environment and the AWS identity in ARNs and messages. */
 export function commonJobOptions<T>(y: Argv<T>, what: { stopGraceDefault: number }): Argv<T> {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
 import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
-import { resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
+import { channelNameTwice, resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
@@ -265,10 +265,16 @@ export async function resolveTrainingInput(
 
   const environment: Record<string, string> = { ...(base.environment ?? {}), ...(await collectEnvironment(flags, opts, p)) };
 
+  // A --channel replaces the job file's channel of that name; naming one twice among the flags is an error.
   const channels = new Map<string, ChannelSpec>((base.channels ?? []).map((c) => [c.channelName, c]));
+  const fromFlags = new Map<string, number>();
   (flags.channel ?? []).forEach((raw, i) => {
     const c = parseChannelFlag(raw, i, p, mapS3, cwd);
-    if (c) channels.set(c.channelName, c);
+    if (!c) return;
+    const first = fromFlags.get(c.channelName);
+    if (first !== undefined) p.add(`--channel #${i + 1} (${raw})`, channelNameTwice(c.channelName, `--channel #${first + 1}`));
+    fromFlags.set(c.channelName, i);
+    channels.set(c.channelName, c);
   });
 
   const entrypoint = flags.entrypoint !== undefined ? parseEntrypoint(flags.entrypoint, p) : base.containerEntrypoint;

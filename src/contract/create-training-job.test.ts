@@ -8,6 +8,16 @@ const mapper = createUriMapper({ s3Root: '/s3', baseDir: '/jobs' });
 const exampleRequest = () => JSON.parse(readExample('api.create-training-job.request.json')) as Record<string, unknown>;
 
 describe('parseCreateTrainingJobRequest', () => {
+  it('refuses a channel name given twice, with the field path of both', () => {
+    const req = exampleRequest();
+    const channels = req.InputDataConfig as Record<string, unknown>[];
+    channels.push({ ...channels[0]! });
+    const { problems } = parseCreateTrainingJobRequest(req, mapper);
+    expect(problems).toEqual([
+      { path: `InputDataConfig[${channels.length - 1}].ChannelName`, message: 'channel "train" is defined more than once (first at InputDataConfig[0].ChannelName); channel names must be unique.' },
+    ]);
+  });
+
   it('reads the CONTRACT example request, mapping s3:// to the local root', () => {
     const { spec, problems } = parseCreateTrainingJobRequest(exampleRequest(), mapper);
     expect(problems).toEqual([]);

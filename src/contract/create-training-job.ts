@@ -1,7 +1,7 @@
 import { TRAINING_LIMITS as L } from './limits.js';
 import { Problems } from './problems.js';
 import { Reader, typeName, type Json } from './request-reader.js';
-import type { ChannelSpec, MetricDefinition, TrainingJobSpec } from './training-spec.js';
+import { channelNameTwice, type ChannelSpec, type MetricDefinition, type TrainingJobSpec } from './training-spec.js';
 
 /**
  * Reads a CreateTrainingJob request (CONTRACT §10.1: the file `aws sagemaker create-training-job
@@ -142,11 +142,17 @@ function readInputDataConfig(r: Reader, root: Json, spec: Partial<TrainingJobSpe
   if (!channels) return;
   if (channels.length < 1) p.add('InputDataConfig', 'must have at least 1 channel when present; leave the member out for a job without input.');
   const out: ChannelSpec[] = [];
+  const seen = new Map<string, string>();
   channels.forEach((raw, i) => {
     const at = `InputDataConfig[${i}]`;
     const c = r.struct(at, raw, 'Channel');
     if (!c) return;
     const channelName = r.required(`${at}.ChannelName`, at, 'ChannelName', c.ChannelName, (q, v) => r.string(q, v));
+    if (channelName !== undefined) {
+      const first = seen.get(channelName);
+      if (first) p.add(`${at}.ChannelName`, channelNameTwice(channelName, `${first}.ChannelName`));
+      else seen.set(channelName, at);
+    }
     const ds = r.required(`${at}.DataSource`, at, 'DataSource', c.DataSource, (q, v) => r.struct(q, v, 'DataSource'));
     const channel: Partial<ChannelSpec> = { channelName: channelName ?? '' };
     const contentType = r.string(`${at}.ContentType`, c.ContentType);

@@ -88,6 +88,11 @@ export interface TrainingJobSpec {
   echo?: Record<string, unknown>;
 }
 
+/** CreateTrainingJob refuses a request that names a channel twice (InputDataConfig). */
+export function channelNameTwice(name: string, first?: string): string {
+  return `channel "${name}" is defined more than once${first ? ` (first at ${first})` : ''}; channel names must be unique.`;
+}
+
 export interface ResolvedChannel {
   channelName: string;
   source: string;
@@ -285,7 +290,7 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
       pattern: L.channels.namePattern,
       patternText: '[A-Za-z0-9.-_]+',
     });
-    if (seen.has(c.channelName)) p.add(`${at}.ChannelName`, `channel "${c.channelName}" is defined more than once; channel names must be unique.`);
+    if (seen.has(c.channelName)) p.add(`${at}.ChannelName`, channelNameTwice(c.channelName));
     seen.add(c.channelName);
     if (c.contentType !== undefined) p.checkString(`${at}.ContentType`, c.contentType, { max: L.contentTypeMax });
     const inputMode = c.inputMode ?? trainingInputMode;
