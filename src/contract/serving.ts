@@ -127,7 +127,23 @@ export function validationError(message: string): RuntimeError {
  * `HTTP content length exceeded <n> bytes.` (2018, with the old 5 MB limit); current wording UNCONFIRMED.
  */
 export function payloadTooLarge(): RuntimeError {
-  return { status: 413, body: { Message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` } };
+  // No error code was observed; ValidationError (the runtime's code for a bad request) lets the SDKs name it.
+  return { status: 413, errorType: 'ValidationError', body: { Message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` } };
+}
+
+/** A path or method the runtime has no operation for: what AWS's REST front ends answer (404 UnknownOperationException). */
+export function unknownOperation(method: string, path: string, status: 404 | 405 = 404): RuntimeError {
+  return { status, errorType: 'UnknownOperationException', body: { Message: `The runtime has no operation for ${method} ${path}.` } };
+}
+
+/** A request that is not HTTP/1.x the runtime can read (a bare HTTP/0.9 line, a malformed head). */
+export function malformedRequest(detail: string): RuntimeError {
+  return { status: 400, errorType: 'ValidationError', body: { Message: `The request could not be read: ${detail}.` } };
+}
+
+/** The runtime itself failed (InternalFailure, 500), or could not reach what it serves: `status` says which. */
+export function internalFailure(message: string, status = 500): RuntimeError {
+  return { status, errorType: 'InternalFailure', body: { Message: message } };
 }
 
 /** Checks the headers InvokeEndpoint validates; returns a ValidationError message or undefined. */
@@ -138,9 +154,10 @@ export function checkInvokeHeaders(headers: { customAttributes?: string; content
       return `1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to ${CUSTOM_ATTRIBUTES_MAX} and contain only visible US-ASCII characters`;
     }
   }
+  // Any ASCII text is a ContentType or Accept (no "type/subtype" rule): `csv` reaches the container as it is.
   for (const [name, value] of [['contentType', headers.contentType], ['accept', headers.accept]] as const) {
-    if (value !== undefined && value.length > 1024) {
-      return `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length less than or equal to 1024`;
+    if (value !== undefined && (value.length > 1024 || !/^[\x00-\x7f]*$/.test(value))) {
+      return `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length less than or equal to 1024 and contain only ASCII characters`;
     }
   }
   return undefined;

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BufferBudget } from './forward.js';
 import { buildProxyApp, type RequestLogEntry } from './proxy-app.js';
 
 /** What the fake container saw. */
@@ -181,13 +183,53 @@ describe('pass-through routes', () => {
     expect(seen[1]!.headers).toMatchObject({ 'content-type': 'text/csv', 'x-anything': '1' });
   });
 
-  it('says so in JSON when the container cannot be reached', async () => {
+  it('says so in the runtime\'s shape when the container cannot be reached, and for a path it has no operation for', async () => {
     const app = buildProxyApp({ endpoint, upstream: { host: '127.0.0.1', port: 1 }, invocationTimeoutMs: 1000 });
     apps.push(app);
     const res = await app.inject({ method: 'GET', url: '/ping' });
     expect(res.statusCode).toBe(502);
-    expect(res.json()).toMatchObject({ code: 'UPSTREAM_UNREACHABLE' });
-    expect((await app.inject({ method: 'GET', url: '/nothing' })).json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect(res.headers['x-amzn-errortype']).toBe('InternalFailure');
+    expect(res.json().Message).toMatch(/^The container did not accept the connection; is it still running\?/);
+    const none = await app.inject({ method: 'GET', url: '/nothing' });
+    expect(none.statusCode).toBe(404);
+    expect(none.headers['x-amzn-errortype']).toBe('UnknownOperationException');
+    expect(none.json()).toEqual({ Message: 'The runtime has no operation for GET /nothing.' });
+  });
+
+  it('forwards any ASCII Content-Type, `csv` too, and refuses one that is not ASCII the way InvokeEndpoint does', async () => {
+    behaviour = (_req, body, res) => res.end(body);
+    const app = proxy();
+    const csv = await invoke(app, '1,2', { 'content-type': 'csv' });
+    expect(csv.statusCode).toBe(200);
+    expect(seen[0]!.headers['content-type']).toBe('csv');
+    const bad = await invoke(app, '1,2', { 'content-type': 'text/csv; x=\u00e9' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['x-amzn-errortype']).toBe('ValidationError');
+    expect(bad.json().Message).toMatch(/Value at 'contentType' failed to satisfy constraint/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refuses a body without Content-Length once it passes 6 MiB, before the container sees any of it', async () => {
+    const app = proxy();
+    const chunks = function* () {
+      for (let i = 0; i < 7; i++) yield Buffer.alloc(1024 * 1024, 1);
+    };
+    const res = await app.inject({ method: 'POST', url: '/endpoints/churn-xgb-prod/invocations', payload: Readable.from(chunks()), headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['x-amzn-errortype']).toBe('ValidationError');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('holds at most the budget of buffered bodies at once; the rest wait their turn', async () => {
+    const budget = new BufferBudget(10);
+    const a = await budget.acquire(6);
+    let bGot = false;
+    const b = budget.acquire(6).then((release) => ((bGot = true), release));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(bGot).toBe(false);
+    a();
+    (await b)();
+    expect(bGot).toBe(true);
   });
 });
 

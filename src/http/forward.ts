@@ -1,0 +1,337 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import {
+  checkInvokeHeaders,
+  endpointNotFound,
+  FORWARDED_REQUEST_HEADERS,
+  HEADER,
+  internalFailure,
+  modelErrorFromStatus,
+  modelErrorTimeout,
+  modelErrorUnreadable,
+  payloadTooLarge,
+  validationError,
+  type EndpointIdentity,
+  type RuntimeError,
+} from '../contract/serving.js';
+
+/**
+ * Forwarding between a client and a serving container, on raw Node requests and responses (fastify
+ * routes them, but never parses them): request bodies stream to the container, and only what the
+ * 6 MiB caps need is held in memory, under a shared budget. Every error the proxy itself produces has
+ * the runtime's shape: a JSON `{"Message": …}` body and `X-Amzn-ErrorType`.
+ */
+
+/** One line of the request log: what came in, what went out, how long it took. */
+export interface RequestLogEntry {
+  method: string;
+  url: string;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+  /** The runtime error type sent back, if any (ModelError, ValidationError). */
+  errorType?: string;
+  /** Why the proxy itself failed, if it did. */
+  detail?: string;
+}
+
+/** Responses of a known length up to this size are read whole before they are sent (the deadline then applies to all of it). */
+const STREAM_RESPONSES_ABOVE = 1024 * 1024;
+
+/** How much of an unwanted request body (after a 413 or 400) is read and dropped before the connection is cut. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+/**
+ * Bytes that may be held in memory at once by the bodies that must be buffered (a request without
+ * Content-Length, a response without one): a waiting line instead of an unbounded heap under load.
+ */
+export class BufferBudget {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async acquire(bytes: number): Promise<() => void> {
+    while (this.free < bytes) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.free -= bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.free += bytes;
+      this.waiting.shift()?.();
+    };
+  }
+}
+
+export interface ForwardContext {
+  pool: Dispatcher;
+  endpoint: EndpointIdentity & { variantName: string };
+  /** InvokeEndpoint's request and response cap (6 MiB). */
+  cap: number;
+  /** InvokeEndpoint's deadline (60 s). */
+  timeoutMs: number;
+  budget: BufferBudget;
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+class TooLarge extends Error {}
+class DeadlinePassed extends Error {}
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
+
+function isTimeout(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return err instanceof DeadlinePassed || e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || err instanceof undiciErrors.RequestAbortedError;
+}
+
+/**
+ * Reads a stream whole, failing with TooLarge as soon as it passes `cap`: a container's answer is then
+ * destroyed; a client's request is left to be drained (`keep`), so that it can still read the answer.
+ */
+function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, cap: number, keep = false): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= cap) return void chunks.push(chunk);
+      body.off('data', onData);
+      chunks.length = 0;
+      if (!keep) body.destroy();
+      reject(new TooLarge());
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
+    body.once('error', reject);
+  });
+}
+
+/** Settles with `work`, or rejects with DeadlinePassed (after calling `onLate`) once `ms` have passed. */
+function withDeadline<T>(work: Promise<T>, ms: number, onLate: () => void): Promise<T> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate();
+      reject(new DeadlinePassed());
+    }, Math.max(0, ms));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** The wire form of a runtime error (also for raw sockets, which have no ServerResponse). */
+export function runtimeErrorWire(err: RuntimeError): { headers: Record<string, string>; body: Buffer } {
+  const body = Buffer.from(JSON.stringify(err.body));
+  return {
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      [HEADER.requestId]: randomUUID(),
+      ...(err.errorType ? { [HEADER.errorType]: err.errorType } : {}),
+    },
+    body,
+  };
+}
+
+/** A whole HTTP/1.1 error response as bytes, for a socket that never became a request (CONNECT, HTTP/0.9, a bad head). */
+export function rawRuntimeError(err: RuntimeError, reason: string): string {
+  const { headers, body } = runtimeErrorWire(err);
+  const lines = [`HTTP/1.1 ${err.status} ${reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), 'connection: close'];
+  return `${lines.join('\r\n')}\r\n\r\n${body.toString()}`;
+}
+
+/** The request body's size as its head declares it (a body that streams through is not counted on the way). */
+function declaredBytes(req: IncomingMessage): number | undefined {
+  const raw = req.headers['content-length'];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * Answers `err` and reads the rest of the request body (up to a limit) before the response ends, so a
+ * client still uploading reads the answer instead of a broken pipe. The answer is complete on the wire
+ * (Content-Length) as soon as it is written; only the end of the exchange waits for the body.
+ */
+export function answerEarly(req: IncomingMessage, res: ServerResponse, err: RuntimeError, log: (status: number, bytesOut: number, extra: Partial<RequestLogEntry>) => void, detail?: string): void {
+  const { headers, body } = runtimeErrorWire(err);
+  if (!res.headersSent) res.writeHead(err.status, headers);
+  res.write(body);
+  log(err.status, body.length, { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) });
+  if (req.complete || req.readableEnded || req.destroyed) return void res.end();
+  let drained = 0;
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > DRAIN_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.once('end', () => res.end());
+  req.once('error', () => res.end());
+  req.resume();
+}
+
+function sendRuntimeError(res: ServerResponse, err: RuntimeError): number {
+  const { headers, body } = runtimeErrorWire(err);
+  res.writeHead(err.status, headers);
+  res.end(body);
+  return body.length;
+}
+
+/**
+ * `POST /endpoints/{name}/invocations` (InvokeEndpoint, CONTRACT §4.4–4.5): the documented headers and
+ * the body go to the container's `POST /invocations`, byte for byte; container failures become
+ * ModelError as the service words them; the caps and the deadline apply.
+ */
+export async function forwardInvocation(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext, endpointName: string): Promise<void> {
+  const started = process.hrtime.bigint();
+  const declared = declaredBytes(req);
+  let bytesIn = declared ?? 0;
+  const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>
+    ctx.onRequest?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
+  const fail = (err: RuntimeError, detail?: string) => {
+    const bytes = sendRuntimeError(res, err);
+    log(err.status, bytes, { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) });
+  };
+  const { endpoint } = ctx;
+  if (endpointName !== endpoint.endpointName) return answerEarly(req, res, endpointNotFound(endpointName, endpoint.account), log);
+
+  const contentType = headerValue(req.headers['content-type']);
+  const accept = headerValue(req.headers.accept);
+  const customAttributes = headerValue(req.headers[HEADER.customAttributes]);
+  const invalid = checkInvokeHeaders({
+    ...(customAttributes !== undefined ? { customAttributes } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(accept !== undefined ? { accept } : {}),
+  });
+  if (invalid) return answerEarly(req, res, validationError(invalid), log);
+
+  if (declared !== undefined && declared > ctx.cap) return answerEarly(req, res, payloadTooLarge(), log, `Content-Length ${declared}`);
+
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v = headerValue(req.headers[name]);
+    if (v !== undefined) headers[name] = v;
+  }
+  // A known length streams straight through; without one the body is read (within the cap) first,
+  // so that an oversized body is refused before the container sees any of it.
+  let body: IncomingMessage | Buffer;
+  if (declared !== undefined) {
+    headers['content-length'] = String(declared);
+    body = req;
+  } else {
+    const release = await ctx.budget.acquire(ctx.cap);
+    try {
+      body = await readCapped(req, ctx.cap, true);
+      bytesIn = body.length;
+    } catch (err) {
+      if (err instanceof TooLarge) return answerEarly(req, res, payloadTooLarge(), log, 'body larger than the cap');
+      return log(0, 0, { detail: `the client went away: ${(err as Error).message}` });
+    } finally {
+      release();
+    }
+  }
+
+  const deadline = Date.now() + ctx.timeoutMs;
+  let upstream: Dispatcher.ResponseData;
+  try {
+    // The deadline covers sending the body and waiting for the head; the body gets what is left of it.
+    const abort = new AbortController();
+    upstream = await withDeadline(ctx.pool.request({ path: '/invocations', method: 'POST', headers, body, signal: abort.signal, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs }), ctx.timeoutMs, () => abort.abort());
+  } catch (err) {
+    if (req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
+    if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
+    return fail(modelErrorUnreadable(endpoint), (err as Error).message);
+  }
+  const { statusCode: status, headers: upHeaders, body: upBody } = upstream;
+  const length = upHeaders['content-length'] !== undefined ? Number(upHeaders['content-length']) : undefined;
+  const ok = status >= 200 && status <= 299;
+  if (length !== undefined && length > ctx.cap) {
+    upBody.destroy();
+    return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response of ${length} bytes is larger than ${ctx.cap}`);
+  }
+
+  const answer = (): void => {
+    res.setHeader(HEADER.invokedVariant, endpoint.variantName);
+    res.setHeader(HEADER.requestId, randomUUID());
+    const resType = headerValue(upHeaders['content-type']);
+    if (resType !== undefined) res.setHeader('content-type', resType);
+    const resAttributes = headerValue(upHeaders[HEADER.customAttributes]);
+    if (resAttributes !== undefined) res.setHeader(HEADER.customAttributes, resAttributes);
+  };
+
+  if (ok && length !== undefined && length > STREAM_RESPONSES_ABOVE) {
+    // Divergence: a large answer of known length streams to the client; a container that stalls in the
+    // middle of one past the deadline gets the client's connection cut, not a ModelError (its status
+    // was sent already). Smaller answers, and answers of unknown length, are read whole first.
+    answer();
+    res.writeHead(200, { 'content-length': String(length) });
+    const timer = setTimeout(() => {
+      upBody.destroy();
+      res.destroy();
+    }, Math.max(0, deadline - Date.now()));
+    upBody.pipe(res);
+    await new Promise<void>((resolve) => res.once('close', resolve));
+    clearTimeout(timer);
+    return log(200, length, res.writableFinished ? {} : { detail: 'the answer was cut off' });
+  }
+
+  const release = length === undefined ? await ctx.budget.acquire(ctx.cap) : () => {};
+  let resBody: Buffer;
+  try {
+    resBody = await withDeadline(readCapped(upBody, ctx.cap), deadline - Date.now(), () => upBody.destroy());
+  } catch (err) {
+    if (err instanceof TooLarge) return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response larger than ${ctx.cap} bytes`);
+    if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
+    return fail(modelErrorUnreadable(endpoint), (err as Error).message);
+  } finally {
+    release();
+  }
+  if (!ok) return fail(modelErrorFromStatus(endpoint, status, resBody.toString('utf8')));
+  answer();
+  res.writeHead(200, { 'content-length': String(resBody.length) });
+  res.end(resBody);
+  log(200, resBody.length);
+}
+
+/**
+ * `GET /ping` and `POST /invocations`: straight to the container and back, headers and all, streamed
+ * both ways with no SageMaker limits. Failures of the proxy itself still answer in the runtime's shape.
+ */
+export async function passThrough(req: IncomingMessage, res: ServerResponse, ctx: Pick<ForwardContext, 'pool' | 'timeoutMs' | 'onRequest'>): Promise<void> {
+  const started = process.hrtime.bigint();
+  const bytesIn = declaredBytes(req) ?? 0;
+  const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>
+    ctx.onRequest?.({ method: req.method ?? 'GET', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    const value = headerValue(v);
+    if (value !== undefined && !HOP_BY_HOP.has(k)) headers[k] = value;
+  }
+  const hasBody = req.method === 'POST';
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await ctx.pool.request({
+      path: req.url ?? '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      ...(hasBody ? { body: req } : {}),
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs,
+    });
+  } catch (err) {
+    const e = isTimeout(err)
+      ? internalFailure(`The container did not answer within ${ctx.timeoutMs / 1000} s (sm-local's pass-through to it).`, 504)
+      : internalFailure(`The container did not accept the connection; is it still running? (${(err as Error).message})`, 502);
+    const bytes = sendRuntimeError(res, e);
+    return log(e.status, bytes, { errorType: e.errorType!, detail: (err as Error).message });
+  }
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(upstream.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
+  res.writeHead(upstream.statusCode, out);
+  let bytesOut = 0;
+  upstream.body.on('data', (c: Buffer) => (bytesOut += c.length));
+  upstream.body.pipe(res);
+  await new Promise<void>((resolve) => res.once('close', resolve));
+  log(upstream.statusCode, bytesOut, res.writableFinished ? {} : { detail: 'the answer was cut off' });
+}
