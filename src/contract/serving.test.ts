@@ -33,8 +33,8 @@ describe('runtime errors (CONTRACT §4.5)', () => {
     expect(endpointNotFound('nope', '123456789012')).toEqual({ status: 400, errorType: 'ValidationError', body: { Message: 'Endpoint nope of account 123456789012 not found.' } });
   });
 
-  it('answers an oversize request with 413 and no error type', () => {
-    expect(payloadTooLarge()).toEqual({ status: 413, body: { Message: 'HTTP content length exceeded 6291456 bytes.' } });
+  it('answers an oversize request with 413, typed ValidationError so that every SDK names it', () => {
+    expect(payloadTooLarge()).toEqual({ status: 413, errorType: 'ValidationError', body: { Message: 'HTTP content length exceeded 6291456 bytes.' } });
   });
 });
 
