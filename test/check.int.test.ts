@@ -8,6 +8,7 @@ import { fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { resolveCheckInput, type CheckFlags } from '../src/config/check-input.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import { runConformanceCheck, type ConformanceReport } from '../src/index.js';
+import { LABEL } from '../src/docker/labels.js';
 import { runCli } from './support/cli.js';
 import { startOutsideHost, type OutsideHost } from './support/outside-host.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
@@ -173,13 +174,11 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
   });
 
   describe('the CLI', () => {
-    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot };
-    let before: Set<string>;
-    beforeAll(async () => {
-      before = new Set((await s.docker.listManaged([])).map((r) => r.id));
-    });
+    // The CLI labels what it creates with this file's session: the session's afterAll finds anything
+    // it leaves, and nothing another process has on the same engine is counted.
+    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session };
     afterAll(async () => {
-      const left = (await s.docker.listManaged([])).filter((r) => !before.has(r.id));
+      const left = await s.docker.listManaged([`${LABEL.session}=${s.session}`]);
       expect(left.map((r) => `${r.kind} ${r.name}`), 'left behind by the CLI').toEqual([]);
     });
 

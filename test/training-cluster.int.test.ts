@@ -345,21 +345,22 @@ describe.skipIf(dockerUnavailable())('training fidelity on a real engine', () =>
 
   it('publishes a port of algo-1 on 127.0.0.1 with --publish (a debugger escape hatch)', async () => {
     const hostPort = await probePort(0);
-    const { job } = lab('publish', { environment: { LISTEN: '5678' }, publish: [{ hostPort, containerPort: 5678 }] });
-    // Connect once the container listens: retry until the message is taken.
-    const sent = (async () => {
-      for (;;) {
-        const ok = await new Promise<boolean>((resolve) => {
-          const sock = connect(hostPort, '127.0.0.1', () => sock.end('hello from the host'));
-          sock.on('error', () => resolve(false));
-          sock.on('close', () => resolve(true));
-        });
-        if (ok) {
-          const done = await Promise.race([job.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
-          if (done) return;
-        } else await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    // Once the container says it listens, one connection through the published port reaches it.
+    let sent: Promise<void> | undefined;
+    const { job } = lab(
+      'publish',
+      { environment: { LISTEN: '5678' }, publish: [{ hostPort, containerPort: 5678 }] },
+      {
+        onLine: (line) => {
+          if (line !== 'lab algo-1: listening on 5678' || sent) return;
+          sent = new Promise<void>((resolve, reject) => {
+            const sock = connect(hostPort, '127.0.0.1', () => sock.end('hello from the host'));
+            sock.on('error', reject);
+            sock.on('close', () => resolve());
+          });
+        },
+      },
+    );
     const result = await job;
     await sent;
     expect((await reports(result, ['algo-1']))['algo-1']!.listened).toBe('hello from the host');

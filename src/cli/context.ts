@@ -83,7 +83,7 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   const signals = io.signals ?? process;
   signals.on('SIGINT', onSignal);
   signals.on('SIGTERM', onSignal);
-  const owner = { session: newSessionId(), pid: process.pid, hostname: hostname() };
+  const owner = { session: config.session ?? newSessionId(), pid: process.pid, hostname: hostname() };
   const renderLine = createLineRenderer(io, masker, color);
   const ctx: CommandContext = {
     io,

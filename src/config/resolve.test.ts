@@ -11,6 +11,12 @@ function dirWithConfig(content?: unknown): string {
 }
 
 describe('resolveConfig: defaults < sm-local.json < SM_LOCAL_* < flags', () => {
+  it('takes the session label from SM_LOCAL_SESSION, and refuses one Docker cannot carry', () => {
+    const cwd = dirWithConfig();
+    expect(resolveConfig({ env: { SM_LOCAL_SESSION: 'ci-run-42' }, cwd })).toMatchObject({ session: 'ci-run-42' });
+    expect(() => resolveConfig({ env: { SM_LOCAL_SESSION: 'has space' }, cwd })).toThrow(/session must be 1-64 letters, digits/);
+  });
+
   it('has defaults', () => {
     const cwd = dirWithConfig();
     expect(resolveConfig({ env: {}, cwd })).toEqual({ outputDir: join(cwd, 'sm-local-output'), logLevel: 'info' });

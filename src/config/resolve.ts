@@ -18,6 +18,8 @@ export interface ResolvedConfig {
   s3Root?: string;
   /** Parent of job workspaces (absolute). */
   tmpRoot?: string;
+  /** The `sm-local.session` label of everything this run creates (default: a fresh id per run). */
+  session?: string;
   logLevel: LogLevel;
   /** The config file that was read, if any. */
   configFile?: string;
@@ -49,6 +51,7 @@ export const CONFIG_KEYS = {
   s3Root: 'SM_LOCAL_S3_ROOT',
   tmpDir: 'SM_LOCAL_TMPDIR',
   logLevel: 'SM_LOCAL_LOG_LEVEL',
+  session: 'SM_LOCAL_SESSION',
 } as const;
 type ConfigKey = keyof typeof CONFIG_KEYS;
 type RawConfig = Partial<Record<ConfigKey, string | number>>;
@@ -132,6 +135,10 @@ export function resolveConfig({ flags = {}, env = process.env, cwd = process.cwd
   // The region also follows the AWS tools' own variables, below sm-local's.
   const region = pick<string>(flags.region, env[CONFIG_KEYS.region], env.AWS_REGION, env.AWS_DEFAULT_REGION, file.region !== undefined ? String(file.region) : undefined);
   const account = str(flags.account, 'account');
+  const session = str(undefined, 'session');
+  if (session !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(session)) {
+    throw new ConfigFileError(fromEnv('session') ? envName('session') : configFile, 'session must be 1-64 letters, digits, ".", "_" or "-" (it becomes a Docker label).');
+  }
 
   return Object.freeze({
     outputDir,
@@ -143,6 +150,7 @@ export function resolveConfig({ flags = {}, env = process.env, cwd = process.cwd
     ...(stopGraceSeconds !== undefined ? { stopGraceSeconds } : {}),
     ...(s3Root ? { s3Root } : {}),
     ...(tmpRoot ? { tmpRoot } : {}),
+    ...(session ? { session } : {}),
     ...(fileFound ? { configFile } : {}),
   });
 }

@@ -3,6 +3,7 @@ import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
 
 interface PruneArgs extends GlobalArgs {
   all?: boolean;
+  session?: string;
   'dry-run'?: boolean;
   json?: boolean;
 }
@@ -14,6 +15,7 @@ export function pruneCommand(io: CliIO): CommandModule<GlobalArgs, PruneArgs> {
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('all', { type: 'boolean', describe: 'Also remove what running sm-local processes own' })
+        .option('session', { type: 'string', describe: 'Only what runs labelled with this session created (SM_LOCAL_SESSION), whether or not they still run' })
         .option('dry-run', { type: 'boolean', describe: 'Only list what would be removed' })
         .option('json', { type: 'boolean', describe: 'Print the result as JSON' }) as unknown as Argv<PruneArgs>,
     handler: (argv) =>
@@ -21,7 +23,7 @@ export function pruneCommand(io: CliIO): CommandModule<GlobalArgs, PruneArgs> {
         const [{ pruneResources }, { resolveJobDeps }] = await Promise.all([import('../../jobs/prune.js'), import('../../jobs/deps.js')]);
         const deps = resolveJobDeps(ctx.jobDeps());
         await deps.docker.ping();
-        const result = await pruneResources({ docker: deps.docker, log: ctx.log, tmpRoot: deps.tmpRoot, all: argv.all ?? false, dryRun: argv['dry-run'] ?? false });
+        const result = await pruneResources({ docker: deps.docker, log: ctx.log, tmpRoot: deps.tmpRoot, all: argv.all ?? false, ...(argv.session ? { session: argv.session } : {}), dryRun: argv['dry-run'] ?? false });
         if (argv.json) return ctx.json(result);
         const verb = argv['dry-run'] ? 'would remove' : 'removed';
         const lines = [
