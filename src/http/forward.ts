@@ -40,6 +40,9 @@ export interface RequestLogEntry {
 /** Responses of a known length up to this size are read whole before they are sent (the deadline then applies to all of it). */
 const STREAM_RESPONSES_ABOVE = 1024 * 1024;
 
+/** Request bodies up to this size are read whole: cheaper than a stream, and 64 of them are 4 MiB. */
+const STREAM_REQUESTS_ABOVE = 64 * 1024;
+
 /** How much of an unwanted request body (after a 413 or 400) is read and dropped before the connection is cut. */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -216,11 +219,13 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   // A known length streams straight through; without one the body is read (within the cap) first,
   // so that an oversized body is refused before the container sees any of it.
   let body: IncomingMessage | Buffer;
-  if (declared !== undefined) {
+  const streamed = declared !== undefined && declared > STREAM_REQUESTS_ABOVE;
+  if (streamed) {
     headers['content-length'] = String(declared);
     body = req;
   } else {
-    const release = await ctx.budget.acquire(ctx.cap);
+    // A body of unknown length may be up to the cap: those wait for room in the budget.
+    const release = declared === undefined ? await ctx.budget.acquire(ctx.cap) : () => {};
     try {
       body = await readCapped(req, ctx.cap, true);
       bytesIn = body.length;
@@ -235,15 +240,24 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   const deadline = Date.now() + ctx.timeoutMs;
   let upstream: Dispatcher.ResponseData;
   try {
-    // The deadline covers sending the body and waiting for the head; the body gets what is left of it.
-    const abort = new AbortController();
-    upstream = await withDeadline(ctx.pool.request({ path: '/invocations', method: 'POST', headers, body, signal: abort.signal, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs }), ctx.timeoutMs, () => abort.abort());
+    // undici's own timers bound the wait for the head of an answer to a body in memory; a streamed
+    // body's sending counts too, which undici's do not cover: that one gets a deadline of its own.
+    const request = { path: '/invocations', method: 'POST' as const, headers, body, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs };
+    if (streamed) {
+      const abort = new AbortController();
+      upstream = await withDeadline(ctx.pool.request({ ...request, signal: abort.signal }), ctx.timeoutMs, () => abort.abort());
+    } else upstream = await ctx.pool.request(request);
   } catch (err) {
     if (req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
     if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
     return fail(modelErrorUnreadable(endpoint), (err as Error).message);
   }
   const { statusCode: status, headers: upHeaders, body: upBody } = upstream;
+  // undici's timers run about a second coarse: a head that came after the deadline is still late.
+  if (Date.now() > deadline) {
+    upBody.destroy();
+    return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
+  }
   const length = upHeaders['content-length'] !== undefined ? Number(upHeaders['content-length']) : undefined;
   const ok = status >= 200 && status <= 299;
   if (length !== undefined && length > ctx.cap) {
