@@ -438,7 +438,11 @@ class TrainingRun {
 
     if (this.hosts.some((h) => h.channels.some((hc) => hc.channel.inputMode === 'Pipe'))) {
       const root = join(deps.tmpRoot, `${spec.trainingJobName}-${suffix}`);
-      await mkdir(root, { recursive: true });
+      // Only this user may look inside; containers see their data folder through its bind mount only.
+      await writingTo(root, async () => {
+        await mkdir(deps.tmpRoot, { recursive: true });
+        await mkdir(root, { mode: 0o700 });
+      });
       if (!this.keep) scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
       await writeOwnerMarker(root, { ...deps.owner, jobName: spec.trainingJobName, jobType: JOB_TYPE });
       for (const h of this.hosts) {

@@ -91,7 +91,9 @@ export async function packSourceDir(source: string, isFile: boolean): Promise<Bu
   const entries = (isFile ? [basename(source)] : (await readdir(source)).sort()).filter((e) => !ignore(join(root, e)));
   // `sort` is a tar-fs option its type definitions lack.
   const tar = packDirectory(root, { entries, sort: true, dereference: true, ignore } as PackOptions) as unknown as Readable;
-  const packed = await streamToBuffer(tar.pipe(createGzip()));
+  const gzip = createGzip();
+  const packing = pipeline(tar, gzip);
+  const [packed] = await Promise.all([streamToBuffer(gzip), packing]);
   if (problems.length) throw new InvalidSpecError(problems, 'the script-mode source');
   return packed;
 }

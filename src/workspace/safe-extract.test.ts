@@ -1,9 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../errors.js';
 import { SpaceGuard } from './disk-space.js';
 import { resolveThroughLinks, safeExtract, UnsafeEntryError, type SafeExtractOptions } from './safe-extract.js';
@@ -20,9 +20,13 @@ function tar(entries: Entry[]): Readable {
   return pack as unknown as Readable;
 }
 
+const made: string[] = [];
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 /** A workspace with the folder to extract into and a sibling that must stay untouched. */
 function workspace() {
   const root = mkdtempSync(join(tmpdir(), 'sm-local-extract-'));
+  made.push(root);
   mkdirSync(join(root, 'outside'));
   writeFileSync(join(root, 'outside', 'secret.txt'), 'host secret');
   return { root, dest: join(root, 'ws', 'model'), outside: () => readdirSync(join(root, 'outside')).sort() };
@@ -154,6 +158,7 @@ describe('resolveThroughLinks', () => {
 describe('SpaceGuard', () => {
   it('stops before a write that would not leave the reserve free, naming the folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sm-local-space-'));
+    made.push(dir);
     const fs = statfsSync(dir);
     const guard = new SpaceGuard(dir, 'the test archive');
     await expect(guard.expect(1024)).resolves.toBeUndefined();
