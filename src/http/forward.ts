@@ -104,13 +104,22 @@ function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, cap: numb
       if (size <= cap) return void chunks.push(chunk);
       body.off('data', onData);
       chunks.length = 0;
-      if (!keep) body.destroy();
+      if (!keep) discard(body);
       reject(new TooLarge());
     };
     body.on('data', onData);
     body.once('end', () => resolve(Buffer.concat(chunks, size)));
     body.once('error', reject);
   });
+}
+
+/**
+ * Drops a container's answer body. undici's body errors when destroyed; with nobody left reading it,
+ * that error must not become an uncaught exception (it would end `sm-local serve`).
+ */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** Settles with `work`, or rejects with DeadlinePassed (after calling `onLate`) once `ms` have passed. */
@@ -255,13 +264,13 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   const { statusCode: status, headers: upHeaders, body: upBody } = upstream;
   // undici's timers run about a second coarse: a head that came after the deadline is still late.
   if (Date.now() > deadline) {
-    upBody.destroy();
+    discard(upBody);
     return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
   }
   const length = upHeaders['content-length'] !== undefined ? Number(upHeaders['content-length']) : undefined;
   const ok = status >= 200 && status <= 299;
   if (length !== undefined && length > ctx.cap) {
-    upBody.destroy();
+    discard(upBody);
     return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response of ${length} bytes is larger than ${ctx.cap}`);
   }
 
@@ -281,7 +290,7 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     answer();
     res.writeHead(200, { 'content-length': String(length) });
     const timer = setTimeout(() => {
-      upBody.destroy();
+      discard(upBody);
       res.destroy();
     }, Math.max(0, deadline - Date.now()));
     upBody.pipe(res);
@@ -293,7 +302,7 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   const release = length === undefined ? await ctx.budget.acquire(ctx.cap) : () => {};
   let resBody: Buffer;
   try {
-    resBody = await withDeadline(readCapped(upBody, ctx.cap), deadline - Date.now(), () => upBody.destroy());
+    resBody = await withDeadline(readCapped(upBody, ctx.cap), deadline - Date.now(), () => discard(upBody));
   } catch (err) {
     if (err instanceof TooLarge) return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response larger than ${ctx.cap} bytes`);
     if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
