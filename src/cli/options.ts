@@ -23,7 +23,8 @@ const REPEATABLE = Symbol('sm-local.repeatable');
 export const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Object.assign(([] as unknown[]).concat(v).map(String), { [REPEATABLE]: true }));
 
 /**
- * One rule for every flag (a yargs middleware, before validation): a flag that takes one value, given
+ * One rule for every flag (a yargs middleware, after validation, when the options' own coercions have
+ * marked the repeatable ones): a flag that takes one value, given
  * more than once, keeps the last one, as `docker run` does; repeatable flags (`coerce: list`) keep all.
  * Without it yargs hands over an array where a path or number is expected.
  */

@@ -156,6 +156,11 @@ export function rawRuntimeError(err: RuntimeError, reason: string): string {
   return `${lines.join('\r\n')}\r\n\r\n${body.toString()}`;
 }
 
+/** What the request log says of a runtime error the proxy answered with. */
+function errorEntry(err: RuntimeError, detail?: string): Partial<RequestLogEntry> {
+  return { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) };
+}
+
 /** The request body's size as its head declares it (a body that streams through is not counted on the way). */
 function declaredBytes(req: IncomingMessage): number | undefined {
   const raw = req.headers['content-length'];
@@ -167,11 +172,11 @@ function declaredBytes(req: IncomingMessage): number | undefined {
  * client still uploading reads the answer instead of a broken pipe. The answer is complete on the wire
  * (Content-Length) as soon as it is written; only the end of the exchange waits for the body.
  */
-export function answerEarly(req: IncomingMessage, res: ServerResponse, err: RuntimeError, log: (status: number, bytesOut: number, extra: Partial<RequestLogEntry>) => void, detail?: string): void {
+function answerEarly(req: IncomingMessage, res: ServerResponse, err: RuntimeError, log: (status: number, bytesOut: number, extra: Partial<RequestLogEntry>) => void, detail?: string): void {
   const { headers, body } = runtimeErrorWire(err);
   if (!res.headersSent) res.writeHead(err.status, headers);
   res.write(body);
-  log(err.status, body.length, { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) });
+  log(err.status, body.length, errorEntry(err, detail));
   if (req.complete || req.readableEnded || req.destroyed) return void res.end();
   let drained = 0;
   req.on('data', (c: Buffer) => {
@@ -183,7 +188,8 @@ export function answerEarly(req: IncomingMessage, res: ServerResponse, err: Runt
   req.resume();
 }
 
-function sendRuntimeError(res: ServerResponse, err: RuntimeError): number {
+/** Answers with a runtime error; returns the body's size. */
+export function sendRuntimeError(res: ServerResponse, err: RuntimeError): number {
   const { headers, body } = runtimeErrorWire(err);
   res.writeHead(err.status, headers);
   res.end(body);
@@ -202,8 +208,7 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>
     ctx.onRequest?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
   const fail = (err: RuntimeError, detail?: string) => {
-    const bytes = sendRuntimeError(res, err);
-    log(err.status, bytes, { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) });
+    log(err.status, sendRuntimeError(res, err), errorEntry(err, detail));
   };
   const { endpoint } = ctx;
   if (endpointName !== endpoint.endpointName) return answerEarly(req, res, endpointNotFound(endpointName, endpoint.account), log);
@@ -225,8 +230,8 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     const v = headerValue(req.headers[name]);
     if (v !== undefined) headers[name] = v;
   }
-  // A known length streams straight through; without one the body is read (within the cap) first,
-  // so that an oversized body is refused before the container sees any of it.
+  // A large body of known length streams straight through; a small one, or one of unknown length, is
+  // read (within the cap) first, so that an oversized body is refused before the container sees any of it.
   let body: IncomingMessage | Buffer;
   const streamed = declared !== undefined && declared > STREAM_REQUESTS_ABOVE;
   if (streamed) {
@@ -346,8 +351,7 @@ export async function passThrough(req: IncomingMessage, res: ServerResponse, ctx
     const e = isTimeout(err)
       ? internalFailure(`The container did not answer within ${ctx.timeoutMs / 1000} s (sm-local's pass-through to it).`, 504)
       : internalFailure(`The container did not accept the connection; is it still running? (${(err as Error).message})`, 502);
-    const bytes = sendRuntimeError(res, e);
-    return log(e.status, bytes, { errorType: e.errorType!, detail: (err as Error).message });
+    return log(e.status, sendRuntimeError(res, e), errorEntry(e, (err as Error).message));
   }
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(upstream.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;

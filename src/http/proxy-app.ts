@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
-import { BufferBudget, forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, type ForwardContext, type RequestLogEntry } from './forward.js';
+import { BufferBudget, forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type ForwardContext, type RequestLogEntry } from './forward.js';
 
 export type { RequestLogEntry } from './forward.js';
 
@@ -58,7 +58,7 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET') return;
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      refuseOnSocket(socket, status === 400 ? malformedRequest(err.code ?? err.message) : { ...malformedRequest(err.code ?? err.message), status });
+      refuseOnSocket(socket, { ...malformedRequest(err.code ?? err.message), status });
     },
     frameworkErrors: (err, _req, reply) => void sendError(reply, malformedRequest(err.message)),
   });
@@ -84,10 +84,8 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
     onRequest: (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       reply.hijack();
       handler(req, reply).catch((err: unknown) => {
-        if (!reply.raw.headersSent) {
-          const { headers, body } = runtimeErrorWire(internalFailure(`sm-local's proxy failed: ${(err as Error).message}`));
-          reply.raw.writeHead(500, headers).end(body);
-        } else reply.raw.destroy();
+        if (!reply.raw.headersSent) sendRuntimeError(reply.raw, internalFailure(`sm-local's proxy failed: ${(err as Error).message}`));
+        else reply.raw.destroy();
       });
       done();
     },

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { storageErrorOf, type StorageError } from '../errors.js';
+import { StorageError, storageErrorOf } from '../errors.js';
 
 /** The nearest folder at or above `path` that exists. */
 async function nearestExisting(path: string): Promise<string> {
@@ -25,7 +25,7 @@ export async function explainStorageError(err: unknown, path: string): Promise<S
     () => undefined,
     (x: NodeJS.ErrnoException) => x.code,
   );
-  return why === 'EROFS' ? storageErrorOf(Object.assign(new Error('read-only'), { code: 'EROFS' }), path) : e;
+  return why === 'EROFS' ? new StorageError(path, 'read-only', undefined, err) : e;
 }
 
 /** Runs `fn`; a file system error becomes a StorageError naming `path`. */
