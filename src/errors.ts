@@ -3,6 +3,7 @@
  * (what happened), an optional `hint` (what to do) and the process `exitCode` the CLI uses.
  * Anything else that escapes is a bug.
  */
+import type { ReadinessObservation } from './contract/check-advice.js';
 
 /** Process exit codes, documented in the README. */
 export const EXIT = {
@@ -168,6 +169,8 @@ export class ServingStartupError extends SmLocalError {
     message: string,
     readonly logTail: readonly string[],
     hint?: string,
+    /** What the readiness wait last saw (an exit, a status, no connection), when it got that far. */
+    readonly observation?: ReadinessObservation,
   ) {
     super('E_SERVING_STARTUP', message, EXIT.jobFailed, { hint });
   }

@@ -101,7 +101,7 @@ describe.skipIf(dockerUnavailable())('sm-local serve and invoke', () => {
     const r = await cli(['serve', fixtureTag('serve-crash'), '--name', endpoint, '--port', '0']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/error: The container exited with code 2 while starting/);
+    expect(r.stderr).toMatch(/error: The container exited with exit code 2 while starting/);
     expect(await leftovers(endpoint)).toEqual([]);
   });
 

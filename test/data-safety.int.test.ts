@@ -91,6 +91,8 @@ describe.skipIf(dockerUnavailable())('a job\'s work is never lost', () => {
       const name = jobName(how);
       // The container waits for the test's go-ahead (a file in a channel folder it sees through a bind mount).
       const ctl = s.dir('ctl');
+      // A channel needs an object, as an S3 prefix does: SageMaker refuses an empty one.
+      writeFileSync(join(ctl, 'waiting'), '');
       const r = await runCli(
         [
           'train', fixtureTag('lab'), '--job-name', name, '--output', disk.path, '--channel', `ctl=${ctl}`,

@@ -100,14 +100,14 @@ describe.skipIf(dockerUnavailable())('startEndpoint on a real engine', () => {
   it('gives up on a container that never answers /ping with 200, and leaves nothing running', async () => {
     const err = await startError({ image: fixtureTag('serve-never-ready'), startupTimeoutSeconds: 3 });
     expect(err).toBeInstanceOf(ServingStartupError);
-    expect((err as Error).message).toBe('The container did not answer GET /ping with 200 within the 3 s start-up window (last: GET /ping answered 503).');
+    expect((err as Error).message).toBe('The container did not answer GET /ping with 200 within the 3 s start-up window (GET /ping answered 503 until the 3 s start-up window ended).');
     expect((err as ServingStartupError).exitCode).toBe(1);
   });
 
   it('fails at once, with the exit code and last log lines, when the container crashes at start', async () => {
     const err = await startError({ image: fixtureTag('serve-crash') });
     expect(err).toBeInstanceOf(ServingStartupError);
-    expect((err as Error).message).toMatch(/^The container exited with code 2 while starting/);
+    expect((err as Error).message).toMatch(/^The container exited with exit code 2 while starting/);
     expect((err as ServingStartupError).logTail).toContain('serve: loading the model failed: /opt/ml/model/model.json is missing');
   });
 

@@ -35,12 +35,17 @@ export interface CheckFlags {
   startupTimeout?: number;
   maxRuntime?: number;
   output?: string;
+  /** Script mode, as for train. */
+  entryPoint?: string;
+  sourceDir?: string;
+  strict?: boolean;
 }
 
 /** Keys of sm-local.check.json, documented in the README. */
 const FILE_KEYS = [
   'image', 'train', 'serve', 'static', 'instanceType', 'channels', 'failChannels', 'hyperparameters', 'environment', 'model', 'samples',
   'concurrency', 'trainStopGraceSeconds', 'serveStopGraceSeconds', 'startupTimeoutSeconds', 'maxRuntimeSeconds', 'output',
+  'entryPoint', 'sourceDir', 'strict',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -241,6 +246,19 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
   const concurrency = flags.concurrency ?? num('concurrency');
   if (concurrency !== undefined && !Number.isInteger(concurrency)) p.add('--concurrency', 'must be a whole number.');
 
+  // Script mode: the entry point is relative to the source folder when there is one, as for train.
+  const sourceDir = flags.sourceDir !== undefined ? resolve(cwd, flags.sourceDir) : str('sourceDir') !== undefined ? resolve(base, str('sourceDir')!) : undefined;
+  const entryPointRaw = flags.entryPoint ?? str('entryPoint');
+  const entryFromFile = flags.entryPoint === undefined && entryPointRaw !== undefined;
+  const entryPoint = entryPointRaw !== undefined && sourceDir === undefined ? resolve(entryFromFile ? base : cwd, entryPointRaw) : entryPointRaw;
+  if (sourceDir !== undefined && entryPoint === undefined) p.add('--entry-point', 'script mode needs the entry point inside --source-dir, e.g. --entry-point train.py.');
+  if (sourceDir !== undefined && !(await exists(sourceDir))) p.add(flags.sourceDir !== undefined ? '--source-dir' : at('sourceDir'), `${sourceDir} does not exist.`);
+  else if (entryPoint !== undefined) {
+    const script = sourceDir !== undefined ? resolve(sourceDir, entryPoint) : entryPoint;
+    if (!(await exists(script))) p.add(flags.entryPoint !== undefined ? '--entry-point' : at('entryPoint'), `${script} does not exist${sourceDir !== undefined ? ` (the entry point is relative to ${sourceDir})` : ''}.`);
+  }
+  const strict = flags.strict ?? bool('strict');
+
   const train = flags.train ?? bool('train');
   const serve = flags.serve ?? bool('serve');
   const staticOnly = flags.static ?? bool('static');
@@ -268,5 +286,8 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
     ...(startup !== undefined ? { startupTimeoutSeconds: startup } : {}),
     ...(maxRuntime !== undefined ? { maxRuntimeSeconds: maxRuntime } : {}),
     ...(output !== undefined ? { outputDir: output } : {}),
+    ...(entryPoint !== undefined ? { entryPoint } : {}),
+    ...(sourceDir !== undefined ? { sourceDir } : {}),
+    ...(strict ? { strict } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWords } from '../jobs/check-runner.js';
+import { checkWords, sigtermExitObservation } from '../jobs/check-runner.js';
 import { CHECKS, checkResult, detectPattern, judgeImage, judgeManifest, skipped, summarize, writesOutside, type ImageEvidence } from './conformance.js';
 
 const image = (over: Partial<ImageEvidence> = {}): ImageEvidence => ({
@@ -13,6 +13,8 @@ const image = (over: Partial<ImageEvidence> = {}): ImageEvidence => ({
   programs: {},
   hiddenFiles: [],
   toolkits: [],
+  modelServers: [],
+  bakedCode: { count: 0, sample: [] },
   toolkitBuildSteps: [],
   manifests: { known: true, index: false, platforms: ['linux/amd64'], attestations: 0 },
   ...over,
@@ -29,9 +31,10 @@ describe('judgeImage', () => {
     expect(flagged(image())).toEqual([]);
   });
 
-  it('fails a shell-form ENTRYPOINT, whatever the shell', () => {
+  // SageMaker runs a shell-form ENTRYPOINT: the lost job word and SIGTERM are risks, not failures.
+  it('warns about a shell-form ENTRYPOINT, whatever the shell', () => {
     for (const sh of ['/bin/sh', 'sh', '/bin/bash', '/usr/bin/dash']) {
-      expect(flagged(image({ entrypoint: [sh, '-c', 'python3 train.py'] }))).toEqual([`fail image.entrypoint-form: ENTRYPOINT ${JSON.stringify([sh, '-c', 'python3 train.py'])} is shell form`]);
+      expect(flagged(image({ entrypoint: [sh, '-c', 'python3 train.py'] }))).toEqual([`warn image.entrypoint-form: ENTRYPOINT ${JSON.stringify([sh, '-c', 'python3 train.py'])} is shell form`]);
     }
     expect(flagged(image({ entrypoint: ['/bin/sh', '/opt/entry.sh'] }))).toEqual([]);
   });
@@ -143,6 +146,32 @@ describe('detectPattern', () => {
   it('calls everything else written from scratch', () => {
     expect(detectPattern(image()).pattern).toBe('scratch');
   });
+
+  it('gives advice for the job words in scope, matching what is in the image', () => {
+    const inference = image({ toolkits: [{ name: 'sagemaker_inference', path: '/p' }], modelServers: [{ name: 'mms', path: '/usr/local/bin/multi-model-server' }] });
+    const serveOnly = detectPattern(inference, ['serve']);
+    expect(serveOnly.pattern).toBe('toolkit');
+    expect(serveOnly.advice).toMatch(/inference toolkit runs your handlers .* inside Multi Model Server/);
+    expect(serveOnly.advice).not.toMatch(/`train`|Training/);
+    const training = detectPattern(image({ toolkits: [{ name: 'sagemaker_training', path: '/p' }] }), ['train']);
+    expect(training.advice).toMatch(/^Own base image with a SageMaker toolkit installed\. Training: the toolkit's `train` console script runs your script/);
+    expect(detectPattern(image({ modelServers: [{ name: 'torchserve', path: '/usr/bin/torchserve' }] }), ['serve'])).toMatchObject({ pattern: 'model-server', signals: ['torchserve at /usr/bin/torchserve'] });
+    expect(detectPattern(image({ modelServers: [{ name: 'triton', path: '/opt/tritonserver/bin/tritonserver' }] }), ['serve']).advice).toMatch(/Triton in SageMaker mode/);
+    expect(detectPattern(image(), ['serve']).advice).toMatch(/`serve` program answers GET \/ping and POST \/invocations on 0\.0\.0\.0:8080 itself/);
+    expect(detectPattern(image({ labels: { 'com.amazonaws.sagemaker.capabilities.multi-models': 'true' } }), ['serve']).signals).toEqual([
+      'LABEL com.amazonaws.sagemaker.capabilities.multi-models=true (sm-local serves it single-model)',
+    ]);
+  });
+
+  it('warns that baked-in /opt/ml/code wins over --source-dir in a training-toolkit image', () => {
+    const baked = image({ entrypoint: null, programs: { train: { path: '/usr/local/bin/train', executable: true } }, toolkits: [{ name: 'sagemaker_training', path: '/p' }], bakedCode: { count: 1, sample: ['/opt/ml/code/train.py'] }, env: { SAGEMAKER_PROGRAM: 'train.py' } });
+    const row = judgeImage(baked, { words: ['train'], instanceType: 'ml.m5.large', sourceDir: '/src' }).find((c) => c.id === 'image.baked-code');
+    expect(row).toMatchObject({ status: 'warn', observed: expect.stringMatching(/^the image ships 1 file in \/opt\/ml\/code \(\/opt\/ml\/code\/train\.py\) and sets SAGEMAKER_PROGRAM=train\.py: the toolkit does not unpack \/src over them/) });
+    expect(row?.fix).toMatch(/only when that folder is empty/);
+    const clean = judgeImage({ ...baked, bakedCode: { count: 0, sample: [] } }, { words: ['train'], instanceType: 'ml.m5.large', sourceDir: '/src' });
+    expect(clean.find((c) => c.id === 'image.baked-code')?.status).toBe('pass');
+    expect(judgeImage(baked, { words: ['train'], instanceType: 'ml.m5.large' }).some((c) => c.id === 'image.baked-code')).toBe(false);
+  });
 });
 
 describe('writesOutside', () => {
@@ -164,7 +193,7 @@ describe('writesOutside', () => {
     ).toEqual([]);
   });
 
-  it('names the topmost new folder and the changed files, not their parents', () => {
+  it('names the files written, not the folders that hold them', () => {
     expect(
       writesOutside([
         change('/opt', 'changed'),
@@ -176,7 +205,27 @@ describe('writesOutside', () => {
         change('/var/log/app.log'),
         change('/usr/share/doc', 'deleted'),
       ]),
-    ).toEqual(['/opt/ml/results', '/etc/hosts.allow', '/var/log/app.log', '/usr/share/doc (deleted)']);
+    ).toEqual(['/etc/hosts.allow', '/opt/ml/results/metrics.json', '/usr/share/doc (deleted)', '/var/log/app.log']);
+  });
+
+  it('ignores interpreter caches, and the folders that changed only because of them', () => {
+    expect(
+      writesOutside([
+        change('/usr', 'changed'),
+        change('/usr/local/lib/python3.11/site-packages/mylib', 'changed'),
+        change('/usr/local/lib/python3.11/site-packages/mylib/__pycache__'),
+        change('/usr/local/lib/python3.11/site-packages/mylib/__pycache__/util.cpython-311.pyc'),
+        change('/opt/program', 'changed'),
+        change('/opt/program/helper.pyc'),
+        change('/root', 'changed'),
+        change('/root/.cache/pip/http/x'),
+        change('/root/.config/matplotlib/fontlist.json'),
+        change('/opt/program/numba_cache'),
+        change('/opt/program/numba_cache/f.nbi'),
+        change('/var/cache/apt/x'),
+        change('/opt/program/predictions.csv'),
+      ]),
+    ).toEqual(['/opt/program/predictions.csv']);
   });
 });
 
@@ -207,5 +256,13 @@ describe('checkWords', () => {
     expect(checkWords({ train: false })).toEqual(['serve']);
     expect(checkWords({ serve: false })).toEqual(['train']);
     expect(checkWords({ train: false, serve: false })).toEqual([]);
+  });
+});
+
+describe('sigtermExitObservation', () => {
+  it('claims a SIGTERM stop only when the run ended well before an unstopped one', () => {
+    expect(sigtermExitObservation(150, 0, 1100, 6000)).toBe('exited 0.1 s after SIGTERM (exit code 0), 1.3 s into a job that runs 6.0 s unstopped: it stopped on SIGTERM');
+    expect(sigtermExitObservation(900, 0, 1100, 2000)).toMatch(/^exited 0\.9 s after SIGTERM \(exit code 0\), 2\.0 s into a job that runs 2\.0 s unstopped: it finished on its own, so SIGTERM handling was not seen/);
+    expect(sigtermExitObservation(900, 0, 1100, undefined)).toMatch(/whether the signal ended it was not seen$/);
   });
 });

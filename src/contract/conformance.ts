@@ -7,7 +7,7 @@
 import { effectiveArgv, resolveContainerCommand } from './container-command.js';
 import { PLATFORM_AREAS } from './paths.js';
 import { instanceArchitecture, type ImageFacts } from './image-checks.js';
-import { BIND_TO_PORT_LABEL } from './serving.js';
+import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL } from './serving.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export type CheckGroup = 'image' | 'train' | 'serve';
@@ -42,7 +42,7 @@ export const CHECKS = {
     group: 'image',
     title: 'ENTRYPOINT is in exec form',
     ref: '§2.1',
-    fix: 'Write ENTRYPOINT ["program", "arg"] (exec form). In shell form /bin/sh is PID 1: the train/serve word is ignored and SIGTERM never reaches your program.',
+    fix: 'Write ENTRYPOINT ["program", "arg"] (exec form). SageMaker runs a shell-form ENTRYPOINT too, but /bin/sh is then PID 1: the train/serve word never reaches your program, and neither does SIGTERM (no final save on a stop; SIGKILL after the grace).',
   },
   'image.tini': {
     group: 'image',
@@ -98,6 +98,12 @@ export const CHECKS = {
     ref: '§2.1, §3.8',
     fix: 'Images built on the SageMaker training toolkit must keep its `train` console script: remove your ENTRYPOINT and name your script with SAGEMAKER_PROGRAM (or use script mode).',
   },
+  'image.baked-code': {
+    group: 'image',
+    title: 'The script given at run time is the one that runs',
+    ref: '§3.8',
+    fix: 'The training toolkit unpacks sagemaker_submit_directory (--source-dir) into /opt/ml/code only when that folder is empty, so the code baked into the image wins. To run the given code, build the image without /opt/ml/code (keep baked code elsewhere), or drop --source-dir to run the baked program.',
+  },
   'train.exits-0': {
     group: 'train',
     title: 'Training exits 0 on the given data',
@@ -126,7 +132,7 @@ export const CHECKS = {
     group: 'train',
     title: 'Training exits within the grace period after SIGTERM',
     ref: '§2.2, §3.11',
-    fix: 'Handle SIGTERM (StopTrainingJob, MaxRuntimeInSeconds): save what you need and exit. Use an exec-form ENTRYPOINT so the signal reaches your program, which runs as PID 1 and gets no default handler.',
+    fix: 'Handle SIGTERM (StopTrainingJob, MaxRuntimeInSeconds, spot interruptions): save what you need and exit. PID 1 gets no default action for SIGTERM, so without a handler the signal is ignored and SIGKILL follows the grace.',
   },
   'train.failure-file': {
     group: 'train',
@@ -166,15 +172,15 @@ export const CHECKS = {
   },
   'serve.malformed': {
     group: 'serve',
-    title: 'A malformed request gets a 4xx and the server stays up',
+    title: 'A malformed request gets an answer and the server stays up',
     ref: '§4.2, §4.5',
-    fix: 'Validate input and answer bad requests with 400 (the client sees ModelError with OriginalStatusCode 400); never crash or answer 5xx on bad input.',
+    fix: 'Validate input and answer bad requests with a 4xx such as 400: clients see ModelError (424) either way, but OriginalStatusCode 400 tells them the input was theirs to fix. The server must never die or hang on bad input.',
   },
   'serve.sigterm': {
     group: 'serve',
     title: 'Serving stops within 30 s of SIGTERM',
     ref: '§2.2',
-    fix: 'Handle SIGTERM: stop accepting requests, finish the ones in flight and exit within 30 s. Use an exec-form ENTRYPOINT so the signal reaches the server.',
+    fix: 'Handle SIGTERM: stop accepting requests, finish the ones in flight and exit within 30 s. PID 1 gets no default action for SIGTERM, so the process that gets it must handle it or pass it on.',
   },
   'serve.no-network': {
     group: 'serve',
@@ -206,8 +212,12 @@ export function skipped(id: CheckId, reason: string, extra: { title?: string; id
   return checkResult(id, 'skip', reason, extra);
 }
 
-/** Which custom-container pattern an image follows (the SageMaker developer guide's three). */
-export type ImagePattern = 'aws-framework' | 'toolkit' | 'scratch';
+/**
+ * Which custom-container pattern an image follows: the SageMaker developer guide's three (extend a
+ * framework image, own base with a toolkit, from scratch), and an inference image built on a model
+ * server (MMS, TorchServe, Triton) without the toolkit.
+ */
+export type ImagePattern = 'aws-framework' | 'toolkit' | 'model-server' | 'scratch';
 
 /** What sm-local learned about an image without running it. */
 export interface ImageEvidence extends ImageFacts {
@@ -219,6 +229,10 @@ export interface ImageEvidence extends ImageFacts {
   hiddenFiles: { area: string; count: number; sample: string[] }[];
   /** SageMaker toolkit packages found in the image's Python site-packages, and where. */
   toolkits: { name: string; path: string }[];
+  /** Model servers found in the image (`mms`, `torchserve`, `triton`), and where. */
+  modelServers: { name: 'mms' | 'torchserve' | 'triton'; path: string }[];
+  /** Files the image ships in /opt/ml/code (a few names and the count): baked-in training code. */
+  bakedCode: { count: number; sample: string[] };
   /** Build steps in the image history that install a SageMaker toolkit. */
   toolkitBuildSteps: string[];
   /** The image's manifests as the engine stores them; `known: false` when the engine cannot say. */
@@ -239,35 +253,62 @@ export interface PatternVerdict {
   advice: string;
 }
 
+const TRAINING_TOOLKITS = /sagemaker[-_](training|containers)/;
+
+/** Whether the image carries the SageMaker training toolkit (installed, or installed by a build step). */
+export function hasTrainingToolkit(image: Pick<ImageEvidence, 'toolkits' | 'toolkitBuildSteps'>): boolean {
+  return image.toolkits.some((t) => TRAINING_TOOLKITS.test(t.name)) || image.toolkitBuildSteps.some((s) => TRAINING_TOOLKITS.test(s));
+}
+
+/** What the pattern means for each job word in scope: the advice must match what is in the image. */
+function patternAdvice(image: Pick<ImageEvidence, 'toolkits' | 'toolkitBuildSteps' | 'modelServers'>, pattern: ImagePattern, words: readonly JobWord[]): string {
+  const parts: string[] = [];
+  if (words.includes('train')) {
+    if (pattern === 'aws-framework') {
+      parts.push('Training: keep the framework image\'s ENTRYPOINT and `train` program and bring your code with script mode (--entry-point/--source-dir) or SAGEMAKER_PROGRAM; if the image only adds pip packages, a requirements.txt next to your script may make it unnecessary.');
+    } else if (hasTrainingToolkit(image)) {
+      parts.push('Training: the toolkit\'s `train` console script runs your script (SAGEMAKER_PROGRAM, or script mode --entry-point/--source-dir), so the image needs no ENTRYPOINT of its own; it is PID 1 and does not pass SIGTERM to your script.');
+    } else {
+      parts.push('Training: the image\'s own `train` program (or ENTRYPOINT) owns the contract: reading /opt/ml/input, writing /opt/ml/model, SIGTERM, /opt/ml/output/failure.');
+    }
+  }
+  if (words.includes('serve')) {
+    const inference = image.toolkits.some((t) => t.name === 'sagemaker_inference') || image.toolkitBuildSteps.some((s) => /sagemaker[-_]inference/.test(s));
+    const servers = new Set(image.modelServers.map((m) => m.name));
+    if (pattern === 'aws-framework') parts.push('Serving: keep the framework image\'s serving stack and bring inference code in the model archive (code/inference.py).');
+    else if (inference) {
+      const server = servers.has('torchserve') ? 'TorchServe' : servers.has('mms') ? 'Multi Model Server' : 'a model server (Multi Model Server or TorchServe)';
+      parts.push(`Serving: the inference toolkit runs your handlers (model_fn, input_fn, predict_fn, output_fn in /opt/ml/model/code/inference.py, or the handler service the image names) inside ${server}, which answers GET /ping and POST /invocations on 8080; the ENTRYPOINT must start it on \`serve\` and keep a process in the foreground that exits on SIGTERM.`);
+    } else if (servers.has('triton')) parts.push('Serving: Triton in SageMaker mode answers GET /ping and POST /invocations on 8080 with the model repository from /opt/ml/model; `serve` must start tritonserver in the foreground.');
+    else if (servers.size) {
+      parts.push(`Serving: ${servers.has('torchserve') ? 'TorchServe' : 'Multi Model Server'} must answer GET /ping and POST /invocations on 0.0.0.0:8080 with the model from /opt/ml/model; \`serve\` must start it and keep a process in the foreground that exits on SIGTERM.`);
+    } else parts.push('Serving: the image\'s `serve` program answers GET /ping and POST /invocations on 0.0.0.0:8080 itself, and exits on SIGTERM.');
+  }
+  return parts.join(' ');
+}
+
 /** The custom-container pattern (DG:docker-containers-adapt-your-own and siblings), from what is in the image. */
-export function detectPattern(image: Pick<ImageEvidence, 'env' | 'labels' | 'toolkits' | 'toolkitBuildSteps'>): PatternVerdict {
+export function detectPattern(image: Pick<ImageEvidence, 'env' | 'labels' | 'toolkits' | 'toolkitBuildSteps' | 'modelServers'>, words: readonly JobWord[] = ['train', 'serve']): PatternVerdict {
   const frameworkSignals = [
     ...FRAMEWORK_ENV.filter((k) => image.env[k] !== undefined).map((k) => `ENV ${k}=${image.env[k]}`),
     ...Object.keys(image.labels).filter((k) => FRAMEWORK_LABELS.some((l) => k === l || k.startsWith(`${l}.`))).map((k) => `LABEL ${k}`),
   ];
   // Installed packages are the evidence; build steps that mention a toolkit only when nothing is found on disk.
   const toolkitSignals = image.toolkits.length ? image.toolkits.map((t) => `${t.name} in ${t.path}`) : image.toolkitBuildSteps.map((s) => `build step: ${s}`);
-  if (frameworkSignals.length) {
-    return {
-      pattern: 'aws-framework',
-      signals: [...frameworkSignals, ...toolkitSignals],
-      advice:
-        'Extends an AWS framework image: keep its ENTRYPOINT and `train`/`serve` programs, and bring your code with script mode (--entry-point/--source-dir) or SAGEMAKER_PROGRAM. If the image only adds pip packages, you may not need a custom image at all: a requirements.txt next to your script is installed when the job starts.',
-    };
-  }
-  if (toolkitSignals.length) {
-    return {
-      pattern: 'toolkit',
-      signals: toolkitSignals,
-      advice:
-        'Own base image with a SageMaker toolkit installed: the toolkit\'s `train` console script runs your script (SAGEMAKER_PROGRAM, or script mode), so the image needs no ENTRYPOINT of its own for training.',
-    };
-  }
+  const serverSignals = image.modelServers.map((m) => `${m.name} at ${m.path}`);
+  const multiModel = image.labels[MULTI_MODEL_LABEL] === 'true' ? [`LABEL ${MULTI_MODEL_LABEL}=true (sm-local serves it single-model)`] : [];
+  const pattern: ImagePattern = frameworkSignals.length ? 'aws-framework' : toolkitSignals.length ? 'toolkit' : serverSignals.length ? 'model-server' : 'scratch';
+  const lead = {
+    'aws-framework': 'Extends an AWS framework image.',
+    toolkit: 'Own base image with a SageMaker toolkit installed.',
+    'model-server': 'Inference image on a model server, without the SageMaker inference toolkit.',
+    scratch: 'Written from scratch: the image owns the whole contract.',
+  }[pattern];
+  const signals = [...frameworkSignals, ...toolkitSignals, ...serverSignals, ...multiModel];
   return {
-    pattern: 'scratch',
-    signals: ['no SageMaker toolkit or framework-image marks found'],
-    advice:
-      'Written from scratch: the image owns the whole contract: the train/serve programs, the /opt/ml layout, SIGTERM, /opt/ml/output/failure and GET /ping + POST /invocations on port 8080.',
+    pattern,
+    signals: signals.length ? signals : ['no SageMaker toolkit, model server or framework-image marks found'],
+    advice: [lead, patternAdvice(image, pattern, words)].filter(Boolean).join(' '),
   };
 }
 
@@ -287,13 +328,13 @@ export function judgeManifest(m: ImageEvidence['manifests']): CheckResult {
  * The static checks: the image's configuration and files, judged for the job words in scope and
  * the instance type (CONTRACT §2.1, §11).
  */
-export function judgeImage(image: ImageEvidence, opts: { words: readonly JobWord[]; instanceType: string }): CheckResult[] {
+export function judgeImage(image: ImageEvidence, opts: { words: readonly JobWord[]; instanceType: string; sourceDir?: string }): CheckResult[] {
   const ep = image.entrypoint ?? [];
   const out: CheckResult[] = [];
 
   out.push(
     SHELL_FORM(ep)
-      ? checkResult('image.entrypoint-form', 'fail', `ENTRYPOINT ${JSON.stringify(ep)} is shell form`)
+      ? checkResult('image.entrypoint-form', 'warn', `ENTRYPOINT ${JSON.stringify(ep)} is shell form`)
       : checkResult('image.entrypoint-form', 'pass', ep.length ? `ENTRYPOINT ${JSON.stringify(ep)}` : 'no ENTRYPOINT'),
   );
   out.push(
@@ -353,30 +394,63 @@ export function judgeImage(image: ImageEvidence, opts: { words: readonly JobWord
       : checkResult('image.opt-ml-files', 'pass', 'nothing under /opt/ml/{input,model,output,checkpoints}'),
   );
 
-  const pattern = detectPattern(image);
-  const trainingToolkit = image.toolkits.some((t) => t.name === 'sagemaker_training' || t.name === 'sagemaker_containers') || image.toolkitBuildSteps.some((s) => /sagemaker[-_](training|containers)/.test(s));
+  const pattern = detectPattern(image, opts.words);
   const observed = `${pattern.pattern} (${pattern.signals.join('; ')}). ${pattern.advice}`;
   out.push(
-    pattern.pattern === 'toolkit' && trainingToolkit && ep.length && opts.words.includes('train')
+    pattern.pattern === 'toolkit' && hasTrainingToolkit(image) && ep.length && opts.words.includes('train')
       ? checkResult('image.pattern', 'warn', `${observed} This image sets ENTRYPOINT ${JSON.stringify(ep)}, so \`train\` goes to it, not to the toolkit.`)
       : checkResult('image.pattern', 'pass', observed),
   );
+
+  // Script mode on an image with code baked into /opt/ml/code: the toolkit keeps the baked code.
+  if (opts.words.includes('train') && opts.sourceDir !== undefined) {
+    const baked = image.bakedCode;
+    const program = image.env.SAGEMAKER_PROGRAM;
+    out.push(
+      baked.count && hasTrainingToolkit(image)
+        ? checkResult('image.baked-code', 'warn', bakedCodeObservation(baked, program, opts.sourceDir))
+        : checkResult('image.baked-code', 'pass', baked.count ? 'the image ships /opt/ml/code, but no training toolkit unpacks --source-dir there' : `nothing baked into /opt/ml/code: ${opts.sourceDir} is unpacked there and runs`),
+    );
+  }
   return out;
 }
 
-/** Paths in a container's change list that SageMaker does not keep, and are not scratch. */
+const bakedCodeObservation = (baked: ImageEvidence['bakedCode'], program: string | undefined, sourceDir: string) =>
+  `the image ships ${baked.count} file${baked.count > 1 ? 's' : ''} in /opt/ml/code (${baked.sample.join(', ')}${baked.count > baked.sample.length ? ', …' : ''})${program ? ` and sets SAGEMAKER_PROGRAM=${program}` : ''}: the toolkit does not unpack ${sourceDir} over them, so the baked code runs, not the given one (SageMaker does the same)`;
+
+/** `train --source-dir` on an image with code in /opt/ml/code: the same finding as `image.baked-code`, as a log warning. */
+export function bakedCodeWarning(baked: ImageEvidence['bakedCode'], program: string | undefined, sourceDir: string): string {
+  return `--source-dir: ${bakedCodeObservation(baked, program, sourceDir)}. ${CHECKS['image.baked-code'].fix}`;
+}
+
+/**
+ * Interpreter and tool caches, and scratch space: written by Python, pip, matplotlib, numba and the
+ * like on their own, never the user's results. SageMaker drops them with the instance, harmlessly.
+ */
+const SCRATCH = new RegExp(
+  [
+    String.raw`^/(tmp|var/tmp|run|var/run|var/cache|dev|proc|sys)(/|$)`,
+    String.raw`^/(root|home/[^/]+)/\.(cache|config|local|keras|npm|ipython|jupyter|matplotlib|nv|triton)(/|$)`,
+    String.raw`/__pycache__(/|$)`,
+    String.raw`\.py[co]$`,
+    String.raw`\.nb[ic]$`,
+    String.raw`^/opt/ml/code(/|$)`,
+  ].join('|'),
+);
+
+/**
+ * Files in a container's change list that SageMaker does not keep and that are not caches or
+ * scratch, by name. A folder appears in the list as changed whenever something inside it changes,
+ * and a new folder along with everything in it: only the paths that changed themselves are named.
+ */
 export function writesOutside(changes: readonly { path: string; kind: 'added' | 'changed' | 'deleted' }[]): string[] {
-  const scratch = /^\/(tmp|var\/tmp|run|var\/run|dev|proc|sys)(\/|$)|^\/(root|home\/[^/]+)\/\.(cache|config|local|keras|npm)(\/|$)|\/__pycache__(\/|$)|\.pyc$|^\/opt\/ml\/code(\/|$)/;
   // The platform's own areas, and the folders above them that the mounts create, are where writes belong.
   const platform = (p: string) => PLATFORM_AREAS.some((area) => p === area || p.startsWith(`${area}/`) || area.startsWith(`${p}/`));
-  const paths = changes.filter((c) => !scratch.test(c.path) && !platform(c.path));
-  const added = new Set(paths.filter((c) => c.kind === 'added').map((c) => c.path));
-  const underAdded = (p: string) => [...added].some((a) => p.startsWith(`${a}/`));
-  // A changed folder is reported along with what changed in it, and a new folder along with its
-  // contents: keep the changed leaves and the topmost new folders.
-  return paths
-    .filter((c) => !underAdded(c.path) && (c.kind !== 'changed' || !paths.some((o) => o.path.startsWith(`${c.path}/`))))
-    .map((c) => (c.kind === 'deleted' ? `${c.path} (deleted)` : c.path));
+  const hasChild = (p: string) => changes.some((o) => o.path.startsWith(`${p}/`));
+  return changes
+    .filter((c) => !SCRATCH.test(c.path) && !platform(c.path) && !hasChild(c.path))
+    .map((c) => (c.kind === 'deleted' ? `${c.path} (deleted)` : c.path))
+    .sort();
 }
 
 export interface CheckSummary {
@@ -400,6 +474,8 @@ export interface ConformanceReport {
   instanceType: string;
   startedAt: string;
   durationMs: number;
+  /** Set when warnings were turned into failures (`--strict`). */
+  strict?: true;
   pattern: PatternVerdict;
   verdict: 'pass' | 'fail';
   summary: CheckSummary;

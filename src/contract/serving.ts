@@ -33,6 +33,8 @@ export const PRIMARY_CONTAINER = 'primary';
 
 /** Image label declaring support for SAGEMAKER_BIND_TO_PORT (DG:inference-pipeline-real-time). */
 export const BIND_TO_PORT_LABEL = 'com.amazonaws.sagemaker.capabilities.accept-bind-to-port';
+/** Declares multi-model support; the platform then sets SAGEMAKER_MULTI_MODEL=true (CONTRACT §7.1). */
+export const MULTI_MODEL_LABEL = 'com.amazonaws.sagemaker.capabilities.multi-models';
 
 export const ENDPOINT_NAME = { max: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/ } as const;
 export const MODEL_ENVIRONMENT = { maxEntries: 100, keyMax: 1024, valueMax: 1024, totalMax: 32 * 1024 } as const;

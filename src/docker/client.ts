@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import type { ContainerProcess } from '../contract/check-advice.js';
 import { pack } from 'tar-fs';
 import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -378,6 +379,50 @@ export class DockerClient {
 
   async removeImage(ref: string): Promise<void> {
     await removeTolerant(() => this.docker.getImage(ref).remove({ force: true }), (e) => this.wrap(`remove image ${ref}`, e));
+  }
+
+  /**
+   * The processes of a running container as the engine's `top` lists them (host pids), or undefined
+   * when the engine cannot say (stopped, gone, an engine without `top`).
+   */
+  async processes(containerId: string): Promise<ContainerProcess[] | undefined> {
+    try {
+      const top = (await this.docker.getContainer(containerId).top({ ps_args: '-o pid,ppid,args' })) as { Titles?: string[]; Processes?: string[][] };
+      const titles = top.Titles ?? [];
+      const at = (...names: string[]) => titles.findIndex((t) => names.includes(t.toUpperCase()));
+      const [pid, ppid, args] = [at('PID'), at('PPID'), at('COMMAND', 'CMD', 'ARGS')];
+      if (pid < 0 || ppid < 0 || args < 0) return undefined;
+      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pid]), ppid: Number(row[ppid]), args: row.slice(args).join(' ') }));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs `argv` inside a running container through the engine (no shell) and returns its stdout, or
+   * undefined when it cannot run there (no such program, the container stopped) or takes too long.
+   */
+  async execOutput(containerId: string, argv: string[], timeoutMs = 5000): Promise<string | undefined> {
+    try {
+      const exec = await this.docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+      const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
+      const chunks: Buffer[] = [];
+      const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(chunk), done()) });
+      this.docker.modem.demuxStream(stream, sink, new Writable({ write: (_c, _e, done) => done() }));
+      const ended = new Promise<boolean>((resolve) => {
+        stream.once('end', () => resolve(true));
+        stream.once('close', () => resolve(true));
+        stream.once('error', () => resolve(false));
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([ended, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]).finally(() => clearTimeout(timer));
+      stream.destroy();
+      if (!done) return undefined;
+      const { ExitCode } = (await exec.inspect()) as { ExitCode: number | null };
+      return ExitCode === 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -39,13 +39,49 @@ async function lookPath(container: ContainerHandle, word: JobWord, pathVar: stri
   return notExecutable ?? null;
 }
 
-/** Python site-packages of the image that hold a SageMaker toolkit. */
-async function findToolkits(container: ContainerHandle): Promise<ImageEvidence['toolkits']> {
+/** The image's Python package folders (site-packages, dist-packages). */
+async function sitePackages(container: ContainerHandle): Promise<string[]> {
   const libs = [...PYTHON_LIBS.flatMap((lib) => PYTHON_VERSIONS.map((v) => `${lib}/python${v}`)), '/usr/lib/python3'];
   const present = (await Promise.all(libs.map(async (dir) => ((await container.statPath(dir))?.type === 'directory' ? dir : undefined)))).filter((d): d is string => d !== undefined);
-  const candidates = present.flatMap((dir) => ['site-packages', 'dist-packages'].flatMap((sub) => TOOLKITS.map((name) => ({ name, path: `${dir}/${sub}/${name}` }))));
+  const dirs = present.flatMap((dir) => ['site-packages', 'dist-packages'].map((sub) => `${dir}/${sub}`));
+  return (await Promise.all(dirs.map(async (d) => ((await container.statPath(d))?.type === 'directory' ? d : undefined)))).filter((d): d is string => d !== undefined);
+}
+
+/** Python site-packages of the image that hold a SageMaker toolkit. */
+async function findToolkits(container: ContainerHandle, packages: readonly string[]): Promise<ImageEvidence['toolkits']> {
+  const candidates = packages.flatMap((dir) => TOOLKITS.map((name) => ({ name, path: `${dir}/${name}` })));
   const found = await Promise.all(candidates.map(async (c) => ((await container.statPath(c.path))?.type === 'directory' ? c : undefined)));
   return found.filter((c): c is { name: string; path: string } => c !== undefined);
+}
+
+/** Model servers, by their programs on PATH (or Triton's own folder) and their Python packages. */
+async function findModelServers(container: ContainerHandle, pathVar: string, sitePackages: readonly string[]): Promise<ImageEvidence['modelServers']> {
+  const programs = [
+    ['mms', 'multi-model-server'],
+    ['mms', 'mxnet-model-server'],
+    ['torchserve', 'torchserve'],
+    ['triton', 'tritonserver'],
+  ] as const;
+  const dirs = [...pathVar.split(':').filter(Boolean), '/opt/tritonserver/bin'];
+  const candidates = [
+    ...programs.flatMap(([name, program]) => dirs.map((dir) => ({ name, path: posix.join(dir, program), type: 'file' as const }))),
+    ...sitePackages.flatMap((dir) => [
+      { name: 'mms' as const, path: `${dir}/mms`, type: 'directory' as const },
+      { name: 'torchserve' as const, path: `${dir}/ts`, type: 'directory' as const },
+    ]),
+  ];
+  const found = await Promise.all(candidates.map(async (c) => ((await resolveStat(container, c.path))?.stat.type === c.type ? { name: c.name, path: c.path } : undefined)));
+  const seen = new Set<string>();
+  return found.filter((c): c is { name: 'mms' | 'torchserve' | 'triton'; path: string } => c !== undefined && !seen.has(c.name) && Boolean(seen.add(c.name)));
+}
+
+/** Files the image ships in /opt/ml/code. */
+async function bakedCode(container: ContainerHandle): Promise<ImageEvidence['bakedCode']> {
+  if ((await container.statPath('/opt/ml/code'))?.type !== 'directory') return { count: 0, sample: [] };
+  const tar = await container.getArchive('/opt/ml/code');
+  if (!tar) return { count: 0, sample: [] };
+  const listed = await listTarFiles(tar, { max: 1000, sample: 3 });
+  return { count: listed.count, sample: listed.sample.map((n) => `/opt/ml/${n}`) };
 }
 
 async function hiddenFiles(container: ContainerHandle): Promise<ImageEvidence['hiddenFiles']> {
@@ -83,10 +119,13 @@ export async function probeImage(
   });
   try {
     const pathVar = image.env.PATH ?? DEFAULT_PATH;
-    const [programs, toolkits, hidden, history, manifests] = await Promise.all([
+    const packages = sitePackages(container);
+    const [programs, toolkits, modelServers, hidden, baked, history, manifests] = await Promise.all([
       Promise.all(opts.words.map(async (w) => [w, await lookPath(container, w, pathVar)] as const)),
-      findToolkits(container),
+      packages.then((p) => findToolkits(container, p)),
+      packages.then((p) => findModelServers(container, pathVar, p)),
       hiddenFiles(container),
+      bakedCode(container),
       docker.imageHistory(ref),
       docker.imageManifests(ref, engine.apiVersion),
     ]);
@@ -101,6 +140,8 @@ export async function probeImage(
       programs: Object.fromEntries(programs),
       hiddenFiles: hidden,
       toolkits,
+      modelServers,
+      bakedCode: baked,
       toolkitBuildSteps: history.filter((step) => TOOLKIT_STEP.test(step)).map((step) => step.replace(/\s+/g, ' ').trim().slice(0, 120)),
       manifests,
     };

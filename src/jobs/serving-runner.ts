@@ -1,11 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { onAbort } from '../abort.js';
+import { describeExit, parseListeningSockets, readinessAdvice, type ListeningSocket, type ReadinessObservation } from '../contract/check-advice.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { checkImage } from '../contract/image-checks.js';
 import { OPT_ML } from '../contract/paths.js';
-import { BIND_TO_PORT_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
+import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
 import type { ContainerRun, StopOutcome } from '../docker/container.js';
@@ -111,31 +112,61 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
 }
 
 /**
- * Waits until `GET /ping` answers 200, as SageMaker judges readiness (CONTRACT §4.1–4.2): each attempt
- * may take 2 s; the container must pass within the start-up window. Fails at once if the container exits.
+ * The TCP sockets a running container listens on, from its own /proc/net/tcp{,6}: read with `cat`
+ * through the engine, or (a local engine, an image without `cat`) from the host's view of its pid.
  */
-async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEndpointSpec, stop?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + spec.startupTimeoutSeconds * 1000;
+async function listeningSockets(deps: JobDeps, containerId: string): Promise<ListeningSocket[] | undefined> {
+  const read = async (file: string) => {
+    const inside = await deps.docker.execOutput(containerId, ['cat', file], 3000);
+    if (inside !== undefined || deps.docker.remote) return inside;
+    const pid = await deps.docker.docker.getContainer(containerId).inspect().then((i) => (i.State as { Pid?: number }).Pid, () => undefined);
+    return pid ? readFile(`/proc/${pid}/net/${basename(file)}`, 'utf8').catch(() => undefined) : undefined;
+  };
+  const [v4, v6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
+  return v4 === undefined && v6 === undefined ? undefined : parseListeningSockets(`${v4 ?? ''}\n${v6 ?? ''}`);
+}
+
+/**
+ * Waits until `GET /ping` answers 200, as SageMaker judges readiness (CONTRACT §4.1–4.2): each attempt
+ * may take 2 s; the container must pass within the start-up window. Fails at once if the container
+ * exits. The error carries what the last attempt saw, so a caller can name the cause.
+ */
+async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEndpointSpec, ctx: { deps: JobDeps; containerId: string; port: number }): Promise<void> {
+  const { stop } = ctx.deps;
+  const window = spec.startupTimeoutSeconds;
+  const deadline = Date.now() + window * 1000;
   let exited: { exitCode: number; tail: string[] } | undefined;
   void run.exited.then((e) => (exited = e), () => undefined);
-  let last = 'no answer yet';
-  const begun = Date.now();
+  const exitedError = (e: { exitCode: number; tail: string[] }) => {
+    const observation: ReadinessObservation = { kind: 'exited', exitCode: e.exitCode, tail: e.tail };
+    return new ServingStartupError(`The container exited with ${describeExit(e.exitCode)} while starting, before GET /ping answered 200.`, e.tail, readinessAdvice(observation, { port: ctx.port, windowSeconds: window }).fix, observation);
+  };
+  let last: { status?: number; error?: string } = { error: 'no answer yet' };
+  // A refused connection costs next to nothing: start at 10 ms and double to 100 ms, so readiness is
+  // seen within a poll of the truth, and a server fronted by nginx logs a handful of 502s, not dozens.
+  let pause = 10;
   while (Date.now() < deadline) {
-    if (exited) {
-      throw new ServingStartupError(`The container exited with code ${exited.exitCode} while starting, before GET /ping answered 200.`, exited.tail, 'SageMaker runs `docker run <image> serve`: the server must keep running and answer GET /ping on port 8080.');
-    }
+    if (exited) throw exitedError(exited);
     if (stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
-    const r = await pingOnce(base, Math.min(PING_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
-    if (r.status === 200) return;
-    last = r.status !== undefined ? `GET /ping answered ${r.status}` : `GET /ping: ${r.error}`;
-    // A refused connection costs next to nothing: poll tightly while a server typically comes up, then ease off.
-    await new Promise((done) => setTimeout(done, Date.now() - begun < 2000 ? 10 : 250));
+    last = await pingOnce(base, Math.min(PING_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
+    if (last.status === 200) return;
+    await new Promise((done) => setTimeout(done, pause));
+    pause = Math.min(100, pause * 2);
   }
-  if (exited) throw new ServingStartupError(`The container exited with code ${exited.exitCode} while starting.`, exited.tail);
+  if (exited) throw exitedError(exited);
+  let observation: ReadinessObservation;
+  if (last.status !== undefined) observation = { kind: 'status', status: last.status };
+  else if (/^no answer within/.test(last.error ?? '')) observation = { kind: 'no-answer', error: last.error!, port: ctx.port };
+  else {
+    const listening = await listeningSockets(ctx.deps, ctx.containerId);
+    observation = { kind: 'no-connection', error: last.error ?? 'no connection', port: ctx.port, ...(listening ? { listening } : {}) };
+  }
+  const advice = readinessAdvice(observation, { port: ctx.port, windowSeconds: window });
   throw new ServingStartupError(
-    `The container did not answer GET /ping with 200 within the ${spec.startupTimeoutSeconds} s start-up window (last: ${last}).`,
+    `The container did not answer GET /ping with 200 within the ${window} s start-up window (${advice.observed}).`,
     [],
-    'Listen on 0.0.0.0 (not 127.0.0.1) at port 8080, or at SAGEMAKER_BIND_TO_PORT when the image declares it; answer GET /ping with 200 within 2 s. Raise --startup-timeout for slow models.',
+    `${advice.fix} Raise --startup-timeout for slow models.`,
+    observation,
   );
 }
 
@@ -148,6 +179,23 @@ async function directUpstream(ip: string | undefined, port: number, deps: JobDep
   if (deps.docker.remote || !ip) return undefined;
   const answer = await pingOnce(`http://${ip}:${port}`, 250);
   return answer.status === 200 ? { host: ip, port } : undefined;
+}
+
+/**
+ * Multi-model endpoints (CONTRACT §7) are not run yet. Asking the image for one would look InService
+ * and then fail every request ("model_name is required"), so SAGEMAKER_MULTI_MODEL=true is refused;
+ * an image that merely declares the capability is served single-model, and told so.
+ */
+export function multiModelNotices(ref: string, labels: Record<string, string>, environment: Record<string, string>): string[] {
+  if (environment.SAGEMAKER_MULTI_MODEL?.toLowerCase() === 'true') {
+    throw new UsageError(
+      'SAGEMAKER_MULTI_MODEL=true asks the image for a multi-model endpoint (models under /opt/ml/models, loaded per TargetModel), which sm-local does not run yet: it would report InService and then fail every request.',
+      'Drop SAGEMAKER_MULTI_MODEL to serve one model from /opt/ml/model (--model), as SageMaker does for this image in a single-model endpoint.',
+    );
+  }
+  return labels[MULTI_MODEL_LABEL] === 'true'
+    ? [`${ref} is a multi-model image (${MULTI_MODEL_LABEL}=true): sm-local serves it as a single-model endpoint, the model in /opt/ml/model and no TargetModel; multi-model endpoints are not implemented yet.`]
+    : [];
 }
 
 /**
@@ -178,6 +226,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
   for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
+  for (const n of multiModelNotices(spec.image, image.labels, spec.environment)) deps.log.warn(n);
   if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
 
   // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
@@ -233,7 +282,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     onAbort(deps.force, () => run.kill());
     const { hostPort: containerHostPort, ip } = await created.addresses(network ? undefined : containerPort);
     const upstreamBase = network ? `http://${ip}:${containerPort}` : `http://127.0.0.1:${containerHostPort}`;
-    await waitUntilReady(upstreamBase, run, spec, deps.stop);
+    await waitUntilReady(upstreamBase, run, spec, { deps, containerId: created.id, port: containerPort });
     honourStop();
     const readyMs = Date.now() - started;
     deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);

@@ -7,6 +7,7 @@ import { onAbort } from '../abort.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
+import { bakedCodeWarning } from '../contract/conformance.js';
 import { checkImage } from '../contract/image-checks.js';
 import { containerLimits, instanceResources } from '../contract/instance-types.js';
 import { TRAINING_LIMITS } from '../contract/limits.js';
@@ -38,7 +39,7 @@ import {
 } from '../errors.js';
 import { SecretMasker } from '../log.js';
 import { probePort } from '../http/ports.js';
-import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, listTarFiles, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
 import { explainStorageError, writingTo } from '../workspace/storage.js';
@@ -132,6 +133,9 @@ const JOB_TYPE = 'training';
  * UNCONFIRMED (a public notebook quotes "use an instance type with more memory, or reduce the size of
  * job data"); this is the closest reading.
  */
+/** Where images built on the training toolkit keep (and script mode unpacks) the training code. */
+const CODE_DIR = '/opt/ml/code';
+
 const OOM_FAILURE_REASON = 'OutOfMemoryError: Please use an instance type with more memory, or reduce the size of job data processed on an instance.';
 
 /** Problems with channel sources (missing or unreadable paths), for callers validating input up front. */
@@ -485,6 +489,7 @@ class TrainingRun {
     });
 
     this.tracker.enter('Downloading', deps.now());
+    if (spec.scriptMode && !spec.scriptMode.sourceIsFile) await this.warnOfBakedCode(this.hosts[0]!.container!, spec.scriptMode.source);
     const checkpointTar = restoreCheckpoints ? await streamToBuffer(await channelTar(checkpointSource!)) : undefined;
     await eachHost(this.hosts, async (host) => {
       await this.copyIn(host, this.sourceArchive);
@@ -679,6 +684,20 @@ class TrainingRun {
         );
       }
     }
+  }
+
+  /**
+   * Script mode on an image that bakes code into /opt/ml/code: the training toolkit unpacks the
+   * source only into an empty /opt/ml/code, so the baked program runs, as on SageMaker. Said once,
+   * before the start, rather than discovered from a puzzling log.
+   */
+  private async warnOfBakedCode(container: ContainerHandle, source: string): Promise<void> {
+    if ((await container.statPath(CODE_DIR))?.type !== 'directory') return;
+    const tar = await container.getArchive(CODE_DIR);
+    const listed = tar ? await listTarFiles(tar, { max: 1000, sample: 3 }) : undefined;
+    if (!listed?.count) return;
+    const program = this.spec.environment.SAGEMAKER_PROGRAM ?? (await this.deps.docker.inspectImage(this.spec.image))?.env.SAGEMAKER_PROGRAM;
+    this.deps.log.warn(bakedCodeWarning({ count: listed.count, sample: listed.sample.map((n) => `/opt/ml/${n}`) }, program, resolve(this.deps.cwd, source)));
   }
 
   /**

@@ -30,18 +30,40 @@ export async function locateChannels<C extends Pick<ResolvedChannel, 'channelNam
   await Promise.all(
     channels.map(async (c, i) => {
       const source = resolve(cwd, c.source);
+      const field = c.sourceUri !== undefined ? `InputDataConfig[${i}].DataSource.S3DataSource.S3Uri` : `channel "${c.channelName}" (--channel)`;
+      const mapped = c.sourceUri !== undefined ? ` (mapped from ${c.sourceUri})` : '';
+      let info;
       try {
-        const info = await stat(source);
+        info = await stat(source);
         if (!info.isDirectory() && !info.isFile()) throw new Error('not a file or directory');
-        located[i] = { ...c, source, kind: info.isDirectory() ? 'directory' : 'file' };
       } catch {
-        const field = c.sourceUri !== undefined ? `InputDataConfig[${i}].DataSource.S3DataSource.S3Uri` : `channel "${c.channelName}" (--channel)`;
-        const mapped = c.sourceUri !== undefined ? ` (mapped from ${c.sourceUri})` : '';
         problems.push({ path: field, message: `local data path ${source}${mapped} does not exist or cannot be read. Create it or point the channel at a folder that holds the data.` });
+        return;
       }
+      // An S3 prefix with no objects fails CreateTrainingJob itself, before any instance starts
+      // (ValidationException "No S3 objects found under S3 URL \"…\" given in input data source. Please
+      // ensure … that objects exist under that S3 prefix …", seen in aws/amazon-sagemaker-examples
+      // #2267, #2489). A folder with no files is that prefix: refused up front, with the service's reason.
+      if (info.isDirectory() && !(await hasFile(source))) {
+        problems.push({
+          path: field,
+          message: `No S3 objects found under ${c.sourceUri !== undefined ? `"${c.sourceUri}" (local folder ${source})` : source} given in input data source: the folder holds no files, and SageMaker refuses the job (ValidationException) before it starts. Put the channel's data in it, or drop the channel.`,
+        });
+        return;
+      }
+      located[i] = { ...c, source, kind: info.isDirectory() ? 'directory' : 'file' };
     }),
   );
   return { located: located.filter((c): c is C & { kind: 'directory' | 'file' } => c !== undefined), problems };
+}
+
+/** Whether a folder holds at least one file (an object, in S3 terms) at any depth. */
+async function hasFile(dir: string): Promise<boolean> {
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isFile() || entry.isSymbolicLink()) return true;
+    if (entry.isDirectory() && (await hasFile(join(dir, entry.name)))) return true;
+  }
+  return false;
 }
 
 /** Where a channel appears: `/opt/ml/input/data/<channel>`, a single file inside that folder. */

@@ -24,6 +24,9 @@ interface CheckArgs extends GlobalArgs {
   'startup-timeout'?: number;
   'max-runtime'?: number;
   output?: string;
+  'entry-point'?: string;
+  'source-dir'?: string;
+  strict?: boolean;
   json?: boolean;
   junit?: string;
 }
@@ -52,12 +55,16 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('serve-stop-grace', { type: 'number', describe: 'SIGTERM→SIGKILL grace for serving (default 30 s, as SageMaker)' })
         .option('startup-timeout', { type: 'number', describe: 'Seconds the endpoint has to pass GET /ping (default 240)' })
         .option('max-runtime', { type: 'number', describe: 'MaxRuntimeInSeconds of the training runs' })
+        .option('entry-point', { type: 'string', describe: 'Script mode, as for train: the training script (inside --source-dir when given)' })
+        .option('source-dir', { type: 'string', describe: 'Script mode: the folder of training code, packed as sourcedir.tar.gz as the SDK does' })
+        .option('strict', { type: 'boolean', describe: 'Warnings fail the check too (exit 1)' })
         .option('output', { type: 'string', describe: 'Keep the training job folders here (by default they go to ./sm-local-output only when a check fails)' })
         .option('json', { type: 'boolean', describe: 'Print the report as JSON (docs/check-report.schema.json) instead of the table' })
         .option('junit', { type: 'string', describe: 'Also write the report as JUnit XML to this file' })
         .example('$0 check my-algo:latest --train --channel train=./data --fail-channel train=./bad-data', 'training checks')
         .example('$0 check my-model:latest --serve --model model.tar.gz --sample in.json,content-type=application/json', 'serving checks')
-        .example('$0 check my-image:latest --channel train=./data --sample in.csv,content-type=text/csv --junit check.xml', 'train, then serve what it trained') as unknown as Argv<CheckArgs>,
+        .example('$0 check my-image:latest --channel train=./data --sample in.csv,content-type=text/csv --junit check.xml', 'train, then serve what it trained')
+        .example('$0 check my-toolkit-base:latest --train --entry-point train.py --source-dir ./src --channel train=./data', 'script mode on a training-toolkit image') as unknown as Argv<CheckArgs>,
     handler: (argv) =>
       // --config names the check's own file here; sm-local.json still applies as for every command.
       withCommandContext({ ...argv, config: undefined }, io, async (ctx) => {
@@ -70,8 +77,9 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         const flags: CheckFlags = {
           ...pickFlags(argv, [
             'image', 'instance-type', 'channel', 'fail-channel', 'hyperparameter', 'env', 'env-file', 'model', 'sample', 'config',
-            'concurrency', 'train-stop-grace', 'serve-stop-grace', 'startup-timeout', 'max-runtime', 'output',
+            'concurrency', 'train-stop-grace', 'serve-stop-grace', 'startup-timeout', 'max-runtime', 'output', 'entry-point', 'source-dir',
           ]),
+          ...(argv.strict !== undefined ? { strict: argv.strict } : {}),
           // The switches keep `false` (--no-train): it overrides sm-local.check.json.
           ...(argv.train !== undefined ? { train: argv.train } : {}),
           ...(argv.serve !== undefined ? { serve: argv.serve } : {}),
