@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStreamLogger, SecretMasker } from './log.js';
+import { createStreamLogger, SecretMasker, warnOnce } from './log.js';
 
 describe('SecretMasker', () => {
   it('masks values of secret-looking keys only', () => {
@@ -17,5 +17,18 @@ describe('createStreamLogger', () => {
     log.info('shown s3cr3t');
     log.warn('careful');
     expect(out).toBe('shown ****\nwarning: careful\n');
+  });
+});
+
+describe('warnOnce', () => {
+  it('passes each distinct warning once, and everything else every time', () => {
+    const seen: string[] = [];
+    const log = warnOnce({ debug: (m) => seen.push(`debug ${m}`), info: (m) => seen.push(`info ${m}`), warn: (m) => seen.push(`warn ${m}`), error: (m) => seen.push(`error ${m}`) });
+    log.warn('a');
+    log.warn('a');
+    log.warn('b');
+    log.info('i');
+    log.info('i');
+    expect(seen).toEqual(['warn a', 'warn b', 'info i', 'info i']);
   });
 });

@@ -18,6 +18,21 @@ export type LineHandler = (line: string, source: string) => void;
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** The same logger, printing each distinct warning once: for a command that runs several jobs of one image. */
+export function warnOnce(log: Logger): Logger {
+  const seen = new Set<string>();
+  return {
+    debug: (m) => log.debug(m),
+    info: (m) => log.info(m),
+    error: (m) => log.error(m),
+    warn: (m) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      log.warn(m);
+    },
+  };
+}
+
 /**
  * Environment keys whose values never appear in sm-local's output, in files it writes (describe.json,
  * logs) or on stdout: any key containing SECRET, TOKEN, PASSWORD, CREDENTIAL or KEY (any case).

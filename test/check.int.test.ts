@@ -20,6 +20,8 @@ type Flags = Omit<CheckFlags, 'image'>;
 const flagged = (r: ConformanceReport) => r.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => `${c.status} ${c.id}`);
 const observed = (r: ConformanceReport, id: string) => r.checks.find((c) => c.id === id)?.observed;
 const row = (r: ConformanceReport, id: string) => r.checks.find((c) => c.id === id);
+const trainRows = (r: ConformanceReport) => r.checks.filter((c) => c.group === 'train').map((c) => `${c.status} ${c.id}`);
+const ALL_TRAIN_PASS = ['train.exits-0', 'train.model-written', 'train.model-archive', 'train.writes-outside', 'train.sigterm', 'train.failure-file'].map((id) => `pass ${id}`);
 /** The fixture programs, used as a script-mode source folder. */
 const PROGRAMS = join(REPO_ROOT, 'fixtures', 'images', 'programs');
 
@@ -100,14 +102,7 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       expect(flagged(r)).toEqual([]);
       // 2 s of training, SIGTERM after 1 s: it simply finished, and the report says no more than that.
       expect(observed(r, 'train.sigterm')).toMatch(/^exited [\d.]+ s after SIGTERM \(exit code 0\), [\d.]+ s into a job that runs [\d.]+ s unstopped: it finished on its own, so SIGTERM handling was not seen/);
-      expect(r.checks.filter((c) => c.group === 'train').map((c) => `${c.status} ${c.id}`)).toEqual([
-        'pass train.exits-0',
-        'pass train.model-written',
-        'pass train.model-archive',
-        'pass train.writes-outside',
-        'pass train.sigterm',
-        'pass train.failure-file',
-      ]);
+      expect(trainRows(r)).toEqual(ALL_TRAIN_PASS);
       expect(observed(r, 'train.failure-file')).toMatch(/ExecuteUserScriptError/);
     });
 
@@ -164,14 +159,7 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
     it('passes a toolkit image with no code baked in, checked in script mode', async () => {
       const r = await trainOnly('check-toolkit-script', { entryPoint: 'check_train.py', sourceDir: PROGRAMS });
       expect(flagged(r)).toEqual([]);
-      expect(r.checks.filter((c) => c.group === 'train').map((c) => `${c.status} ${c.id}`)).toEqual([
-        'pass train.exits-0',
-        'pass train.model-written',
-        'pass train.model-archive',
-        'pass train.writes-outside',
-        'pass train.sigterm',
-        'pass train.failure-file',
-      ]);
+      expect(trainRows(r)).toEqual(ALL_TRAIN_PASS);
       expect(observed(r, 'image.baked-code')).toMatch(/^nothing baked into \/opt\/ml\/code: .*programs is unpacked there and runs$/);
       expect(r.pattern.advice).toMatch(/^Own base image with a SageMaker toolkit installed\. Training: the toolkit's `train` console script runs your script/);
     });
@@ -245,6 +233,16 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       const port = await serveOnly('check-serve-wrong-port', { startupTimeout: 4 });
       expect(row(port, 'serve.ready')?.fix).toBe('Listen on port 8080 on 0.0.0.0: SageMaker sends /ping and /invocations there and nowhere else.');
       for (const r of [address, port]) for (const c of r.checks.filter((c) => c.group === 'serve' && c.id !== 'serve.ready' && c.id !== 'serve.bind-to-port')) expect(c.observed).toBe('depends on serve.ready: the endpoint never became ready');
+    });
+
+    it('says the container exited, with its code and last lines, when it dies before it is ready', async () => {
+      const r = await serveOnly('serve-crash');
+      expect(flagged(r)).toEqual(['fail serve.ready']);
+      expect(row(r, 'serve.ready')).toMatchObject({
+        observed: 'the container exited with exit code 2 before GET /ping answered 200. Last output: serve: loading the model failed: /opt/ml/model/model.json is missing',
+        fix: expect.stringMatching(/^The server must keep running: read the container output above/),
+      });
+      expect(row(r, 'serve.ready')?.fix).not.toMatch(/0\.0\.0\.0/);
     });
 
     it('warns, never fails, a server that answers 500 to garbage, with or without a --sample', async () => {

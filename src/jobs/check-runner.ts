@@ -25,6 +25,7 @@ import { checkChannelSources, runTrainingJob, type TrainingJobInput, type Traini
 import { probeRequest, type ProbeResponse } from '../http/probe-client.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { warnOnce } from '../log.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { probeImage } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
@@ -122,7 +123,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * would use them. Every container, network and workspace it creates is removed before it settles.
  */
 export async function runConformanceCheck(input: CheckInput, depsIn: Partial<JobDeps> = {}, onCheck?: CheckListener): Promise<ConformanceReport> {
-  const deps = resolveJobDeps(depsIn);
+  // Every training run and endpoint start warns about the same image: once is enough.
+  const resolved = resolveJobDeps(depsIn);
+  const deps: JobDeps = { ...resolved, log: warnOnce(resolved.log) };
   const startedAt = new Date(deps.now());
   const words = checkWords(input);
   const runs = input.staticOnly ? [] : words;
@@ -169,7 +172,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
       outputDir = dir;
       await mkdir(dir, { recursive: true });
       scope.defer(`job folders ${dir}`, async () => {
-        if (input.keepFailedIn && !deps.stop?.aborted && summarize(results).verdict === 'fail') deps.log.info(`The failing check's training job folders (logs, describe.json, artifacts) are kept in ${dir}`);
+        if (input.keepFailedIn && !deps.stop?.aborted && (summarize(results).verdict === 'fail' || (input.strict && results.some((c) => c.status === 'warn')))) deps.log.info(`The failing check's training job folders (logs, describe.json, artifacts) are kept in ${dir}`);
         else await removeTree(dir, deps.log);
       });
       if (!input.keepFailedIn) await writeOwnerMarker(dir, { ...deps.owner, jobName: run, jobType: 'check' });
