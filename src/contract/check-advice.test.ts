@@ -32,7 +32,7 @@ describe('describeExit', () => {
 });
 
 describe('readinessAdvice', () => {
-  const ctx = { port: 8080, windowSeconds: 10 };
+  const ctx = { windowSeconds: 10 };
   it('says the container exited, with its code and last lines, and nothing about addresses', () => {
     const a = readinessAdvice({ kind: 'exited', exitCode: 1, tail: ['Traceback', 'FileNotFoundError: model.pkl'] }, ctx);
     expect(a.observed).toBe('the container exited with exit code 1 before GET /ping answered 200. Last output: Traceback | FileNotFoundError: model.pkl');

@@ -70,7 +70,7 @@ const isWildcard = (a: string) => a === '0.0.0.0' || a === '::';
 const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
 
 /** `serve.ready`: why GET /ping never answered 200, and what to change, by what was seen. */
-export function readinessAdvice(o: ReadinessObservation, ctx: { port: number; windowSeconds: number }): { observed: string; fix: string } {
+export function readinessAdvice(o: ReadinessObservation, ctx: { windowSeconds: number }): { observed: string; fix: string } {
   switch (o.kind) {
     case 'exited':
       return {

@@ -131,6 +131,8 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
   const runs = input.staticOnly ? [] : words;
   const instanceType = input.instanceType ?? 'ml.m5.large';
   const results: CheckResult[] = [];
+  // --strict: a warning fails the image too, and says so where it is read.
+  const reported = () => (input.strict ? results.map((c) => (c.status === 'warn' ? { ...c, status: 'fail' as const, observed: `${c.observed} (a warning, failed by --strict)` } : c)) : results);
   const add = (...checks: CheckResult[]) => {
     for (const c of checks) {
       results.push(c);
@@ -172,7 +174,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
       outputDir = dir;
       await mkdir(dir, { recursive: true });
       scope.defer(`job folders ${dir}`, async () => {
-        if (input.keepFailedIn && !deps.stop?.aborted && (summarize(results).verdict === 'fail' || (input.strict && results.some((c) => c.status === 'warn')))) deps.log.info(`The failing check's training job folders (logs, describe.json, artifacts) are kept in ${dir}`);
+        if (input.keepFailedIn && !deps.stop?.aborted && summarize(reported()).verdict === 'fail') deps.log.info(`The failing check's training job folders (logs, describe.json, artifacts) are kept in ${dir}`);
         else await removeTree(dir, deps.log);
       });
       if (!input.keepFailedIn) await writeOwnerMarker(dir, { ...deps.owner, jobName: run, jobType: 'check' });
@@ -212,8 +214,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
     await scope.dispose();
   }
 
-  // --strict: a warning fails the image too, and says so where it is read.
-  const checks = input.strict ? results.map((c) => (c.status === 'warn' ? { ...c, status: 'fail' as const, observed: `${c.observed} (a warning, failed by --strict)` } : c)) : results;
+  const checks = reported();
   const { summary, verdict } = summarize(checks);
   return {
     schemaVersion: 1,
@@ -512,8 +513,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     } catch (err) {
       if (err instanceof ServingStartupError) {
         if (!err.observation) return { problem: `${err.message}${lastOutput(err.logTail)}`, ...(err.hint ? { fix: err.hint } : {}) };
-        const o = err.observation;
-        const advice = readinessAdvice(o, { port: o.kind === 'no-connection' || o.kind === 'no-answer' ? o.port : 8080, windowSeconds });
+        const advice = readinessAdvice(err.observation, { windowSeconds });
         return { problem: advice.observed, fix: advice.fix };
       }
       if (err instanceof ModelArchiveError || err instanceof InputPathError) return { problem: err.message, ...(err.hint ? { fix: err.hint } : {}) };

@@ -75,23 +75,24 @@ async function findModelServers(container: ContainerHandle, pathVar: string, sit
   return found.filter((c): c is { name: 'mms' | 'torchserve' | 'triton'; path: string } => c !== undefined && !seen.has(c.name) && Boolean(seen.add(c.name)));
 }
 
-/** Files the image ships in /opt/ml/code. */
-async function bakedCode(container: ContainerHandle): Promise<ImageEvidence['bakedCode']> {
-  if ((await container.statPath('/opt/ml/code'))?.type !== 'directory') return { count: 0, sample: [] };
-  const tar = await container.getArchive('/opt/ml/code');
-  if (!tar) return { count: 0, sample: [] };
+/**
+ * The files a container (started or not) has below a folder of /opt/ml: how many (up to 1000) and
+ * the paths of the first three; undefined when the folder is not there.
+ */
+export async function filesUnder(container: ContainerHandle, folder: string): Promise<{ count: number; sample: string[] } | undefined> {
+  if ((await container.statPath(folder))?.type !== 'directory') return undefined;
+  const tar = await container.getArchive(folder);
+  if (!tar) return undefined;
   const listed = await listTarFiles(tar, { max: 1000, sample: 3 });
-  return { count: listed.count, sample: listed.sample.map((n) => `/opt/ml/${n}`) };
+  // The archive's entries start with the folder's own name (`code/train.py`).
+  return { count: listed.count, sample: listed.sample.map((n) => posix.join(posix.dirname(folder), n)) };
 }
 
 async function hiddenFiles(container: ContainerHandle): Promise<ImageEvidence['hiddenFiles']> {
   const out: ImageEvidence['hiddenFiles'] = [];
   for (const area of PLATFORM_AREAS) {
-    if ((await container.statPath(area))?.type !== 'directory') continue;
-    const tar = await container.getArchive(area);
-    if (!tar) continue;
-    const listed = await listTarFiles(tar, { max: 1000, sample: 3 });
-    out.push({ area, count: listed.count, sample: listed.sample.map((n) => `/opt/ml/${n}`) });
+    const files = await filesUnder(container, area);
+    if (files) out.push({ area, ...files });
   }
   return out;
 }
@@ -125,7 +126,7 @@ export async function probeImage(
       packages.then((p) => findToolkits(container, p)),
       packages.then((p) => findModelServers(container, pathVar, p)),
       hiddenFiles(container),
-      bakedCode(container),
+      filesUnder(container, '/opt/ml/code').then((f) => f ?? { count: 0, sample: [] }),
       docker.imageHistory(ref),
       docker.imageManifests(ref, engine.apiVersion),
     ]);

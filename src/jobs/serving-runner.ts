@@ -139,7 +139,7 @@ async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEnd
   void run.exited.then((e) => (exited = e), () => undefined);
   const exitedError = (e: { exitCode: number; tail: string[] }) => {
     const observation: ReadinessObservation = { kind: 'exited', exitCode: e.exitCode, tail: e.tail };
-    return new ServingStartupError(`The container exited with ${describeExit(e.exitCode)} while starting, before GET /ping answered 200.`, e.tail, readinessAdvice(observation, { port: ctx.port, windowSeconds: window }).fix, observation);
+    return new ServingStartupError(`The container exited with ${describeExit(e.exitCode)} while starting, before GET /ping answered 200.`, e.tail, readinessAdvice(observation, { windowSeconds: window }).fix, observation);
   };
   let last: { status?: number; error?: string } = { error: 'no answer yet' };
   // A refused connection costs next to nothing: start at 10 ms and double to 100 ms, so readiness is
@@ -161,7 +161,7 @@ async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEnd
     const listening = await listeningSockets(ctx.deps, ctx.containerId);
     observation = { kind: 'no-connection', error: last.error ?? 'no connection', port: ctx.port, ...(listening ? { listening } : {}) };
   }
-  const advice = readinessAdvice(observation, { port: ctx.port, windowSeconds: window });
+  const advice = readinessAdvice(observation, { windowSeconds: window });
   throw new ServingStartupError(
     `The container did not answer GET /ping with 200 within the ${window} s start-up window (${advice.observed}).`,
     [],

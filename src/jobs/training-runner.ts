@@ -39,7 +39,7 @@ import {
 } from '../errors.js';
 import { SecretMasker } from '../log.js';
 import { probePort } from '../http/ports.js';
-import { channelTar, extractRouted, listTarFiles, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
 import { explainStorageError, writingTo } from '../workspace/storage.js';
@@ -47,6 +47,7 @@ import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { ec2Hostname } from './ec2-hostname.js';
+import { filesUnder } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
 
 /**
@@ -128,14 +129,14 @@ export interface HostOutcome {
 
 const JOB_TYPE = 'training';
 
+/** Where images built on the training toolkit keep (and script mode unpacks) the training code. */
+const CODE_DIR = '/opt/ml/code';
+
 /**
  * FailureReason when the kernel killed the algorithm for memory. The service's wording is
  * UNCONFIRMED (a public notebook quotes "use an instance type with more memory, or reduce the size of
  * job data"); this is the closest reading.
  */
-/** Where images built on the training toolkit keep (and script mode unpacks) the training code. */
-const CODE_DIR = '/opt/ml/code';
-
 const OOM_FAILURE_REASON = 'OutOfMemoryError: Please use an instance type with more memory, or reduce the size of job data processed on an instance.';
 
 /** Problems with channel sources (missing or unreadable paths), for callers validating input up front. */
@@ -692,12 +693,10 @@ class TrainingRun {
    * before the start, rather than discovered from a puzzling log.
    */
   private async warnOfBakedCode(container: ContainerHandle, source: string): Promise<void> {
-    if ((await container.statPath(CODE_DIR))?.type !== 'directory') return;
-    const tar = await container.getArchive(CODE_DIR);
-    const listed = tar ? await listTarFiles(tar, { max: 1000, sample: 3 }) : undefined;
-    if (!listed?.count) return;
+    const baked = await filesUnder(container, CODE_DIR);
+    if (!baked?.count) return;
     const program = this.spec.environment.SAGEMAKER_PROGRAM ?? (await this.deps.docker.inspectImage(this.spec.image))?.env.SAGEMAKER_PROGRAM;
-    this.deps.log.warn(bakedCodeWarning({ count: listed.count, sample: listed.sample.map((n) => `/opt/ml/${n}`) }, program, resolve(this.deps.cwd, source)));
+    this.deps.log.warn(bakedCodeWarning(baked, program, resolve(this.deps.cwd, source)));
   }
 
   /**
