@@ -144,7 +144,7 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       expect(flagged(r)).toEqual(['warn train.sigterm']);
       const c = row(r, 'train.sigterm')!;
       expect(c.observed).toMatch(/^still running 2 s after SIGTERM: killed with SIGKILL\. PID 1 is `\S*python3 -u \/opt\/program\/check_train\.py`, which has no SIGTERM handler: as PID 1 a program gets no default action for SIGTERM, so the signal is ignored$/);
-      expect(c.fix).toMatch(/Give `\S*python3` a SIGTERM handler that saves the model \(and a checkpoint\) and exits/);
+      expect(c.fix).toMatch(/Give `\/opt\/program\/check_train\.py` a SIGTERM handler that saves the model \(and a checkpoint\) and exits/);
     });
 
     it('tells a shell-script entrypoint to exec its program, not to use an exec-form ENTRYPOINT', async () => {

@@ -79,7 +79,7 @@ describe('sigtermAdvice', () => {
   it('tells a program without a handler to install one', () => {
     const a = sigtermAdvice(procs([10, 1, 'python3 -u /opt/program/train.py']), { ...train, entrypoint: ['python3', '-u', '/opt/program/train.py'] });
     expect(a.observed).toMatch(/PID 1 is `python3 -u \/opt\/program\/train.py`, which has no SIGTERM handler/);
-    expect(a.fix).toMatch(/no chance to save a final model .* Give `python3` a SIGTERM handler that saves the model/);
+    expect(a.fix).toMatch(/no chance to save a final model .* Give `\/opt\/program\/train.py` a SIGTERM handler that saves the model/);
   });
   it('without a process table, mentions the ENTRYPOINT only when the image has one', () => {
     expect(sigtermAdvice(undefined, train).fix).not.toMatch(/ENTRYPOINT/);

@@ -120,6 +120,17 @@ const SHELLS = /(^|\/)(ba|da|a)?sh$/;
 const argv0 = (args: string) => args.trim().split(/\s+/)[0] ?? '';
 const words = (args: string) => args.trim().split(/\s+/);
 
+/** What a command runs: the script of an interpreter (`python3 -u train.py` → `train.py`, `-m pkg`), else the program. */
+function programOf(args: string): string {
+  const w = words(args);
+  if (!/(^|\/)(python[\d.]*|node|ruby|perl|Rscript)$/.test(w[0] ?? '')) return w[0] ?? '';
+  for (let i = 1; i < w.length; i++) {
+    if (w[i] === '-m' && w[i + 1]) return `${w[0]} -m ${w[i + 1]}`;
+    if (!w[i]!.startsWith('-')) return w[i]!;
+  }
+  return w[0]!;
+}
+
 /** PID 1 of the container (the process whose parent is outside it) and its children. */
 export function processTree(procs: readonly ContainerProcess[]): { root: ContainerProcess; children: ContainerProcess[] } | undefined {
   const pids = new Set(procs.map((p) => p.pid));
@@ -193,19 +204,19 @@ export function sigtermAdvice(procs: readonly ContainerProcess[] | undefined, ct
   if (/(^|\/)(tini|tini-static|dumb-init)$/.test(argv0(root.args)) && child) {
     return {
       observed: `${killed}. ${pid1}, which passed the SIGTERM to ${quote(child.args)}; that program did not exit`,
-      fix: `${consequence(ctx)} Give ${quote(argv0(child.args))} ${handler}.`,
+      fix: `${consequence(ctx)} Give ${quote(programOf(child.args))} ${handler}.`,
     };
   }
 
   if (child) {
     return {
       observed: `${killed}. ${pid1}; it did not exit on SIGTERM, and its child ${quote(child.args)} does the work`,
-      fix: `${consequence(ctx)} PID 1 gets no default action for SIGTERM: ${quote(argv0(root.args))} must handle it, pass it to ${quote(argv0(child.args))} and exit when that does (or \`exec\` the child so it becomes PID 1). The program that does the work needs ${handler}.`,
+      fix: `${consequence(ctx)} PID 1 gets no default action for SIGTERM: ${quote(programOf(root.args))} must handle it, pass it to ${quote(programOf(child.args))} and exit when that does (or \`exec\` the child so it becomes PID 1). The program that does the work needs ${handler}.`,
     };
   }
   return {
     observed: `${killed}. ${pid1}, which has no SIGTERM handler: as PID 1 a program gets no default action for SIGTERM, so the signal is ignored`,
-    fix: `${consequence(ctx)} Give ${quote(argv0(root.args))} ${handler}.`,
+    fix: `${consequence(ctx)} Give ${quote(programOf(root.args))} ${handler}.`,
   };
 }
 
