@@ -3,7 +3,6 @@
  * (what happened), an optional `hint` (what to do) and the process `exitCode` the CLI uses.
  * Anything else that escapes is a bug.
  */
-import type { ReadinessObservation } from './contract/check-advice.js';
 
 /** Process exit codes, documented in the README. */
 export const EXIT = {
@@ -101,10 +100,10 @@ export class InputPathError extends SmLocalError {
 
 /** The job folder already exists: SageMaker job names are unique forever (ResourceInUse). */
 export class JobExistsError extends SmLocalError {
-  constructor(jobName: string, jobDir: string) {
+  constructor(jobName: string, jobDir: string, jobKind = 'training job') {
     super(
       'E_JOB_EXISTS',
-      `A training job named "${jobName}" already exists: ${jobDir}. SageMaker job names must be unique within an account and region.`,
+      `A ${jobKind} named "${jobName}" already exists: ${jobDir}. SageMaker job names must be unique within an account and region.`,
       EXIT.usage,
       { hint: 'Pick another --job-name, leave it out to get a timestamped one, or remove that folder.' },
     );
@@ -164,6 +163,18 @@ export class EndpointExistsError extends SmLocalError {
 }
 
 /** The container exited, or never answered GET /ping with 200, within the start-up window. */
+/** What a readiness wait last saw. */
+export type ReadinessObservation =
+  | { kind: 'exited'; exitCode: number; tail: readonly string[] }
+  | { kind: 'status'; status: number }
+  | { kind: 'no-connection'; error: string; port: number; listening?: readonly ListeningSocket[] }
+  | { kind: 'no-answer'; error: string; port: number };
+
+export interface ListeningSocket {
+  address: string;
+  port: number;
+}
+
 export class ServingStartupError extends SmLocalError {
   constructor(
     message: string,
@@ -237,8 +248,10 @@ export class AlgorithmError<TDetails = unknown> extends SmLocalError {
     readonly logTail: readonly string[],
     readonly details?: TDetails,
     hint?: string,
+    /** What failed, for the message: `Training job`, `Processing job`, … */
+    jobKind = 'Training job',
   ) {
-    super('E_ALGORITHM_FAILED', `Training job failed. FailureReason: ${failureReason}`, EXIT.jobFailed, { hint });
+    super('E_ALGORITHM_FAILED', `${jobKind} failed. FailureReason: ${failureReason}`, EXIT.jobFailed, { hint });
   }
 }
 
@@ -247,10 +260,11 @@ export class JobTimeoutError<TDetails = unknown> extends SmLocalError {
   constructor(
     readonly maxRuntimeInSeconds: number,
     readonly details?: TDetails,
+    jobKind = 'Training job',
   ) {
     super(
       'E_MAX_RUNTIME',
-      `Training job stopped: MaxRuntimeInSeconds (${maxRuntimeInSeconds} s) was reached (SecondaryStatus MaxRuntimeExceeded).`,
+      `${jobKind} stopped: MaxRuntimeInSeconds (${maxRuntimeInSeconds} s) was reached (SecondaryStatus MaxRuntimeExceeded).`,
       EXIT.stopped,
       { hint: 'Raise --max-runtime, or make the algorithm save its model when it receives SIGTERM.' },
     );
@@ -265,6 +279,15 @@ export class InterruptedError<TDetails = unknown> extends SmLocalError {
   ) {
     super('E_INTERRUPTED', message, EXIT.interrupted);
   }
+}
+
+/**
+ * The record a job's error carries, typed by the caller who knows the kind (`jobRecordOf<TrainingResult>(err)`):
+ * a failed (AlgorithmError), timed-out (JobTimeoutError) or stopped (InterruptedError) job has one;
+ * anything else (bad input, the engine) has none.
+ */
+export function jobRecordOf<T>(err: unknown): T | undefined {
+  return err instanceof AlgorithmError || err instanceof JobTimeoutError || err instanceof InterruptedError ? (err.details as T | undefined) : undefined;
 }
 
 /** Why a write on this machine failed. */
@@ -336,4 +359,50 @@ export class EngineMismatchError extends SmLocalError {
 
 export function isSmLocalError(err: unknown): err is SmLocalError {
   return err instanceof SmLocalError;
+}
+
+/** How the SageMaker API answers a failed call: the AWS error code (`__type`, `x-amzn-errortype`), its HTTP status, and the message. */
+export interface AwsError {
+  code: string;
+  status: number;
+  message: string;
+}
+
+/**
+ * The AWS error each sm-local error stands for when a control plane answers with it (CONTRACT §9.3:
+ * modelled errors are HTTP 400; "not found" is ValidationException). Errors about this machine (the
+ * engine, the disk, a port) are the service's own fault: InternalFailure 500. Job outcomes (a failed
+ * algorithm, a stop, a start-up failure) are not call errors on the service, where they show as the
+ * job's status; should one reach an API caller, it is InternalFailure too.
+ */
+const AWS_ERRORS: Record<ErrorCode, { code: string; status: number }> = {
+  E_USAGE: { code: 'ValidationException', status: 400 },
+  E_INVALID_SPEC: { code: 'ValidationException', status: 400 },
+  E_CONFIG_FILE: { code: 'ValidationException', status: 400 },
+  E_INPUT_PATH: { code: 'ValidationException', status: 400 },
+  // UNCONFIRMED how the service words a missing image at Create; its documented class for bad input is ValidationException.
+  E_IMAGE_NOT_FOUND: { code: 'ValidationException', status: 400 },
+  E_MODEL_ARCHIVE: { code: 'ValidationException', status: 400 },
+  E_JOB_EXISTS: { code: 'ResourceInUse', status: 400 },
+  E_ENDPOINT_EXISTS: { code: 'ValidationException', status: 400 },
+  E_ENDPOINT_NOT_FOUND: { code: 'ValidationException', status: 400 },
+  E_DOCKER_UNAVAILABLE: { code: 'InternalFailure', status: 500 },
+  E_DOCKER: { code: 'InternalFailure', status: 500 },
+  E_IMAGE_BUILD: { code: 'InternalFailure', status: 500 },
+  E_PORT_IN_USE: { code: 'InternalFailure', status: 500 },
+  E_STORAGE: { code: 'InternalFailure', status: 500 },
+  E_ENGINE_MISMATCH: { code: 'InternalFailure', status: 500 },
+  E_CONTAINER_START: { code: 'InternalFailure', status: 500 },
+  E_SERVING_STARTUP: { code: 'InternalFailure', status: 500 },
+  E_ALGORITHM_FAILED: { code: 'InternalFailure', status: 500 },
+  E_MAX_RUNTIME: { code: 'InternalFailure', status: 500 },
+  E_INTERRUPTED: { code: 'InternalFailure', status: 500 },
+  E_INVOKE: { code: 'InternalFailure', status: 500 },
+};
+
+/** The AWS error a failure answers with; anything that is not an SmLocalError is an InternalFailure with a neutral message. */
+export function awsErrorOf(err: unknown): AwsError {
+  if (err instanceof InvokeError) return { code: err.errorType ?? 'InternalFailure', status: err.status, message: err.message };
+  if (!(err instanceof SmLocalError)) return { code: 'InternalFailure', status: 500, message: 'An internal error occurred.' };
+  return { ...AWS_ERRORS[err.code], message: err.message };
 }

@@ -9,7 +9,7 @@
  * const report = await runConformanceCheck({ image: 'my-algo:latest', channels: [{ channelName: 'train', source: './data' }] });
  * ```
  */
-export { runTrainingJob, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
+export { runTrainingJob, startTrainingJob, type TrainingJobHandle, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
 export { startEndpoint, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
 export { listEndpoints, findEndpoint, type RunningEndpoint } from './jobs/endpoints.js';
 export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './http/client.js';
@@ -25,6 +25,7 @@ export { CHECKS, type CheckResult, type CheckStatus, type CheckGroup, type Confo
 export { renderJUnit } from './report/junit.js';
 export { renderCheckTable } from './report/check-table.js';
 export { DockerClient } from './docker/client.js';
+export type { ContainerEngine, EngineContainer, ContainerInput, ExitInfo } from './docker/engine.js';
 export {
   resolveTrainingJobSpec,
   defaultTrainingJobName,

@@ -96,7 +96,9 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
     });
   });
 
-  describe('training', () => {
+  // Training checks spend most of their time waiting (epochs, grace periods) and judge only outcomes and
+  // ratios of one run to another, so they run side by side; serving checks time /ping and stay in turn.
+  describe.concurrent('training', () => {
     it('passes the toolkit image training its baked-in script, with no warnings, claiming only what it saw of SIGTERM', async () => {
       const r = await trainOnly('check-toolkit');
       expect(flagged(r)).toEqual([]);

@@ -165,6 +165,13 @@ describe.skipIf(dockerUnavailable())('startEndpoint on a real engine', () => {
     expect(other.headers.get('x-amzn-errortype')).toBe('ValidationError');
   });
 
+  it('describes itself as DescribeEndpoint does: InService while serving, Deleting once stopped', async () => {
+    const { endpoint } = await start({ image: fixtureTag('serve-good'), model: modelDir });
+    expect(endpoint.describe()).toMatchObject({ EndpointName: endpoint.name, EndpointStatus: 'InService', ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }] });
+    await endpoint.stop();
+    expect(endpoint.describe()).toMatchObject({ EndpointStatus: 'Deleting' });
+  });
+
   it('refuses a second endpoint with a name already being served', async () => {
     const name = `dup-${s.session}`;
     await using first = (await start({ image: fixtureTag('serve-good'), endpointName: name })).endpoint;

@@ -317,7 +317,7 @@ describe.skipIf(dockerUnavailable())('training fidelity on a real engine', () =>
     beforeAll(async () => {
       const net = await s.docker.createNetwork({ name: `sm-local-test-probe-${s.session}`, labels: { [LABEL.session]: s.session } });
       network = net;
-      const info = (await s.docker.docker.getNetwork(net.id).inspect()) as { IPAM: { Config: { Gateway: string }[] } };
+      const info = (await s.dockerode.getNetwork(net.id).inspect()) as { IPAM: { Config: { Gateway: string }[] } };
       const gateway = info.IPAM.Config[0]!.Gateway;
       server = createServer((sock) => sock.end());
       await new Promise<void>((r) => server.listen(0, gateway, r));

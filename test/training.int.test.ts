@@ -148,7 +148,7 @@ describe.skipIf(dockerUnavailable())('runTrainingJob on a real engine', () => {
     const left = await s.docker.listManaged([`sm-local.session=${s.session}`, `sm-local.job-name=${result.trainingJobName}`]);
     expect(left.filter((r) => r.kind === 'container').map((r) => r.id)).toEqual([result.kept!.containerIds[0]]);
     expect(left.filter((r) => r.kind === 'network').map((r) => r.name)).toEqual([result.kept!.network]);
-    await expect(s.docker.docker.getContainer(result.kept!.containerIds[0]!).getArchive({ path: '/opt/ml/model/report.json' })).resolves.toBeTruthy();
+    await expect(s.dockerode.getContainer(result.kept!.containerIds[0]!).getArchive({ path: '/opt/ml/model/report.json' })).resolves.toBeTruthy();
     // The session's afterAll would flag these as leftovers: remove them as a user would.
     await s.docker.removeContainer(result.kept!.containerIds[0]!);
     await s.docker.removeNetwork(result.kept!.network!);

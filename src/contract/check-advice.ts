@@ -3,6 +3,9 @@
  * from what was observed (the process table, the socket table, the exit), and the fix that fits this
  * image. Data in, text out.
  */
+import type { ListeningSocket, ReadinessObservation } from '../errors.js';
+
+export type { ListeningSocket, ReadinessObservation };
 
 /** One process of a container as the engine's `top` lists it. */
 export interface ContainerProcess {
@@ -10,18 +13,6 @@ export interface ContainerProcess {
   ppid: number;
   /** The full command line. */
   args: string;
-}
-
-/** What a readiness wait last saw. */
-export type ReadinessObservation =
-  | { kind: 'exited'; exitCode: number; tail: readonly string[] }
-  | { kind: 'status'; status: number }
-  | { kind: 'no-connection'; error: string; port: number; listening?: readonly ListeningSocket[] }
-  | { kind: 'no-answer'; error: string; port: number };
-
-export interface ListeningSocket {
-  address: string;
-  port: number;
 }
 
 const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };

@@ -1,72 +1,19 @@
 import Docker from 'dockerode';
 import { Writable, type Readable } from 'node:stream';
-import type { ContainerProcess } from '../contract/check-advice.js';
 import { pack } from 'tar-fs';
 import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { ContainerHandle, DEFAULT_NETWORK, type ContainerInput } from './container.js';
+import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
+import type { ContainerEngine, ContainerInput, EngineImage, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
 import { jsonLines } from './lines.js';
 
-export interface EngineInfo {
-  endpoint: string;
-  remote: boolean;
-  serverVersion: string;
-  apiVersion: string;
-  operatingSystem: string;
-  osType: string;
-  architecture: string;
-  cpus: number;
-  memTotalBytes: number;
-  storageDriver: string;
-  rootDir: string;
-  /** Container runtimes the engine offers (`nvidia` when GPUs can be requested). */
-  runtimes: string[];
-}
-
-/** The parts of an image sm-local looks at. */
-export interface ImageInfo {
-  id: string;
-  tags: string[];
-  entrypoint: string[] | null;
-  cmd: string[] | null;
-  user: string;
-  os: string;
-  architecture: string;
-  labels: Record<string, string>;
-  /** The image's ENV, as KEY → value. */
-  env: Record<string, string>;
-  created: string;
-}
+export type { EngineInfo, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
 
 /** `KEY=VALUE` of an image's ENV as [KEY, VALUE]; a bare `KEY` has the empty value. */
 function splitEnvEntry(kv: string): [string, string] {
   const eq = kv.indexOf('=');
   return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-}
-
-/** How the engine stores an image: its manifests, when the engine can say (API 1.47+ with the containerd store). */
-export type ImageManifests = { known: false; reason: string } | { known: true; index: boolean; platforms: string[]; attestations: number };
-
-export interface NetworkInput {
-  name: string;
-  labels: Record<string, string>;
-  /**
-   * Network isolation: no route out of the network, and no address of this machine on it either, so
-   * the containers reach each other and nothing else (an internal bridge alone still lets them reach
-   * every service listening on this machine through its gateway address).
-   */
-  isolated?: boolean;
-  /** No route out of the network, but this machine keeps its address on it (and reaches the containers). */
-  internal?: boolean;
-}
-
-export interface ManagedResource {
-  kind: 'container' | 'network' | 'volume';
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  state?: string;
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND']);
@@ -95,12 +42,12 @@ export function statusCodeOf(err: unknown): number | undefined {
  * (image, command, env, mounts, labels) and returns sm-local's own types. It connects the way the
  * Docker CLI does (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), through docker-modem.
  */
-export class DockerClient {
+export class DockerClient implements ContainerEngine {
   readonly endpoint: string;
   readonly remote: boolean;
 
   constructor(
-    readonly docker: Docker = new Docker(),
+    private readonly docker: Docker = new Docker(),
     private readonly log: Logger = silentLogger,
   ) {
     const modem = docker.modem as unknown as { socketPath?: unknown; host?: string; port?: number | string; protocol?: string };
@@ -222,11 +169,26 @@ export class DockerClient {
     const [major, minor] = apiVersion.split('.').map(Number);
     // `type` (API 1.42+) spares the engine from sizing images and containers too.
     const options = major! > 1 || (major === 1 && minor! >= 42) ? { type: 'volume' } : {};
-    const df = (await this.call('report its disk usage', () =>
+    const dial = () =>
       new Promise<unknown>((resolve, reject) =>
         this.docker.modem.dial({ path: '/system/df?', method: 'GET', options, statusCodes: { 200: true, 500: 'server error' } }, (err: unknown, data: unknown) => (err ? reject(err) : resolve(data))),
-      ),
-    )) as { Volumes?: { Name: string; UsageData?: { Size?: number } | null }[] | null };
+      );
+    // The engine runs one disk-usage count at a time and refuses the others ("a disk usage operation
+    // is already running"): another job on the same engine may be counting. Wait for it, a while.
+    const deadline = Date.now() + 10_000;
+    let df: { Volumes?: { Name: string; UsageData?: { Size?: number } | null }[] | null } | undefined;
+    while (!df) {
+      try {
+        df = (await dial()) as typeof df;
+      } catch (err) {
+        if (!/already running/i.test(engineMessage(err))) throw this.wrap('report its disk usage', err);
+        if (Date.now() > deadline) {
+          this.log.warn('The engine kept another disk-usage count running for 10 s: volume sizes are unknown this time.');
+          return new Map();
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const sizes = new Map<string, number>();
     for (const v of df.Volumes ?? []) {
       const size = v.UsageData?.Size;
@@ -286,7 +248,7 @@ export class DockerClient {
       }),
     );
     this.log.debug(`created container ${container.id.slice(0, 12)} (${input.name})`);
-    return new ContainerHandle(container, input.name, this);
+    return new ContainerHandle(container, input.name, this, this.docker);
   }
 
   /** A named local volume, labelled so `prune` finds it. */
@@ -372,7 +334,7 @@ export class DockerClient {
   }
 
   /** Images carrying the given label (`key` or `key=value`). */
-  async listImages(label: string): Promise<{ id: string; tags: string[]; labels: Record<string, string>; created: number; size: number }[]> {
+  async listImages(label: string): Promise<EngineImage[]> {
     const images = await this.call('list images', () => this.docker.listImages({ filters: JSON.stringify({ label: [label] }) }));
     return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created, size: i.Size }));
   }
@@ -385,7 +347,7 @@ export class DockerClient {
    * The processes of a running container as the engine's `top` lists them (host pids), or undefined
    * when the engine cannot say (stopped, gone, an engine without `top`).
    */
-  async processes(containerId: string): Promise<ContainerProcess[] | undefined> {
+  async processes(containerId: string): Promise<EngineProcess[] | undefined> {
     try {
       const top = (await this.docker.getContainer(containerId).top({ ps_args: '-o pid,ppid,args' })) as { Titles?: string[]; Processes?: string[][] };
       const titles = top.Titles ?? [];
@@ -396,6 +358,12 @@ export class DockerClient {
     } catch {
       return undefined;
     }
+  }
+
+  async hostPid(containerId: string): Promise<number | undefined> {
+    if (this.remote) return undefined;
+    const state = await this.docker.getContainer(containerId).inspect().then((i) => i.State as { Pid?: number }, () => undefined);
+    return state?.Pid || undefined;
   }
 
   /**
@@ -457,7 +425,7 @@ export async function removeTolerant(fn: () => Promise<unknown>, wrap: (err: unk
   }
 }
 
-export class NetworkHandle {
+export class NetworkHandle implements EngineNetwork {
   private removal?: Promise<void>;
   constructor(
     private readonly network: Docker.Network,
@@ -477,7 +445,7 @@ export class NetworkHandle {
 }
 
 /** A named volume sm-local created; `remove()` is idempotent. */
-export class VolumeHandle {
+export class VolumeHandle implements EngineVolume {
   private removal?: Promise<void>;
   constructor(
     readonly name: string,

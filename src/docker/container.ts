@@ -1,92 +1,11 @@
 import type Docker from 'dockerode';
-import { onAbort } from '../abort.js';
 import type { Readable } from 'node:stream';
 import { ContainerStartError, DockerError } from '../errors.js';
 import type { DockerClient } from './client.js';
 import { engineMessage, removeTolerant, statusCodeOf } from './client.js';
+import type { ContainerChange, EngineContainer, ExitInfo, OutputStream, PathStat, RunToExitOptions, Signal } from './engine.js';
 import { LineSplitter, lineWritable, Tail } from './lines.js';
-
-export interface MountSpec {
-  source: string;
-  target: string;
-  readOnly?: boolean;
-}
-
-export interface ContainerInput {
-  name: string;
-  image: string;
-  /** Undefined keeps the image's ENTRYPOINT. */
-  entrypoint?: string[];
-  /** Undefined keeps the image's CMD. */
-  cmd?: string[];
-  env: string[];
-  labels: Record<string, string>;
-  hostname?: string;
-  domainname?: string;
-  mounts?: MountSpec[];
-  /** Paths that get a fresh, empty anonymous volume (hiding whatever the image has there); removed with the container. */
-  volumes?: string[];
-  /** Named volumes (see `DockerClient.createVolume`) mounted at `target`; they outlive the container. */
-  namedVolumes?: { name: string; target: string; readOnly?: boolean }[];
-  /** Attach to this network at creation; without it the container starts out on the default bridge (see `moveToNetwork`). */
-  network?: { name: string; aliases: string[] };
-  /** Container TCP ports to publish on 127.0.0.1: a number gets a free host port (see `addresses`), a pair its own. */
-  publish?: (number | PortPair)[];
-  /** `os/arch[/variant]` the image must be for; the engine refuses an image of another platform. */
-  platform?: string;
-  /** CPU, memory (without swap) and /dev/shm limits, and GPUs to request from the engine. */
-  resources?: { nanoCpus?: number; memoryBytes?: number; shmBytes?: number; /** -1: all. */ gpus?: number };
-}
-
-/** What `statPath` found. */
-export interface PathStat {
-  type: 'file' | 'directory' | 'symlink';
-  /** Permission bits (0o755). */
-  mode: number;
-  size: number;
-  linkTarget?: string;
-}
-
-/** A published port: `containerPort` inside, `hostPort` on 127.0.0.1. */
-export interface PortPair {
-  hostPort: number;
-  containerPort: number;
-}
-
-export type OutputStream = 'stdout' | 'stderr';
-
-export interface RunToExitOptions {
-  onLine?: (line: string, stream: OutputStream) => void;
-  /** Aborting asks the container to stop: SIGTERM, then SIGKILL after `graceMs`. */
-  stop?: AbortSignal;
-  /** Aborting sends SIGKILL at once. */
-  force?: AbortSignal;
-  /** Stop the container this long after it started (SIGTERM, grace, SIGKILL). */
-  timeoutMs?: number;
-  graceMs: number;
-  /** Called once when a stop begins, before SIGTERM is sent. */
-  onStopping?: (reason: StopReason) => void;
-  /** Called once output is attached, just before the start request. */
-  onAttached?: () => void;
-  /** Called right after the container started. */
-  onStarted?: () => void;
-  tailSize?: number;
-}
-
-export type StopReason = 'timeout' | 'stopped';
-
-export interface ExitInfo {
-  exitCode: number;
-  oomKilled: boolean;
-  /** Set when sm-local stopped the container rather than it exiting on its own. */
-  stopReason?: StopReason;
-  /** True when SIGKILL was needed (the grace ran out, or a forced stop). */
-  killed: boolean;
-  /** From SIGTERM to the exit, when sm-local stopped the container. */
-  stopMs?: number;
-  /** The last lines of output, stdout and stderr interleaved as read. */
-  tail: string[];
-}
+import { ContainerRun, runToExit } from './run.js';
 
 /** How runc words a program it could not execute. */
 const PROGRAM_START_FAILURE = /exec:|exec format error|executable file not found|permission denied|no such file or directory|not a directory/;
@@ -94,25 +13,15 @@ const PROGRAM_START_FAILURE = /exec:|exec format error|executable file not found
 /** The network a container is on when created without one. */
 export const DEFAULT_NETWORK = 'bridge';
 
-/** Timers above 2^31-1 ms fire at once in Node; MaxRuntimeInSeconds goes up to 28 days. */
-function longTimeout(fn: () => void, ms: number): () => void {
-  const MAX = 2 ** 31 - 1;
-  let handle: NodeJS.Timeout;
-  const arm = (left: number) => {
-    handle = setTimeout(() => (left > MAX ? arm(left - MAX) : fn()), Math.min(left, MAX));
-  };
-  arm(ms);
-  return () => clearTimeout(handle);
-}
-
-/** A container sm-local created. `remove()` is idempotent and tolerates "already gone". */
-export class ContainerHandle {
+/** A container sm-local created, through the Docker Engine API. `remove()` is idempotent and tolerates "already gone". */
+export class ContainerHandle implements EngineContainer {
   private removal?: Promise<void>;
 
   constructor(
     private readonly container: Docker.Container,
     readonly name: string,
     private readonly client: DockerClient,
+    private readonly docker: Docker,
   ) {}
 
   get id(): string {
@@ -123,7 +32,7 @@ export class ContainerHandle {
     return this.container.id.slice(0, 12);
   }
 
-  async kill(signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void> {
+  async kill(signal: Signal): Promise<void> {
     try {
       await this.container.kill({ signal });
     } catch (err) {
@@ -140,8 +49,8 @@ export class ContainerHandle {
    */
   async moveToNetwork(network: string, aliases: string[]): Promise<void> {
     try {
-      await this.client.docker.getNetwork(DEFAULT_NETWORK).disconnect({ Container: this.id });
-      await this.client.docker.getNetwork(network).connect({ Container: this.id, EndpointConfig: { Aliases: aliases } });
+      await this.docker.getNetwork(DEFAULT_NETWORK).disconnect({ Container: this.id });
+      await this.docker.getNetwork(network).connect({ Container: this.id, EndpointConfig: { Aliases: aliases } });
     } catch (err) {
       throw this.client.wrap(`connect ${this.shortId} to network ${network}`, err);
     }
@@ -198,7 +107,7 @@ export class ContainerHandle {
   }
 
   /** Paths the container added, changed or deleted in its own layer (not in volumes or mounts). */
-  async changes(): Promise<{ path: string; kind: 'added' | 'changed' | 'deleted' }[]> {
+  async changes(): Promise<ContainerChange[]> {
     let list: { Path: string; Kind: number }[] | null;
     try {
       list = (await this.container.changes()) as { Path: string; Kind: number }[] | null;
@@ -308,85 +217,7 @@ export class ContainerHandle {
     return new ContainerRun(this, exited);
   }
 
-  /**
-   * Runs to the exit. A stop (the `stop` signal or `timeoutMs`) sends SIGTERM and, after `graceMs`,
-   * SIGKILL; `force` sends SIGKILL at once.
-   */
-  async runToExit(opts: RunToExitOptions): Promise<ExitInfo> {
-    const run = await this.start(opts);
-    opts.onStarted?.();
-    let stopReason: StopReason | undefined;
-    const cleanups: (() => void)[] = [];
-    const requestStop = (reason: StopReason) => {
-      if (stopReason) return;
-      stopReason = reason;
-      opts.onStopping?.(reason);
-      void run.stop(opts.graceMs);
-    };
-    const onStop = () => requestStop('stopped');
-    const onForce = () => {
-      stopReason ??= 'stopped';
-      run.kill();
-    };
-    if (opts.timeoutMs !== undefined && Number.isFinite(opts.timeoutMs)) cleanups.push(longTimeout(() => requestStop('timeout'), opts.timeoutMs));
-    cleanups.push(onAbort(opts.stop, onStop), onAbort(opts.force, onForce));
-    try {
-      const exit = await run.exited;
-      // A stop in progress settles right after the exit; its outcome says how long the exit took.
-      const stopped = stopReason ? await run.stop(opts.graceMs) : undefined;
-      return { ...exit, ...(stopReason ? { stopReason } : {}), killed: run.killed, ...(stopped ? { stopMs: stopped.stopMs } : {}) };
-    } finally {
-      for (const c of cleanups) c();
-    }
+  runToExit(opts: RunToExitOptions): Promise<ExitInfo> {
+    return runToExit(this, opts);
   }
 }
-
-/** How a stop ended: the exit code, whether SIGKILL was needed, and how long after SIGTERM it exited. */
-export interface StopOutcome {
-  exitCode?: number;
-  killed: boolean;
-  stopMs: number;
-}
-
-/** A started container: its exit, and the two ways to end it early. */
-export class ContainerRun {
-  /** True once SIGKILL was sent (grace over, or `kill()`). */
-  killed = false;
-  private stopping?: Promise<StopOutcome>;
-  private graceTimer?: () => void;
-
-  private hasExited = false;
-
-  constructor(
-    private readonly handle: ContainerHandle,
-    readonly exited: Promise<{ exitCode: number; oomKilled: boolean; tail: string[] }>,
-  ) {
-    const clear = () => {
-      this.hasExited = true;
-      this.graceTimer?.();
-    };
-    exited.then(clear, clear);
-  }
-
-  /**
-   * SIGTERM, then SIGKILL if it has not exited `graceMs` after the engine accepted the SIGTERM (a slow
-   * engine call must not eat the grace). Resolves when it has exited.
-   */
-  stop(graceMs: number): Promise<StopOutcome> {
-    this.stopping ??= (async () => {
-      await this.handle.kill('SIGTERM').catch(() => {});
-      const sent = Date.now();
-      if (!this.hasExited) this.graceTimer = longTimeout(() => this.kill(), graceMs);
-      const exit = await this.exited.catch(() => undefined);
-      return { ...(exit ? { exitCode: exit.exitCode } : {}), killed: this.killed, stopMs: Date.now() - sent };
-    })();
-    return this.stopping;
-  }
-
-  /** SIGKILL now. */
-  kill(): void {
-    this.killed = true;
-    void this.handle.kill('SIGKILL').catch(() => {});
-  }
-}
-

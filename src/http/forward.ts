@@ -81,6 +81,16 @@ export interface ForwardContext {
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
+/**
+ * Where InvokeEndpoint calls go: the endpoint of each name (one process and one port can front many),
+ * and the account a name that is not there is reported in.
+ */
+export interface InvocationRoutes {
+  lookup(endpointName: string): ForwardContext | undefined;
+  account: string;
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
 class TooLarge extends Error {}
 class DeadlinePassed extends Error {}
 
@@ -201,17 +211,18 @@ export function sendRuntimeError(res: ServerResponse, err: RuntimeError): number
  * the body go to the container's `POST /invocations`, byte for byte; container failures become
  * ModelError as the service words them; the caps and the deadline apply.
  */
-export async function forwardInvocation(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext, endpointName: string): Promise<void> {
+export async function forwardInvocation(req: IncomingMessage, res: ServerResponse, routes: InvocationRoutes, endpointName: string): Promise<void> {
   const started = process.hrtime.bigint();
   const declared = declaredBytes(req);
   let bytesIn = declared ?? 0;
+  const ctx = routes.lookup(endpointName);
   const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>
-    ctx.onRequest?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
+    (ctx?.onRequest ?? routes.onRequest)?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
   const fail = (err: RuntimeError, detail?: string) => {
     log(err.status, sendRuntimeError(res, err), errorEntry(err, detail));
   };
+  if (!ctx) return answerEarly(req, res, endpointNotFound(endpointName, routes.account), log);
   const { endpoint } = ctx;
-  if (endpointName !== endpoint.endpointName) return answerEarly(req, res, endpointNotFound(endpointName, endpoint.account), log);
 
   const contentType = headerValue(req.headers['content-type']);
   const accept = headerValue(req.headers.accept);

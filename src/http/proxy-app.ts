@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Pool } from 'undici';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
-import { BufferBudget, forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type ForwardContext, type RequestLogEntry } from './forward.js';
+import { EndpointRegistry } from './endpoint-registry.js';
+import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type RequestLogEntry } from './forward.js';
 
 export type { RequestLogEntry } from './forward.js';
 
@@ -42,15 +42,16 @@ function refuseOnSocket(socket: Socket, err: RuntimeError): void {
  */
 export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
   const cap = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
-  const pool = new Pool(`http://${opts.upstream.host}:${opts.upstream.port}`, { connections: 256, keepAliveTimeout: 30_000 });
-  const ctx: ForwardContext = {
-    pool,
-    endpoint: opts.endpoint,
-    cap,
-    timeoutMs: opts.invocationTimeoutMs,
-    budget: new BufferBudget(opts.bufferBudgetBytes ?? 4 * cap),
-    ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
-  };
+  const registry = new EndpointRegistry({ cap, budgetBytes: opts.bufferBudgetBytes ?? 4 * cap, account: opts.endpoint.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
+  registry.add({ endpoint: opts.endpoint, upstream: opts.upstream, invocationTimeoutMs: opts.invocationTimeoutMs });
+  return buildRuntimeApp(registry);
+}
+
+/**
+ * The runtime app over a registry: InvokeEndpoint for every endpoint registered, by name; `GET /ping`
+ * and `POST /invocations` straight to the container when exactly one is. Closing the app closes the registry.
+ */
+export function buildRuntimeApp(registry: EndpointRegistry): FastifyInstance {
   const app = Fastify({
     logger: false,
     return503OnClosing: false,
@@ -63,7 +64,7 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
     frameworkErrors: (err, _req, reply) => void sendError(reply, malformedRequest(err.message)),
   });
   app.addHook('onClose', async () => {
-    await pool.destroy();
+    await registry.close();
   });
   app.server.on('connect', (req, socket: Socket) => refuseOnSocket(socket, unknownOperation(req.method ?? 'CONNECT', req.url ?? '', 405)));
   app.server.on('connection', (socket: Socket) => {
@@ -94,9 +95,16 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
 
   app.post<{ Params: { name: string } }>(
     '/endpoints/:name/invocations',
-    takeOver((req, reply) => forwardInvocation(req.raw, reply.raw, ctx, (req.params as { name: string }).name)),
+    takeOver((req, reply) => forwardInvocation(req.raw, reply.raw, registry, (req.params as { name: string }).name)),
   );
-  app.get('/ping', takeOver((req, reply) => passThrough(req.raw, reply.raw, ctx)));
-  app.post('/invocations', takeOver((req, reply) => passThrough(req.raw, reply.raw, ctx)));
+  /** The container's own routes make sense only where there is one container to send them to. */
+  const direct = (req: FastifyRequest, reply: FastifyReply) => {
+    const only = registry.sole();
+    if (only) return passThrough(req.raw, reply.raw, only);
+    sendRuntimeError(reply.raw, unknownOperation(req.method, req.url));
+    return Promise.resolve();
+  };
+  app.get('/ping', takeOver(direct));
+  app.post('/invocations', takeOver(direct));
   return app;
 }

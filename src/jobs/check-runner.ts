@@ -19,7 +19,7 @@ import {
 import { BIND_TO_PORT_LABEL, INVOCATION_TIMEOUT_MS, MAX_PAYLOAD_BYTES, PING_TIMEOUT_MS, SERVING_STOP_GRACE_SECONDS } from '../contract/serving.js';
 import { TRAINING_STOP_GRACE_SECONDS } from '../contract/limits.js';
 import type { ChannelSpec } from '../contract/training-spec.js';
-import { AlgorithmError, InputPathError, InterruptedError, InvalidSpecError, JobTimeoutError, ModelArchiveError, ServingStartupError } from '../errors.js';
+import { AlgorithmError, InputPathError, InterruptedError, InvalidSpecError, jobRecordOf, ModelArchiveError, ServingStartupError } from '../errors.js';
 import { LABEL } from '../docker/labels.js';
 import { checkChannelSources, runTrainingJob, type TrainingJobInput, type TrainingResult } from './training-runner.js';
 import { probeRequest, type ProbeResponse } from '../http/probe-client.js';
@@ -105,7 +105,7 @@ const shortName = (image: string) =>
  * the user's Ctrl-C, or anything else, goes on up.
  */
 function runRecord(err: unknown, deps: JobDeps): TrainingResult {
-  const details = err instanceof AlgorithmError || err instanceof JobTimeoutError || err instanceof InterruptedError ? (err.details as TrainingResult | undefined) : undefined;
+  const details = jobRecordOf<TrainingResult>(err);
   if (!details || deps.stop?.aborted) throw err;
   return details;
 }

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerClient } from '../docker/client.js';
+import type { ContainerEngine } from '../docker/engine.js';
 import type { Owner } from '../docker/labels.js';
 import { silentLogger, type LineHandler, type Logger } from '../log.js';
 
 /** What a job runner needs from the outside world. Library callers may pass any subset. */
 export interface JobDeps {
-  docker: DockerClient;
+  /** The container engine: the Docker Engine API by default, any ContainerEngine (a MemoryEngine in unit tests). */
+  docker: ContainerEngine;
   log: Logger;
   /** Container output, one line at a time, with the host that printed it. */
   onLine?: LineHandler;

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DockerClient, EngineInfo } from '../docker/client.js';
+import type { ContainerEngine, EngineInfo } from '../docker/engine.js';
 import { isSmLocalError } from '../errors.js';
 
 /** Label on images sm-local's own tooling builds (base images, test fixtures, examples). */
@@ -37,7 +37,7 @@ async function freeBytes(path: string): Promise<{ path: string; free?: number }>
 }
 
 /** Is the engine usable, what is it, how much disk is there, which sm-local images exist. */
-export async function runDoctor(opts: { docker: DockerClient; tmpRoot: string; outputDir: string }): Promise<DoctorReport> {
+export async function runDoctor(opts: { docker: ContainerEngine; tmpRoot: string; outputDir: string }): Promise<DoctorReport> {
   const { docker } = opts;
   const report: DoctorReport = { engine: { ok: false, endpoint: docker.endpoint }, disks: [], images: [], warnings: [] };
   try {

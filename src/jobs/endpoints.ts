@@ -1,4 +1,4 @@
-import type { DockerClient } from '../docker/client.js';
+import type { ContainerEngine } from '../docker/engine.js';
 import { LABEL } from '../docker/labels.js';
 import { EndpointNotFoundError } from '../errors.js';
 
@@ -10,7 +10,7 @@ export interface RunningEndpoint {
 }
 
 /** The sm-local endpoints whose containers are running, optionally only the one named `name`. */
-export async function listEndpoints(docker: DockerClient, name?: string): Promise<RunningEndpoint[]> {
+export async function listEndpoints(docker: ContainerEngine, name?: string): Promise<RunningEndpoint[]> {
   const found = await docker.listContainers([`${LABEL.jobType}=serving`, ...(name ? [`${LABEL.jobName}=${name}`] : [])]);
   return found
     .filter((r) => r.state === 'running' && r.labels[LABEL.proxyPort])
@@ -18,7 +18,7 @@ export async function listEndpoints(docker: DockerClient, name?: string): Promis
 }
 
 /** The proxy port of the running endpoint `name`, or EndpointNotFoundError. */
-export async function findEndpoint(docker: DockerClient, name: string): Promise<RunningEndpoint> {
+export async function findEndpoint(docker: ContainerEngine, name: string): Promise<RunningEndpoint> {
   const [endpoint] = await listEndpoints(docker, name);
   if (!endpoint) throw new EndpointNotFoundError(name);
   return endpoint;

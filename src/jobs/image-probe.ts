@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ImageEvidence, JobWord } from '../contract/conformance.js';
 import { PLATFORM_AREAS } from '../contract/paths.js';
-import type { DockerClient, EngineInfo, ImageInfo } from '../docker/client.js';
-import type { ContainerHandle, PathStat } from '../docker/container.js';
+import type { ContainerEngine, EngineContainer as ContainerHandle, EngineInfo, ImageInfo, PathStat } from '../docker/engine.js';
 import { ownerLabels, resourceName, type Owner } from '../docker/labels.js';
 import { listTarFiles } from '../workspace/archive.js';
 
@@ -103,7 +102,7 @@ async function hiddenFiles(container: ContainerHandle): Promise<ImageEvidence['h
  * manifests. Reads the image's filesystem through a container that is created and never started.
  */
 export async function probeImage(
-  docker: DockerClient,
+  docker: ContainerEngine,
   image: ImageInfo,
   ref: string,
   engine: EngineInfo,

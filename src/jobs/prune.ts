@@ -1,11 +1,11 @@
 import { hostname as osHostname } from 'node:os';
-import type { DockerClient, ManagedResource } from '../docker/client.js';
+import type { ContainerEngine, ManagedResource } from '../docker/engine.js';
 import { LABEL } from '../docker/labels.js';
 import type { Logger } from '../log.js';
 import { listWorkspaces, removeTree } from '../workspace/owner.js';
 
 export interface PruneOptions {
-  docker: DockerClient;
+  docker: ContainerEngine;
   log: Logger;
   tmpRoot: string;
   /** Remove everything sm-local labelled, even what live processes own. */

@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { onAbort } from '../abort.js';
+import { renderDescribeEndpoint, type EndpointStatus } from '../contract/endpoint-status.js';
 import { describeExit, parseListeningSockets, readinessAdvice, type ListeningSocket, type ReadinessObservation } from '../contract/check-advice.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { checkImage } from '../contract/image-checks.js';
@@ -9,7 +10,8 @@ import { OPT_ML } from '../contract/paths.js';
 import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
-import type { ContainerRun, StopOutcome } from '../docker/container.js';
+import type { StopOutcome } from '../docker/engine.js';
+import type { ContainerRun } from '../docker/run.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -79,6 +81,8 @@ export interface EndpointInfo {
 /** A running endpoint. `stop()` is idempotent; `await using` stops it too. */
 export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
   invoke(body: Uint8Array | string, opts?: InvokeOptions): Promise<InvokeResult>;
+  /** DescribeEndpoint as of now: InService while it serves, Deleting once stopped, Failed after a crash. */
+  describe(): Record<string, unknown>;
   /** Settles when the container exits; a crash while serving resolves with its exit code. */
   readonly exited: Promise<{ exitCode: number; tail: string[] }>;
   /**
@@ -119,7 +123,7 @@ async function listeningSockets(deps: JobDeps, containerId: string): Promise<Lis
   const read = async (file: string) => {
     const inside = await deps.docker.execOutput(containerId, ['cat', file], 3000);
     if (inside !== undefined || deps.docker.remote) return inside;
-    const pid = await deps.docker.docker.getContainer(containerId).inspect().then((i) => (i.State as { Pid?: number }).Pid, () => undefined);
+    const pid = await deps.docker.hostPid(containerId);
     return pid ? readFile(`/proc/${pid}/net/${basename(file)}`, 'utf8').catch(() => undefined) : undefined;
   };
   const [v4, v6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
@@ -308,6 +312,16 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     const exited = run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail }));
     exited.catch(() => {});
     let stopping: Promise<StopOutcome> | undefined;
+    // What DescribeEndpoint says: InService until a stop (Deleting) or a crash (Failed).
+    let status: EndpointStatus = 'InService';
+    let failureReason: string | undefined;
+    let modifiedAt = Date.now();
+    void exited.then((e) => {
+      if (stopping) return;
+      status = 'Failed';
+      failureReason = `The primary container exited with ${describeExit(e.exitCode)} while serving.`;
+      modifiedAt = Date.now();
+    }, () => undefined);
     const handle: EndpointHandle = {
       name: spec.endpointName,
       url: `${proxyBase}/endpoints/${spec.endpointName}/invocations`,
@@ -318,8 +332,24 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       ...(bind ? { bindToPort: bind.port } : {}),
       readyMs,
       exited,
+      describe: () =>
+        renderDescribeEndpoint({
+          endpointName: spec.endpointName,
+          region: spec.region,
+          account: spec.account,
+          variantName: spec.variantName,
+          image: spec.image,
+          status,
+          createdAt: started,
+          lastModifiedAt: modifiedAt,
+          ...(failureReason !== undefined ? { failureReason } : {}),
+        }),
       invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
       stop: () => {
+        if (!stopping && status === 'InService') {
+          status = 'Deleting';
+          modifiedAt = Date.now();
+        }
         stopping ??= (async () => {
           await closeProxy();
           const outcome = await run.stop(spec.stopGraceSeconds * 1000);

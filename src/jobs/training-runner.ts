@@ -23,8 +23,7 @@ import {
   type ResolvedTrainingJobSpec,
   type TrainingJobSpec,
 } from '../contract/training-spec.js';
-import type { EngineInfo, NetworkHandle, VolumeHandle } from '../docker/client.js';
-import type { ContainerHandle, ContainerInput, ExitInfo, PortPair } from '../docker/container.js';
+import type { ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo, PortPair } from '../docker/engine.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
 import {
   AlgorithmError,
@@ -46,6 +45,7 @@ import { explainStorageError, writingTo } from '../workspace/storage.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
+import { eachHost, runCluster, type StopCause } from './cluster.js';
 import { ec2Hostname } from './ec2-hostname.js';
 import { filesUnder } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
@@ -165,7 +165,37 @@ async function exists(path: string): Promise<boolean> {
  * created is removed before it settles, unless `keep` is set.
  */
 export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<JobDeps> = {}): Promise<TrainingResult> {
-  const deps = resolveJobDeps(depsIn);
+  return (await startTrainingJob(input, depsIn)).done;
+}
+
+/** A training job that is under way: what CreateTrainingJob returns to, and DescribeTrainingJob and StopTrainingJob act on. */
+export interface TrainingJobHandle {
+  readonly trainingJobName: string;
+  readonly jobDir: string;
+  /** DescribeTrainingJob as of now: status, secondary status and its transitions as they happen. */
+  describe(): Record<string, unknown>;
+  /** StopTrainingJob: SIGTERM to every host, SIGKILL after the grace; the job ends Stopped. */
+  stop(): void;
+  /** SIGKILL at once, packaging skipped (the second Ctrl-C). */
+  force(): void;
+  /** Settles as `runTrainingJob` does: the result when Completed, else the error that carries it. */
+  readonly done: Promise<TrainingResult>;
+}
+
+/**
+ * Validates the job, creates its folder and starts it; returns once the request is known to be good
+ * (every InvalidSpecError, JobExistsError or missing image is thrown here, before anything runs). The
+ * job then runs on, and `done` settles as `runTrainingJob` does.
+ */
+export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<JobDeps> = {}): Promise<TrainingJobHandle> {
+  const stopper = new AbortController();
+  const forcer = new AbortController();
+  const given = resolveJobDeps(depsIn);
+  const deps: JobDeps = {
+    ...given,
+    stop: given.stop ? AbortSignal.any([stopper.signal, given.stop]) : stopper.signal,
+    force: given.force ? AbortSignal.any([forcer.signal, given.force]) : forcer.signal,
+  };
   const createdAt = deps.now();
   const { spec, notices } = resolveTrainingJobSpecOrThrow(input, { now: new Date(createdAt) });
   for (const n of notices) deps.log.warn(n);
@@ -226,14 +256,20 @@ export async function runTrainingJob(input: TrainingJobInput, depsIn: Partial<Jo
     `Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceCount > 1 ? `${spec.instanceCount} × ` : ''}${spec.instanceGroups ? spec.instanceGroups.map((g) => `${g.instanceCount} ${g.instanceType} (${g.instanceGroupName})`).join(' + ') : spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`,
   );
   const run = new TrainingRun(spec, deps, plan, located, jobDir, transfer, input, createdAt, [...notices, ...warnings], engine, sourceArchive);
-  return run.execute();
-}
-
-/** Runs `fn` for every host at once; waits for all to settle, then rethrows the first failure. */
-async function eachHost<T>(hosts: readonly T[], fn: (host: T) => Promise<unknown>): Promise<void> {
-  const settled = await Promise.allSettled(hosts.map(fn));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const done = run.execute();
+  // The caller may only look at `done` later (or never): its rejection is theirs to see, not unhandled.
+  done.catch(() => {});
+  return {
+    trainingJobName: spec.trainingJobName,
+    jobDir,
+    describe: () => run.describeNow(),
+    stop: () => stopper.abort(),
+    force: () => {
+      stopper.abort();
+      forcer.abort();
+    },
+    done,
+  };
 }
 
 /** A channel as one host gets it: all of its objects, or its shard. */
@@ -251,7 +287,7 @@ interface Host {
   log: WriteStream;
   /** The first write error of the log file (a full or vanished disk). */
   logError?: unknown;
-  container?: ContainerHandle;
+  container?: EngineContainer;
   exit?: ExitInfo;
   /** Host folder bound at /opt/ml/input/data when a channel is in Pipe mode. */
   dataDir?: string;
@@ -264,7 +300,6 @@ interface Host {
   archives?: Map<string, Promise<Readable | undefined>>;
 }
 
-type StopCause = 'timeout' | 'stopped' | 'failed';
 
 class TrainingRun {
   private readonly tracker: TrainingStatusTracker;
@@ -282,7 +317,7 @@ class TrainingRun {
   private network?: string;
   private containerCommand?: { entrypoint?: string[]; cmd?: string[] };
   private readonly keep: boolean;
-  private readonly volumes: VolumeHandle[] = [];
+  private readonly volumes: EngineVolume[] = [];
   /** Log files get the container's lines with the job's secret environment values masked. */
   private readonly masker: SecretMasker;
 
@@ -427,7 +462,7 @@ class TrainingRun {
     // The network is created while the containers are created and filled; they join it before the start.
     const creatingNetwork = deps.docker.createNetwork({ name: networkName, labels, isolated: spec.enableNetworkIsolation });
     creatingNetwork.catch(() => {});
-    let network: NetworkHandle | undefined;
+    let network: EngineNetwork | undefined;
     if (!this.keep) {
       // One step, so the containers (which use the network) always go first.
       scope.defer(`containers, volumes and network ${networkName}`, async () => {
@@ -555,62 +590,45 @@ class TrainingRun {
   /** Starts every host, feeds Pipe channels, saves checkpoints as it goes, and waits for all to exit. */
   private async runHosts(): Promise<void> {
     const { deps, spec } = this;
-    const jobStop = new AbortController();
-    const stopAll = (cause: StopCause) => {
-      if (jobStop.signal.aborted) return;
-      this.stopCause = cause;
-      if (cause !== 'failed') this.tracker.enter('Stopping', deps.now());
-      jobStop.abort(cause);
-    };
-    const stopListening = onAbort(deps.stop, () => stopAll('stopped'));
-    const maxRuntime = setTimeout(() => stopAll('timeout'), Math.min(spec.maxRuntimeInSeconds * 1000, 2 ** 31 - 1));
     const checkpointTimer = spec.checkpoint ? this.startCheckpointSync(resolve(deps.cwd, spec.checkpoint.source)) : undefined;
-    let started = 0;
     try {
-      await Promise.all(
-        this.hosts.map(async (host) => {
-          const hostDone = new AbortController();
-          const feeding = host.dataDir ? this.feedPipes(host, hostDone.signal) : Promise.resolve();
-          try {
-            host.exit = await host.container!.runToExit({
-              onLine: (line) => this.onLine(host, line),
-              onStarted: () => {
-                if (++started === 1) this.tracker.enter('Training', deps.now());
-              },
-              onStopping: () => {
-                if (host.index === 0) {
-                  deps.log.info(
-                    this.stopCause === 'timeout'
-                      ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
-                      : this.stopCause === 'failed'
-                        ? `${this.failedHost?.plan.name} failed: stopping the other hosts (SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s).`
-                        : `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`,
-                  );
-                }
-              },
-              stop: jobStop.signal,
-              ...(deps.force ? { force: deps.force } : {}),
-              graceMs: spec.stopGraceSeconds * 1000,
-            });
-          } finally {
-            hostDone.abort();
-            await feeding.catch((err: unknown) => deps.log.warn(`Feeding Pipe channels of ${host.plan.name} stopped: ${(err as Error).message}`));
-          }
-          deps.log.debug(`${host.plan.name} exited with ${host.exit.exitCode}`);
+      const outcome = await runCluster({
+        hosts: this.hosts,
+        containerOf: (host) => host.container!,
+        maxRuntimeMs: spec.maxRuntimeInSeconds * 1000,
+        graceMs: spec.stopGraceSeconds * 1000,
+        ...(deps.stop ? { stop: deps.stop } : {}),
+        ...(deps.force ? { force: deps.force } : {}),
+        onLine: (host, line) => this.onLine(host, line),
+        onFirstStart: () => this.tracker.enter('Training', deps.now()),
+        onStopping: (cause, failed) => {
+          this.stopCause = cause;
+          if (failed) this.failedHost = failed;
+          if (cause !== 'failed') this.tracker.enter('Stopping', deps.now());
+        },
+        // Said once, by the first host, when the stop reaches it still running.
+        onHostStopping: (host) => {
+          if (host.index !== 0) return;
+          deps.log.info(
+            this.stopCause === 'timeout'
+              ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
+              : this.stopCause === 'failed'
+                ? `${this.failedHost?.plan.name} failed: stopping the other hosts (SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s).`
+                : `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`,
+          );
+        },
+        alongside: (host, done) =>
+          host.dataDir ? this.feedPipes(host, done).catch((err: unknown) => deps.log.warn(`Feeding Pipe channels of ${host.plan.name} stopped: ${(err as Error).message}`)) : Promise.resolve(),
+        onExit: (host, exit) => {
+          host.exit = exit;
+          deps.log.debug(`${host.plan.name} exited with ${exit.exitCode}`);
           if (!deps.force?.aborted) this.requestArchives(host);
-          // The job fails with the first host that fails; the others are stopped (CONTRACT §3.1).
-          if (host.exit.exitCode !== 0 && !jobStop.signal.aborted) {
-            this.failedHost = host;
-            stopAll('failed');
-          }
-        }),
-      );
+        },
+      });
+      this.failedHost = outcome.failedHost;
     } finally {
-      clearTimeout(maxRuntime);
-      stopListening();
       await checkpointTimer?.stop();
     }
-    if (this.stopCause === 'timeout' || this.stopCause === 'stopped') this.failedHost = undefined;
   }
 
   private async feedPipes(host: Host, done: AbortSignal): Promise<void> {
@@ -692,7 +710,7 @@ class TrainingRun {
    * source only into an empty /opt/ml/code, so the baked program runs, as on SageMaker. Said once,
    * before the start, rather than discovered from a puzzling log.
    */
-  private async warnOfBakedCode(container: ContainerHandle, source: string): Promise<void> {
+  private async warnOfBakedCode(container: EngineContainer, source: string): Promise<void> {
     const baked = await filesUnder(container, CODE_DIR);
     if (!baked?.count) return;
     const program = this.spec.environment.SAGEMAKER_PROGRAM ?? (await this.deps.docker.inspectImage(this.spec.image))?.env.SAGEMAKER_PROGRAM;
@@ -817,19 +835,20 @@ class TrainingRun {
     return this.finish();
   }
 
-  /** Writes describe.json (and metrics.json) and closes the logs; runs for every outcome once the job folder exists. */
-  private async finish(): Promise<TrainingResult> {
+  /** DescribeTrainingJob as of now, for a job still running as much as for one that ended. */
+  describeNow(): Record<string, unknown> {
+    return this.renderDescribe();
+  }
+
+  private unmatchedMetrics(): string[] {
+    return this.metrics.filter((m) => !this.series.some((p) => p.MetricName === m.name)).map((m) => m.name);
+  }
+
+  /** The DescribeTrainingJob record of the job as it stands, with sm-local's own `SmLocal` block. */
+  private renderDescribe(): Record<string, unknown> {
     const { spec, tracker } = this;
-    if (tracker.status === 'InProgress' || tracker.status === 'Stopping') {
-      // An environment error (engine gone, disk full) ended the job before it could be judged.
-      tracker.enter('Failed', this.deps.now());
-    }
-    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(() => r()))));
     const decisive = this.failedHost ?? this.hosts[0]!;
-    const final = finalMetrics(this.series, this.metrics);
-    const unmatchedMetrics = this.metrics.filter((m) => !this.series.some((p) => p.MetricName === m.name)).map((m) => m.name);
-    const metricsFile = join(this.jobDir, 'metrics.json');
-    if (this.metrics.length) await writingTo(metricsFile, () => writeFile(metricsFile, `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`, { mode: 0o600 }));
+    const unmatchedMetrics = this.unmatchedMetrics();
     const local: Record<string, unknown> = {
       JobDir: this.jobDir,
       LogFiles: this.hosts.map((h) => h.logFile),
@@ -846,17 +865,32 @@ class TrainingRun {
       ...(this.notices.length ? { Notices: this.notices } : {}),
       ...(this.keep ? { Kept: { ContainerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), Network: this.network } } : {}),
     };
-    const describe = renderDescribeTrainingJob(
+    return renderDescribeTrainingJob(
       spec,
       {
         tracker,
         ...(this.failureReason !== undefined && tracker.status === 'Failed' ? { failureReason: this.failureReason } : {}),
         ...(this.modelArtifact ? { modelArtifact: this.modelArtifact } : {}),
-        finalMetrics: final,
+        finalMetrics: finalMetrics(this.series, this.metrics),
         local,
       },
       this.jobDir,
     );
+  }
+
+  /** Writes describe.json (and metrics.json) and closes the logs; runs for every outcome once the job folder exists. */
+  private async finish(): Promise<TrainingResult> {
+    const { spec, tracker } = this;
+    if (tracker.status === 'InProgress' || tracker.status === 'Stopping') {
+      // An environment error (engine gone, disk full) ended the job before it could be judged.
+      tracker.enter('Failed', this.deps.now());
+    }
+    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(() => r()))));
+    const decisive = this.failedHost ?? this.hosts[0]!;
+    const unmatchedMetrics = this.unmatchedMetrics();
+    const metricsFile = join(this.jobDir, 'metrics.json');
+    if (this.metrics.length) await writingTo(metricsFile, () => writeFile(metricsFile, `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`, { mode: 0o600 }));
+    const describe = this.renderDescribe();
     const describeFile = join(this.jobDir, 'describe.json');
     await writingTo(describeFile, () => writeFile(describeFile, `${JSON.stringify(describe, null, 2)}\n`, { mode: 0o600 }));
     const unwritten = this.hosts.find((h) => h.logError);

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
+import Docker from 'dockerode';
 import { DockerClient } from '../../src/docker/client.js';
 import { LABEL } from '../../src/docker/labels.js';
 import type { JobDeps } from '../../src/jobs/deps.js';
@@ -43,6 +44,8 @@ export function useTestSession() {
     session,
     owner,
     docker,
+    /** The Engine API itself, for tests that look at what sm-local cannot show them. */
+    dockerode: new Docker(),
     root,
     tmpRoot,
     /** A fresh folder under the session root, removed with it. */

@@ -1,7 +1,7 @@
 import sparkly from 'sparkly';
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainFlags } from '../../config/training-input.js';
-import { AlgorithmError, InterruptedError, JobTimeoutError } from '../../errors.js';
+import { jobRecordOf } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
 import { commonJobOptions, list, pickFlags } from '../options.js';
@@ -68,12 +68,7 @@ function metricsTable(result: TrainingResult): string[] {
   ];
 }
 
-function resultOf(err: unknown): TrainingResult | undefined {
-  if (err instanceof AlgorithmError || err instanceof JobTimeoutError || err instanceof InterruptedError) {
-    return err.details as TrainingResult | undefined;
-  }
-  return undefined;
-}
+const resultOf = (err: unknown) => jobRecordOf<TrainingResult>(err);
 
 export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
   return {

@@ -1,0 +1,27 @@
+import type Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { DockerClient } from './client.js';
+
+/** A dockerode stand-in whose modem answers `/system/df` from a script. */
+function engineAnswering(answers: ((cb: (err: unknown, data?: unknown) => void) => void)[]) {
+  let calls = 0;
+  const modem = { socketPath: '/var/run/docker.sock', dial: (_opts: unknown, cb: (err: unknown, data?: unknown) => void) => answers[Math.min(calls++, answers.length - 1)]!(cb) };
+  return { docker: { modem } as unknown as Docker, calls: () => calls };
+}
+
+const busy = (cb: (err: unknown) => void) => cb({ statusCode: 500, json: { message: 'a disk usage operation is already running' } });
+const sizes = (cb: (err: unknown, data: unknown) => void) => cb(null, { Volumes: [{ Name: 'v1', UsageData: { Size: 42 } }] });
+
+describe('DockerClient.volumeSizes', () => {
+  it('waits while another job on the engine is counting disk usage, instead of failing the job', async () => {
+    const fake = engineAnswering([busy, busy, sizes]);
+    const client = new DockerClient(fake.docker);
+    expect(await client.volumeSizes('1.41')).toEqual(new Map([['v1', 42]]));
+    expect(fake.calls()).toBe(3);
+  });
+
+  it('still fails on any other engine error', async () => {
+    const fake = engineAnswering([(cb) => cb({ statusCode: 500, json: { message: 'boom' } })]);
+    await expect(new DockerClient(fake.docker).volumeSizes('1.41')).rejects.toThrow(/Docker could not report its disk usage: boom/);
+  });
+});
