@@ -300,7 +300,6 @@ interface Host {
   archives?: Map<string, Promise<Readable | undefined>>;
 }
 
-
 class TrainingRun {
   private readonly tracker: TrainingStatusTracker;
   private readonly hosts: Host[];
