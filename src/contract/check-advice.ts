@@ -57,7 +57,6 @@ export function parseListeningSockets(procNetTcp: string): ListeningSocket[] {
 }
 
 const showSocket = (s: ListeningSocket) => (s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`);
-const isWildcard = (a: string) => a === '0.0.0.0' || a === '::';
 const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
 
 /** `serve.ready`: why GET /ping never answered 200, and what to change, by what was seen. */

@@ -1,17 +1,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { onAbort } from '../abort.js';
 import { renderDescribeEndpoint, type EndpointStatus } from '../contract/endpoint-status.js';
-import { describeExit, parseListeningSockets, readinessAdvice, type ListeningSocket, type ReadinessObservation } from '../contract/check-advice.js';
+import { describeExit } from '../contract/check-advice.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { checkImage } from '../contract/image-checks.js';
 import { OPT_ML } from '../contract/paths.js';
-import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, PING_TIMEOUT_MS, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
+import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
 import type { StopOutcome } from '../docker/engine.js';
-import type { ContainerRun } from '../docker/run.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -34,6 +33,7 @@ import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { ResourceScope } from './resource-scope.js';
 import { ec2Hostname } from './ec2-hostname.js';
+import { waitUntilReady } from './readiness.js';
 
 const JOB_TYPE = 'serving';
 const MODEL_DIR = `${OPT_ML}/model`;
@@ -113,65 +113,6 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
   deps.log.debug(`extracted ${result.files} files (${result.bytes} bytes) of ${source} into ${root}/model`);
   for (const s of result.skipped) deps.log.warn(`model archive entry "${s}" is not a file, folder or link; skipped.`);
   return join(root, 'model');
-}
-
-/**
- * The TCP sockets a running container listens on, from its own /proc/net/tcp{,6}: read with `cat`
- * through the engine, or (a local engine, an image without `cat`) from the host's view of its pid.
- */
-async function listeningSockets(deps: JobDeps, containerId: string): Promise<ListeningSocket[] | undefined> {
-  const read = async (file: string) => {
-    const inside = await deps.docker.execOutput(containerId, ['cat', file], 3000);
-    if (inside !== undefined || deps.docker.remote) return inside;
-    const pid = await deps.docker.hostPid(containerId);
-    return pid ? readFile(`/proc/${pid}/net/${basename(file)}`, 'utf8').catch(() => undefined) : undefined;
-  };
-  const [v4, v6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
-  return v4 === undefined && v6 === undefined ? undefined : parseListeningSockets(`${v4 ?? ''}\n${v6 ?? ''}`);
-}
-
-/**
- * Waits until `GET /ping` answers 200, as SageMaker judges readiness (CONTRACT §4.1–4.2): each attempt
- * may take 2 s; the container must pass within the start-up window. Fails at once if the container
- * exits. The error carries what the last attempt saw, so a caller can name the cause.
- */
-async function waitUntilReady(base: string, run: ContainerRun, spec: ResolvedEndpointSpec, ctx: { deps: JobDeps; containerId: string; port: number }): Promise<void> {
-  const { stop } = ctx.deps;
-  const window = spec.startupTimeoutSeconds;
-  const deadline = Date.now() + window * 1000;
-  let exited: { exitCode: number; tail: string[] } | undefined;
-  void run.exited.then((e) => (exited = e), () => undefined);
-  const exitedError = (e: { exitCode: number; tail: string[] }) => {
-    const observation: ReadinessObservation = { kind: 'exited', exitCode: e.exitCode, tail: e.tail };
-    return new ServingStartupError(`The container exited with ${describeExit(e.exitCode)} while starting, before GET /ping answered 200.`, e.tail, readinessAdvice(observation, { windowSeconds: window }).fix, observation);
-  };
-  let last: { status?: number; error?: string } = { error: 'no answer yet' };
-  // A refused connection costs next to nothing: start at 10 ms and double to 100 ms, so readiness is
-  // seen within a poll of the truth, and a server fronted by nginx logs a handful of 502s, not dozens.
-  let pause = 10;
-  while (Date.now() < deadline) {
-    if (exited) throw exitedError(exited);
-    if (stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
-    last = await pingOnce(base, Math.min(PING_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
-    if (last.status === 200) return;
-    await new Promise((done) => setTimeout(done, pause));
-    pause = Math.min(100, pause * 2);
-  }
-  if (exited) throw exitedError(exited);
-  let observation: ReadinessObservation;
-  if (last.status !== undefined) observation = { kind: 'status', status: last.status };
-  else if (/^no answer within/.test(last.error ?? '')) observation = { kind: 'no-answer', error: last.error!, port: ctx.port };
-  else {
-    const listening = await listeningSockets(ctx.deps, ctx.containerId);
-    observation = { kind: 'no-connection', error: last.error ?? 'no connection', port: ctx.port, ...(listening ? { listening } : {}) };
-  }
-  const advice = readinessAdvice(observation, { windowSeconds: window });
-  throw new ServingStartupError(
-    `The container did not answer GET /ping with 200 within the ${window} s start-up window (${advice.observed}).`,
-    [],
-    `${advice.fix} Raise --startup-timeout for slow models.`,
-    observation,
-  );
 }
 
 /**
@@ -286,7 +227,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     onAbort(deps.force, () => run.kill());
     const { hostPort: containerHostPort, ip } = await created.addresses(network ? undefined : containerPort);
     const upstreamBase = network ? `http://${ip}:${containerPort}` : `http://127.0.0.1:${containerHostPort}`;
-    await waitUntilReady(upstreamBase, run, spec, { deps, containerId: created.id, port: containerPort });
+    await waitUntilReady(upstreamBase, run, { deps, containerId: created.id, port: containerPort, windowSeconds: spec.startupTimeoutSeconds });
     honourStop();
     const readyMs = Date.now() - started;
     deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
