@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import type { WriteStream } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { renderFailureReason } from '../contract/failure-reason.js';
@@ -40,6 +40,7 @@ import { probePort } from '../http/ports.js';
 import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
+import { createJobFolder, openJobLog, writeJobRecord } from '../workspace/job-folder.js';
 import { explainStorageError, writingTo } from '../workspace/storage.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
@@ -243,14 +244,7 @@ export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<
   }
   for (const w of warnings) deps.log.warn(w);
 
-  await writingTo(dirname(jobDir), async () => {
-    await mkdir(dirname(jobDir), { recursive: true });
-    // Not recursive: of two jobs started with the same name, exactly one gets the folder. Only this
-    // user may read it: the logs and the job record can hold what the job printed.
-    await mkdir(jobDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' ? new JobExistsError(spec.trainingJobName, jobDir) : err;
-    });
-  });
+  await createJobFolder(jobDir, spec.trainingJobName);
   deps.log.info(
     `Training job ${spec.trainingJobName}: ${spec.image} on ${spec.instanceCount > 1 ? `${spec.instanceCount} × ` : ''}${spec.instanceGroups ? spec.instanceGroups.map((g) => `${g.instanceCount} ${g.instanceType} (${g.instanceGroupName})`).join(' + ') : spec.instanceType}, ${spec.channels.length} channel${spec.channels.length === 1 ? '' : 's'}.`,
   );
@@ -339,7 +333,7 @@ class TrainingRun {
     this.masker = new SecretMasker().addEnvironment(spec.environment);
     this.hosts = plan.map((p, index) => {
       const logFile = join(jobDir, `${p.name}.log`);
-      const host: Host = { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: createWriteStream(logFile, { mode: 0o600 }), readOnlyVolumes: [] };
+      const host: Host = { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: openJobLog(logFile), readOnlyVolumes: [] };
       // Without a listener a failed write (disk full) would end the process with no cleanup.
       host.log.on('error', (err) => (host.logError ??= err));
       return host;
@@ -887,10 +881,10 @@ class TrainingRun {
     const decisive = this.failedHost ?? this.hosts[0]!;
     const unmatchedMetrics = this.unmatchedMetrics();
     const metricsFile = join(this.jobDir, 'metrics.json');
-    if (this.metrics.length) await writingTo(metricsFile, () => writeFile(metricsFile, `${JSON.stringify({ MetricDefinitions: spec.metricDefinitions, Series: this.series }, null, 2)}\n`, { mode: 0o600 }));
+    if (this.metrics.length) await writeJobRecord(metricsFile, { MetricDefinitions: spec.metricDefinitions, Series: this.series });
     const describe = this.renderDescribe();
     const describeFile = join(this.jobDir, 'describe.json');
-    await writingTo(describeFile, () => writeFile(describeFile, `${JSON.stringify(describe, null, 2)}\n`, { mode: 0o600 }));
+    await writeJobRecord(describeFile, describe);
     const unwritten = this.hosts.find((h) => h.logError);
     if (unwritten) throw (await explainStorageError(unwritten.logError, unwritten.logFile)) ?? unwritten.logError;
     return {
