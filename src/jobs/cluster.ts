@@ -37,7 +37,6 @@ export interface ClusterRun<H> {
 }
 
 export interface ClusterOutcome<H> {
-  exits: Map<H, ExitInfo>;
   stopCause?: StopCause;
   /** The first host that failed, when that is what ended the job (not after a stop or the time limit). */
   failedHost?: H;
@@ -55,7 +54,6 @@ export async function eachHost<T>(hosts: readonly T[], fn: (host: T) => Promise<
  * §3.1: any instance failing fails the job); so do the time limit and the user's stop.
  */
 export async function runCluster<H>(run: ClusterRun<H>): Promise<ClusterOutcome<H>> {
-  const exits = new Map<H, ExitInfo>();
   const clusterStop = new AbortController();
   let stopCause: StopCause | undefined;
   let failedHost: H | undefined;
@@ -89,7 +87,6 @@ export async function runCluster<H>(run: ClusterRun<H>): Promise<ClusterOutcome<
           hostDone.abort();
           await beside;
         }
-        exits.set(host, exit);
         run.onExit?.(host, exit);
         if (exit.exitCode !== 0 && !clusterStop.signal.aborted) {
           failedHost = host;
@@ -101,5 +98,6 @@ export async function runCluster<H>(run: ClusterRun<H>): Promise<ClusterOutcome<
     clearTimeout(maxRuntime);
     stopListening();
   }
-  return { exits, ...(stopCause ? { stopCause } : {}), ...(failedHost && stopCause === 'failed' ? { failedHost } : {}) };
+  // A host that fails after the cluster began stopping does not count as the cause.
+  return { ...(stopCause ? { stopCause } : {}), ...(failedHost ? { failedHost } : {}) };
 }

@@ -584,7 +584,7 @@ class TrainingRun {
     const { deps, spec } = this;
     const checkpointTimer = spec.checkpoint ? this.startCheckpointSync(resolve(deps.cwd, spec.checkpoint.source)) : undefined;
     try {
-      const outcome = await runCluster({
+      await runCluster({
         hosts: this.hosts,
         containerOf: (host) => host.container!,
         maxRuntimeMs: spec.maxRuntimeInSeconds * 1000,
@@ -617,7 +617,6 @@ class TrainingRun {
           if (!deps.force?.aborted) this.requestArchives(host);
         },
       });
-      this.failedHost = outcome.failedHost;
     } finally {
       await checkpointTimer?.stop();
     }
