@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BASE_PYTHON, fixtureTag } from '../scripts/lib/images.js';
-import { AlgorithmError, InterruptedError, JobTimeoutError, runTrainingJob, type TrainingResult } from '../src/index.js';
+import { AlgorithmError, InterruptedError, JobTimeoutError, runTrainingJob } from '../src/index.js';
 import { describeOf, rejection, resultOf } from './support/jobs.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 import { tarNames } from './support/tarballs.js';

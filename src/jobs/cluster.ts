@@ -3,11 +3,18 @@
  * next): run one container per host side by side, stop them all when the first one fails, when the
  * job's time limit passes or when the user stops the job (SIGTERM, the grace, SIGKILL), and force
  * them (SIGKILL) on a second Ctrl-C. What a host does besides running (feeding Pipe channels,
- * fetching archives) is the job kind's, through the callbacks. Engine-neutral: it only runs
- * containers it is given.
+ * fetching archives) is the job kind's, through the callbacks. `runCluster` only runs containers it
+ * is given; `JobCluster` also owns them: the job network, creation with the instance limits, volumes,
+ * collected archives and cleanup.
  */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { onAbort } from '../abort.js';
-import type { EngineContainer, ExitInfo } from '../docker/engine.js';
+import { containerLimits } from '../contract/instance-types.js';
+import type { ContainerChange, ContainerEngine, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
+import { ownerLabels, resourceName, type Owner } from '../docker/labels.js';
+import type { Logger } from '../log.js';
+import type { ResourceScope } from './resource-scope.js';
 
 /** Why a cluster was stopped before every host ended on its own. */
 export type StopCause = 'timeout' | 'stopped' | 'failed';
@@ -100,4 +107,216 @@ export async function runCluster<H>(run: ClusterRun<H>): Promise<ClusterOutcome<
   }
   // A host that fails after the cluster began stopping does not count as the cause.
   return { ...(stopCause ? { stopCause } : {}), ...(failedHost ? { failedHost } : {}) };
+}
+
+/** What the cluster needs to know of a host: its name on the job network and its instance type. */
+export interface ClusterHost {
+  name: string;
+  instanceType: string;
+}
+
+/** One job's side of the engine: who owns what it creates, and what the platform collects from its hosts. */
+export interface ClusterSetup {
+  engine: ContainerEngine;
+  engineInfo: EngineInfo;
+  log: Logger;
+  owner: Owner;
+  /** `training`, `processing`: in labels and resource names, so `prune` finds leftovers. */
+  jobType: string;
+  jobName: string;
+  image: string;
+  /** EnableNetworkIsolation: a job network with no route out. */
+  isolated: boolean;
+  /** Leave containers, volumes and the network in place (for debugging). */
+  keep: boolean;
+  /** Folders read back from a host as soon as it exits: what the platform uploads (/opt/ml/model, processing outputs). */
+  collect: readonly string[];
+  /** Escape hatches over the instance type: GPUs to request (`all` or a count), and a /dev/shm size in bytes. */
+  gpus?: number | 'all';
+  shmSizeBytes?: number;
+  /** Says something once (a limit that cannot be applied); the job kind keeps it among its notices. */
+  warnOnce: (message: string) => void;
+}
+
+/** The container fields a job kind decides; the cluster adds the name, the job's labels, the image and the instance limits. */
+export type HostContainerInput = Omit<ContainerInput, 'name' | 'labels' | 'image' | 'resources'>;
+
+/**
+ * The multi-host core as a job's owner of engine resources: the job network (created while the
+ * containers are filled, joined before the start), one container per host with its instance type's
+ * limits, volumes, the archives collected from each host as it exits, and their removal, whatever
+ * the outcome (unless `keep`). A job kind gives it the hosts and the containers' content, and keeps
+ * only what is its own (channels, configs, uploads).
+ */
+export class JobCluster<H extends ClusterHost> {
+  /** Ties every resource of one run together (a job name may be reused once a job has ended). */
+  readonly suffix = randomBytes(3).toString('hex');
+  readonly labels: Record<string, string>;
+  readonly networkName: string;
+  private readonly containers = new Map<H, EngineContainer>();
+  private readonly archives = new Map<H, Map<string, Promise<Readable | undefined>>>();
+  private readonly volumes: EngineVolume[] = [];
+  private readonly creatingNetwork: Promise<EngineNetwork>;
+  private network?: EngineNetwork;
+
+  constructor(
+    private readonly setup: ClusterSetup,
+    readonly hosts: readonly H[],
+    scope: ResourceScope,
+  ) {
+    this.labels = ownerLabels(setup.owner, setup.jobType, setup.jobName);
+    this.networkName = this.resourceName();
+    // The network is created while the containers are created and filled; they join it before the start.
+    this.creatingNetwork = setup.engine.createNetwork({ name: this.networkName, labels: this.labels, isolated: setup.isolated });
+    this.creatingNetwork.catch(() => {});
+    if (!setup.keep) {
+      // One step, so the containers (which use the network and the volumes) always go first.
+      scope.defer(`containers, volumes and network ${this.networkName}`, async () => {
+        await eachHost([...this.containers.values()], (c) => c.remove());
+        await Promise.all(this.volumes.map((v) => v.remove()));
+        this.network ??= await this.creatingNetwork.catch(() => undefined);
+        await this.network?.remove();
+      });
+    }
+    // Runs before the containers go (cleanup is last in, first out): no archive stream is left open.
+    scope.defer('archive streams', () => this.dropArchives());
+  }
+
+  /** `sm-local-<job type>-<job name>[-<part>]-<suffix>`. */
+  resourceName(part?: string): string {
+    return resourceName(this.setup.jobType, this.setup.jobName, part ? `${part}-${this.suffix}` : this.suffix);
+  }
+
+  /** CPU, memory and /dev/shm of an instance type (CONTRACT §3.13), GPUs when the engine can give them, then the escape hatches. */
+  resourcesFor(instanceType: string): ContainerInput['resources'] {
+    const { engineInfo, warnOnce } = this.setup;
+    const limits = containerLimits(instanceType, { cpus: engineInfo.cpus, memoryBytes: engineInfo.memTotalBytes });
+    if (!limits) warnOnce(`${instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
+    for (const n of limits?.notes ?? []) warnOnce(n);
+    let gpus = 0;
+    if (this.setup.gpus !== undefined) gpus = this.setup.gpus === 'all' ? -1 : this.setup.gpus;
+    else if (limits && limits.gpus > 0) {
+      if (engineInfo.runtimes.includes('nvidia')) gpus = limits.gpus;
+      else {
+        warnOnce(
+          `${instanceType} has ${limits.gpus} GPU${limits.gpus > 1 ? 's' : ''}, but the engine has no NVIDIA runtime: the container runs without GPUs. Pass --gpus all if the engine can give GPUs another way.`,
+        );
+      }
+    }
+    const shmBytes = this.setup.shmSizeBytes ?? limits?.shmBytes;
+    return {
+      ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
+      ...(shmBytes ? { shmBytes } : {}),
+      ...(gpus ? { gpus } : {}),
+    };
+  }
+
+  /**
+   * Creates every host's container side by side, each named after its host, labelled as the job's,
+   * and limited as its instance type; all settle before this returns, so cleanup sees every container.
+   */
+  async createContainers(inputOf: (host: H, resources: ContainerInput['resources']) => HostContainerInput, note = ''): Promise<void> {
+    await eachHost(this.hosts, async (host) => {
+      const resources = this.resourcesFor(host.instanceType);
+      const container = await this.setup.engine.createContainer({
+        name: this.resourceName(host.name),
+        image: this.setup.image,
+        labels: this.labels,
+        resources,
+        ...inputOf(host, resources),
+      });
+      this.containers.set(host, container);
+      this.setup.log.info(`Created container ${container.shortId} (${this.setup.image}) as ${host.name}${note}…`);
+    });
+  }
+
+  /** The host's container; only after `createContainers`. */
+  container(host: H): EngineContainer {
+    const c = this.containers.get(host);
+    if (!c) throw new Error(`no container for ${host.name}`);
+    return c;
+  }
+
+  /** Whether the host's container exists (a failed creation leaves some without). */
+  hasContainer(host: H): boolean {
+    return this.containers.has(host);
+  }
+
+  /**
+   * A named volume of this job holding `tar`, for hosts to mount read-only: filled through a
+   * container of the job's image that is never started, so it works with any engine.
+   */
+  async filledVolume(part: string, tar: Readable): Promise<string> {
+    const name = this.resourceName(part);
+    this.volumes.push(await this.setup.engine.createVolume(name, this.labels));
+    const filler = await this.setup.engine.createContainer({ name: `${name}-fill`, image: this.setup.image, cmd: ['fill'], env: [], labels: this.labels, namedVolumes: [{ name, target: '/fill' }] });
+    try {
+      await filler.putArchive(tar, '/fill');
+    } finally {
+      await filler.remove();
+    }
+    return name;
+  }
+
+  /** Puts every host on the job network under its host name (`algo-1`), once the network exists. */
+  async connect(): Promise<void> {
+    this.network = await this.creatingNetwork;
+    await eachHost(this.hosts, (host) => this.container(host).moveToNetwork(this.networkName, [host.name]));
+  }
+
+  /**
+   * Starts every host and waits for all to exit (`runCluster`); the collected folders of each host are
+   * requested as it exits, unless the run was forced.
+   */
+  run(run: Omit<ClusterRun<H>, 'hosts' | 'containerOf'>): Promise<ClusterOutcome<H>> {
+    return runCluster({
+      ...run,
+      hosts: this.hosts,
+      containerOf: (host) => this.container(host),
+      onExit: (host, exit) => {
+        if (!run.force?.aborted) this.collected(host);
+        run.onExit?.(host, exit);
+      },
+    });
+  }
+
+  /** The archive of a collected folder of an exited host, requested once; the stream waits, paused, until read. */
+  archive(host: H, path: string): Promise<Readable | undefined> {
+    const archive = this.collected(host).get(path);
+    if (!archive) throw new Error(`${path} is not collected`);
+    return archive;
+  }
+
+  private collected(host: H): Map<string, Promise<Readable | undefined>> {
+    let archives = this.archives.get(host);
+    if (!archives) {
+      const container = this.container(host);
+      archives = new Map(this.setup.collect.map((path) => [path, container.getArchive(path)]));
+      for (const archive of archives.values()) archive.catch(() => {});
+      this.archives.set(host, archives);
+    }
+    return archives;
+  }
+
+  /** Releases archives that were requested but not read (a forced stop skips the upload). */
+  private async dropArchives(): Promise<void> {
+    for (const archives of this.archives.values()) {
+      for (const archive of archives.values()) (await archive.catch(() => undefined))?.destroy();
+    }
+  }
+
+  /** Once the hosts have exited the network is no longer needed; removing it (a slow engine call) overlaps the uploads. */
+  releaseNetwork(): void {
+    if (!this.setup.keep) void this.network?.remove().catch(() => {});
+  }
+
+  /** What each host's container added, changed or deleted in its own layer. */
+  async changes(): Promise<(ContainerChange & { host: string })[]> {
+    return (await Promise.all(this.hosts.map(async (h) => (await this.container(h).changes()).map((c) => ({ host: h.name, ...c }))))).flat();
+  }
+
+  /** The containers that exist, in host order (what `keep` leaves). */
+  containerIds(): string[] {
+    return this.hosts.flatMap((h) => (this.containers.has(h) ? [this.containers.get(h)!.id] : []));
+  }
 }

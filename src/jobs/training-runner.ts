@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { WriteStream } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,7 +7,7 @@ import { renderFailureReason } from '../contract/failure-reason.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
 import { bakedCodeWarning } from '../contract/conformance.js';
 import { checkImage } from '../contract/image-checks.js';
-import { containerLimits, instanceResources } from '../contract/instance-types.js';
+import { instanceResources } from '../contract/instance-types.js';
 import { TRAINING_LIMITS } from '../contract/limits.js';
 import { compileMetrics, finalMetrics, matchMetrics, type MetricPoint } from '../contract/metrics.js';
 import { TRAINING_PATHS } from '../contract/paths.js';
@@ -22,8 +21,7 @@ import {
   type ResolvedTrainingJobSpec,
   type TrainingJobSpec,
 } from '../contract/training-spec.js';
-import type { ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo, PortPair } from '../docker/engine.js';
-import { ownerLabels, resourceName } from '../docker/labels.js';
+import type { EngineContainer, EngineInfo, ExitInfo, PortPair } from '../docker/engine.js';
 import {
   AlgorithmError,
   ContainerStartError,
@@ -45,7 +43,7 @@ import { explainStorageError, writingTo } from '../workspace/storage.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
-import { eachHost, runCluster, type StopCause } from './cluster.js';
+import { eachHost, JobCluster, type StopCause } from './cluster.js';
 import { ec2Hostname } from './ec2-hostname.js';
 import { filesUnder } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
@@ -274,23 +272,20 @@ interface HostChannel {
 
 interface Host {
   plan: HostPlan;
+  /** The host's name (`algo-1`) and instance type, as the cluster core knows it. */
+  name: string;
+  instanceType: string;
   index: number;
   channels: HostChannel[];
   logFile: string;
   log: WriteStream;
   /** The first write error of the log file (a full or vanished disk). */
   logError?: unknown;
-  container?: EngineContainer;
   exit?: ExitInfo;
   /** Host folder bound at /opt/ml/input/data when a channel is in Pipe mode. */
   dataDir?: string;
   /** Copy mode: FastFile channels in named volumes, mounted read-only. */
   readOnlyVolumes: { name: string; target: string; readOnly: true }[];
-  /**
-   * Archives of the areas the platform uploads, requested as soon as the host exits (the engine takes
-   * a while to open each) and read, in host order, once every host is done.
-   */
-  archives?: Map<string, Promise<Readable | undefined>>;
 }
 
 class TrainingRun {
@@ -306,10 +301,9 @@ class TrainingRun {
   private modelArtifact?: string;
   private outputArtifact?: string;
   private artifactBytes?: { model: number; output: number };
-  private network?: string;
+  private cluster?: JobCluster<Host>;
   private containerCommand?: { entrypoint?: string[]; cmd?: string[] };
   private readonly keep: boolean;
-  private readonly volumes: EngineVolume[] = [];
   /** Log files get the container's lines with the job's secret environment values masked. */
   private readonly masker: SecretMasker;
 
@@ -333,7 +327,7 @@ class TrainingRun {
     this.masker = new SecretMasker().addEnvironment(spec.environment);
     this.hosts = plan.map((p, index) => {
       const logFile = join(jobDir, `${p.name}.log`);
-      const host: Host = { plan: p, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: openJobLog(logFile), readOnlyVolumes: [] };
+      const host: Host = { plan: p, name: p.name, instanceType: p.instanceType, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: openJobLog(logFile), readOnlyVolumes: [] };
       // Without a listener a failed write (disk full) would end the process with no cleanup.
       host.log.on('error', (err) => (host.logError ??= err));
       return host;
@@ -349,7 +343,7 @@ class TrainingRun {
         await scope.dispose();
       }
     } catch (err) {
-      const host = this.hosts.find((h) => h.container && !h.exit) ?? this.hosts[0]!;
+      const host = this.hosts.find((h) => this.cluster?.hasContainer(h) && !h.exit) ?? this.hosts[0]!;
       if (!(err instanceof ContainerStartError)) {
         this.failureReason ??= `sm-local could not run the job: ${(err as Error)?.message ?? String(err)}`;
         // The job record is written if at all possible; the error that ended the job is the one reported.
@@ -389,29 +383,6 @@ class TrainingRun {
     if (this.metrics.length) this.series.push(...matchMetrics(line, this.metrics, Math.round(this.deps.now()) / 1000));
   }
 
-  /** CPU, memory and /dev/shm of the host's instance type (CONTRACT §3.13), then the escape hatches. */
-  private limitsFor(host: Host): ContainerInput['resources'] {
-    const limits = containerLimits(host.plan.instanceType, { cpus: this.engine.cpus, memoryBytes: this.engine.memTotalBytes });
-    if (!limits) this.warnOnce(`${host.plan.instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
-    for (const n of limits?.notes ?? []) this.warnOnce(n);
-    let gpus = 0;
-    if (this.options.gpus !== undefined) gpus = this.options.gpus === 'all' ? -1 : this.options.gpus;
-    else if (limits && limits.gpus > 0) {
-      if (this.engine.runtimes.includes('nvidia')) gpus = limits.gpus;
-      else {
-        this.warnOnce(
-          `${host.plan.instanceType} has ${limits.gpus} GPU${limits.gpus > 1 ? 's' : ''}, but the engine has no NVIDIA runtime: the container runs without GPUs. Pass --gpus all if the engine can give GPUs another way.`,
-        );
-      }
-    }
-    const shmBytes = this.options.shmSizeBytes ?? limits?.shmBytes;
-    return {
-      ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
-      ...(shmBytes ? { shmBytes } : {}),
-      ...(gpus ? { gpus } : {}),
-    };
-  }
-
   private readonly warned = new Set<string>();
   private warnOnce(message: string): void {
     if (this.warned.has(message)) return;
@@ -446,27 +417,28 @@ class TrainingRun {
 
   private async train(scope: ResourceScope): Promise<void> {
     const { deps, spec } = this;
-    const labels = ownerLabels(deps.owner, JOB_TYPE, spec.trainingJobName);
-    const suffix = randomBytes(3).toString('hex');
-    const networkName = resourceName(JOB_TYPE, spec.trainingJobName, suffix);
-
     await this.assignShards();
-    // The network is created while the containers are created and filled; they join it before the start.
-    const creatingNetwork = deps.docker.createNetwork({ name: networkName, labels, isolated: spec.enableNetworkIsolation });
-    creatingNetwork.catch(() => {});
-    let network: EngineNetwork | undefined;
-    if (!this.keep) {
-      // One step, so the containers (which use the network) always go first.
-      scope.defer(`containers, volumes and network ${networkName}`, async () => {
-        await eachHost(this.hosts, async (h) => h.container?.remove());
-        await Promise.all(this.volumes.map((v) => v.remove()));
-        network ??= await creatingNetwork.catch(() => undefined);
-        await network?.remove();
-      });
-    }
-    this.network = networkName;
-    // Runs before the containers go (cleanup is last in, first out): no archive stream is left open.
-    scope.defer('archive streams', () => this.dropArchives());
+    const cluster = new JobCluster<Host>(
+      {
+        engine: deps.docker,
+        engineInfo: this.engine,
+        log: deps.log,
+        owner: deps.owner,
+        jobType: JOB_TYPE,
+        jobName: spec.trainingJobName,
+        image: spec.image,
+        isolated: spec.enableNetworkIsolation,
+        keep: this.keep,
+        collect: [TRAINING_PATHS.model, TRAINING_PATHS.outputData],
+        ...(this.options.gpus !== undefined ? { gpus: this.options.gpus } : {}),
+        ...(this.options.shmSizeBytes !== undefined ? { shmSizeBytes: this.options.shmSizeBytes } : {}),
+        warnOnce: (m) => this.warnOnce(m),
+      },
+      this.hosts,
+      scope,
+    );
+    this.cluster = cluster;
+    const suffix = cluster.suffix;
 
     if (this.hosts.some((h) => h.channels.some((hc) => hc.channel.inputMode === 'Pipe'))) {
       const root = join(deps.tmpRoot, `${spec.trainingJobName}-${suffix}`);
@@ -492,59 +464,50 @@ class TrainingRun {
     this.containerCommand = resolveContainerCommand('train', spec);
     const volumes = [TRAINING_PATHS.input, TRAINING_PATHS.model, TRAINING_PATHS.output, spec.checkpoint?.localPath ?? TRAINING_PATHS.checkpoints];
 
-    if (this.transfer === 'copy') await this.fillReadOnlyVolumes(labels, suffix);
+    if (this.transfer === 'copy') await this.fillReadOnlyVolumes(cluster);
 
-    // Hosts are prepared side by side; every step settles before the next, so cleanup sees every container.
-    await eachHost(this.hosts, async (host) => {
-      const resources = this.limitsFor(host);
-      host.container = await deps.docker.createContainer({
-        name: resourceName(JOB_TYPE, spec.trainingJobName, `${host.plan.name}-${suffix}`),
-        image: spec.image,
+    await cluster.createContainers(
+      (host, resources) => ({
         ...this.containerCommand,
         env: toEnvList({ ...(resources?.gpus ? {} : { NVIDIA_VISIBLE_DEVICES: 'void' }), ...renderTrainingEnvironment(spec) }),
-        labels,
         hostname: ec2Hostname(spec.region),
         // The platform's own areas: fresh volumes that hide whatever the image ships there and never put
         // root-owned files on this machine. The image's other /opt/ml content (e.g. /opt/ml/code) stays visible.
         volumes,
         mounts: this.mountsFor(host),
         namedVolumes: host.readOnlyVolumes,
-        resources,
         ...(this.options.platform ? { platform: this.options.platform } : {}),
         ...(host.index === 0 && this.options.publish?.length ? { publish: this.options.publish } : {}),
-      });
-      deps.log.info(`Created container ${host.container.shortId} (${spec.image}) as ${host.plan.name}, transfer=${this.transfer}…`);
-    });
+      }),
+      `, transfer=${this.transfer}`,
+    );
 
     this.tracker.enter('Downloading', deps.now());
-    if (spec.scriptMode && !spec.scriptMode.sourceIsFile) await this.warnOfBakedCode(this.hosts[0]!.container!, spec.scriptMode.source);
+    if (spec.scriptMode && !spec.scriptMode.sourceIsFile) await this.warnOfBakedCode(cluster.container(this.hosts[0]!), spec.scriptMode.source);
     const checkpointTar = restoreCheckpoints ? await streamToBuffer(await channelTar(checkpointSource!)) : undefined;
     await eachHost(this.hosts, async (host) => {
       await this.copyIn(host, this.sourceArchive);
-      if (checkpointTar) await host.container!.putArchive(Readable.from([checkpointTar]), spec.checkpoint!.localPath);
+      if (checkpointTar) await cluster.container(host).putArchive(Readable.from([checkpointTar]), spec.checkpoint!.localPath);
     });
-    network = await creatingNetwork;
-    await eachHost(this.hosts, (host) => host.container!.moveToNetwork(network!.name, [host.plan.name]));
-    deps.log.debug(`copied /opt/ml into ${this.hosts.length} container${this.hosts.length > 1 ? 's' : ''} and connected them to ${network.name}`);
+    await cluster.connect();
+    deps.log.debug(`copied /opt/ml into ${this.hosts.length} container${this.hosts.length > 1 ? 's' : ''} and connected them to ${cluster.networkName}`);
     if (deps.stop?.aborted) {
       this.stopCause = 'stopped';
       return;
     }
 
-    await this.runHosts();
+    await this.runHosts(cluster);
 
-    // Stopped containers no longer need their network; removing it (a slow engine call) overlaps the uploads.
-    if (!this.keep) void network.remove().catch(() => {});
-    if (this.options.reportChanges) {
-      this.changes = (await Promise.all(this.hosts.map(async (h) => (await h.container!.changes()).map((c) => ({ host: h.plan.name, ...c }))))).flat();
-    }
+    cluster.releaseNetwork();
+    if (this.options.reportChanges) this.changes = await cluster.changes();
     if (this.failedHost && this.failedHost.exit?.exitCode !== 0) this.failureReason = await this.readFailureReason(this.failedHost);
     if (!deps.force?.aborted) {
       await this.upload();
       if (checkpointSource) await this.saveCheckpoints(checkpointSource);
     }
     if (this.keep) {
-      deps.log.info(`Kept ${this.hosts.map((h) => `container ${h.container!.shortId}`).join(', ')} and network ${network.name} (--keep). Inspect with: docker cp ${this.hosts[0]!.container!.shortId}:/opt/ml ./opt-ml`);
+      const ids = this.hosts.map((h) => cluster.container(h).shortId);
+      deps.log.info(`Kept ${ids.map((id) => `container ${id}`).join(', ')} and network ${cluster.networkName} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`);
     }
   }
 
@@ -553,40 +516,22 @@ class TrainingRun {
    * into a named volume through a container that is never started, and the volume is mounted
    * read-only. One volume per host, as shards differ.
    */
-  private async fillReadOnlyVolumes(labels: Record<string, string>, suffix: string): Promise<void> {
-    const { deps, spec } = this;
+  private async fillReadOnlyVolumes(cluster: JobCluster<Host>): Promise<void> {
     for (const host of this.hosts) {
       for (const { channel, keys } of host.channels) {
         if (channel.inputMode !== 'FastFile') continue;
-        const name = resourceName(JOB_TYPE, spec.trainingJobName, `${host.plan.name}-${channel.channelName}-${suffix}`);
-        const volume = await deps.docker.createVolume(name, labels);
-        this.volumes.push(volume);
-        const filler = await deps.docker.createContainer({
-          name: `${name}-fill`,
-          image: spec.image,
-          cmd: ['fill'],
-          env: [],
-          labels,
-          namedVolumes: [{ name, target: '/fill' }],
-        });
-        try {
-          await filler.putArchive(keys ? await channelTar(channelRoot(channel), keys) : await channelTar(channel.source), '/fill');
-        } finally {
-          await filler.remove();
-        }
+        const name = await cluster.filledVolume(`${host.plan.name}-${channel.channelName}`, keys ? await channelTar(channelRoot(channel), keys) : await channelTar(channel.source));
         host.readOnlyVolumes.push({ name, target: `${TRAINING_PATHS.data}/${channel.channelName}`, readOnly: true });
       }
     }
   }
 
   /** Starts every host, feeds Pipe channels, saves checkpoints as it goes, and waits for all to exit. */
-  private async runHosts(): Promise<void> {
+  private async runHosts(cluster: JobCluster<Host>): Promise<void> {
     const { deps, spec } = this;
     const checkpointTimer = spec.checkpoint ? this.startCheckpointSync(resolve(deps.cwd, spec.checkpoint.source)) : undefined;
     try {
-      await runCluster({
-        hosts: this.hosts,
-        containerOf: (host) => host.container!,
+      await cluster.run({
         maxRuntimeMs: spec.maxRuntimeInSeconds * 1000,
         graceMs: spec.stopGraceSeconds * 1000,
         ...(deps.stop ? { stop: deps.stop } : {}),
@@ -614,7 +559,6 @@ class TrainingRun {
         onExit: (host, exit) => {
           host.exit = exit;
           deps.log.debug(`${host.plan.name} exited with ${exit.exitCode}`);
-          if (!deps.force?.aborted) this.requestArchives(host);
         },
       });
     } finally {
@@ -665,7 +609,7 @@ class TrainingRun {
 
   private async saveCheckpoints(dest: string): Promise<void> {
     const localPath = this.spec.checkpoint!.localPath;
-    const { entries, skipped } = await syncCheckpoints(dest, localPath, this.hosts.map((h) => () => h.container!.getArchive(localPath)));
+    const { entries, skipped } = await syncCheckpoints(dest, localPath, this.hosts.map((h) => () => this.cluster!.container(h).getArchive(localPath)));
     this.warnSkipped(localPath, skipped);
     this.deps.log.debug(`saved ${entries} checkpoint entries to ${dest}`);
   }
@@ -685,7 +629,7 @@ class TrainingRun {
     if (!empty.length) return;
     const sizes = await this.deps.docker.volumeSizes(this.engine.apiVersion);
     for (const host of empty) {
-      const volume = await host.container!.volumeAt(TRAINING_PATHS.model);
+      const volume = await this.cluster!.container(host).volumeAt(TRAINING_PATHS.model);
       const size = volume ? sizes.get(volume) : undefined;
       if (size) {
         throw new EngineMismatchError(
@@ -726,36 +670,21 @@ class TrainingRun {
       { path: rel(this.spec.checkpoint?.localPath ?? TRAINING_PATHS.checkpoints) },
       ...(sourceArchive ? [{ path: rel(SOURCE_ARCHIVE_PATH), content: sourceArchive }] : []),
     ];
-    await host.container!.putArchive(skeletonTar(entries), '/');
+    const container = this.cluster!.container(host);
+    await container.putArchive(skeletonTar(entries), '/');
     if (this.transfer === 'copy') {
       for (const { channel, keys } of host.channels) {
         if (channel.inputMode === 'FastFile') continue;
         const tar = keys ? await channelTar(channelRoot(channel), keys) : await channelTar(channel.source);
-        await host.container!.putArchive(tar, `${TRAINING_PATHS.data}/${channel.channelName}`);
+        await container.putArchive(tar, `${TRAINING_PATHS.data}/${channel.channelName}`);
       }
-    }
-  }
-
-  /** The upload areas of an exited host, each requested once; the streams wait, paused, until read. */
-  private requestArchives(host: Host): Map<string, Promise<Readable | undefined>> {
-    if (!host.archives) {
-      host.archives = new Map([TRAINING_PATHS.model, TRAINING_PATHS.outputData].map((path) => [path, host.container!.getArchive(path)]));
-      for (const archive of host.archives.values()) archive.catch(() => {});
-    }
-    return host.archives;
-  }
-
-  /** Releases archives that were requested but not read (a forced stop skips the upload). */
-  private async dropArchives(): Promise<void> {
-    for (const host of this.hosts) {
-      for (const archive of host.archives?.values() ?? []) (await archive.catch(() => undefined))?.destroy();
     }
   }
 
   /** FailureReason from the failed host's `/opt/ml/output/failure` (CONTRACT §3.10), or the OOM wording. */
   private async readFailureReason(host: Host): Promise<string> {
     if (host.exit?.oomKilled) return OOM_FAILURE_REASON;
-    const tar = await host.container!.getArchive(TRAINING_PATHS.failure);
+    const tar = await this.cluster!.container(host).getArchive(TRAINING_PATHS.failure);
     // Up to 4 bytes per character in UTF-8: enough bytes for the 1024 characters FailureReason keeps.
     const text = tar ? await readTarEntry(tar, 'failure', TRAINING_LIMITS.failureReasonMax * 4) : undefined;
     this.failureFile = Boolean(text?.trim());
@@ -769,7 +698,7 @@ class TrainingRun {
    */
   private async upload(): Promise<void> {
     this.tracker.enter('Uploading', this.deps.now());
-    const sources = (path: string) => this.hosts.map((h) => () => this.requestArchives(h).get(path)!);
+    const sources = (path: string) => this.hosts.map((h) => () => this.cluster!.archive(h, path));
     if (this.spec.outputCompression === 'NONE') {
       const model = join(this.jobDir, 'model');
       const output = join(this.jobDir, 'output');
@@ -854,7 +783,7 @@ class TrainingRun {
       ...(this.containerCommand ? { ContainerCommand: this.containerCommand } : {}),
       ...(this.metrics.length ? { MetricsFile: join(this.jobDir, 'metrics.json'), UnmatchedMetrics: unmatchedMetrics } : {}),
       ...(this.notices.length ? { Notices: this.notices } : {}),
-      ...(this.keep ? { Kept: { ContainerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), Network: this.network } } : {}),
+      ...(this.keep ? { Kept: { ContainerIds: this.cluster?.containerIds() ?? [], Network: this.cluster?.networkName } } : {}),
     };
     return renderDescribeTrainingJob(
       spec,
@@ -910,7 +839,7 @@ class TrainingRun {
       })),
       ...(this.failureFile !== undefined && tracker.status === 'Failed' ? { failureFile: this.failureFile } : {}),
       ...(this.changes ? { changes: this.changes } : {}),
-      ...(this.keep ? { kept: { containerIds: this.hosts.flatMap((h) => (h.container ? [h.container.id] : [])), ...(this.network ? { network: this.network } : {}) } } : {}),
+      ...(this.keep ? { kept: { containerIds: this.cluster?.containerIds() ?? [], ...(this.cluster ? { network: this.cluster.networkName } : {}) } } : {}),
     };
   }
 }
