@@ -1,6 +1,6 @@
-import { Pool } from 'undici';
 import type { EndpointIdentity } from '../contract/serving.js';
-import { BufferBudget, type ForwardContext, type InvocationRoutes, type RequestLogEntry } from './forward.js';
+import type { ForwardContext, InvocationRoutes, RequestLogEntry } from './forward.js';
+import { BufferBudget, containerPool } from './invocation.js';
 
 /** One endpoint the runtime fronts: who it is, where its container listens, its InvokeEndpoint deadline. */
 export interface RuntimeTarget {
@@ -46,7 +46,7 @@ export class EndpointRegistry implements InvocationRoutes {
     const name = target.endpoint.endpointName;
     if (this.targets.has(name)) throw new Error(`endpoint ${name} is already registered`);
     const ctx: ForwardContext = {
-      pool: new Pool(`http://${target.upstream.host}:${target.upstream.port}`, { connections: 256, keepAliveTimeout: 30_000 }),
+      pool: containerPool(target.upstream),
       endpoint: target.endpoint,
       cap: this.opts.cap,
       timeoutMs: target.invocationTimeoutMs,

@@ -1,20 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errors as undiciErrors, type Dispatcher } from 'undici';
-import {
-  checkInvokeHeaders,
-  endpointNotFound,
-  FORWARDED_REQUEST_HEADERS,
-  HEADER,
-  internalFailure,
-  modelErrorFromStatus,
-  modelErrorTimeout,
-  modelErrorUnreadable,
-  payloadTooLarge,
-  validationError,
-  type EndpointIdentity,
-  type RuntimeError,
-} from '../contract/serving.js';
+import type { Dispatcher } from 'undici';
+import { checkInvokeHeaders, endpointNotFound, FORWARDED_REQUEST_HEADERS, HEADER, internalFailure, payloadTooLarge, validationError, type RuntimeError } from '../contract/serving.js';
+import { discard, invokeContainer, isTimeout, readCapped, TooLarge, type InvocationTarget } from './invocation.js';
 
 /**
  * Forwarding between a client and a serving container, on raw Node requests and responses (fastify
@@ -48,36 +36,8 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
-/**
- * Bytes that may be held in memory at once by the bodies that must be buffered (a request without
- * Content-Length, a response without one): a waiting line instead of an unbounded heap under load.
- */
-export class BufferBudget {
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private free: number) {}
-
-  async acquire(bytes: number): Promise<() => void> {
-    while (this.free < bytes) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.free -= bytes;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.free += bytes;
-      this.waiting.shift()?.();
-    };
-  }
-}
-
-export interface ForwardContext {
-  pool: Dispatcher;
-  endpoint: EndpointIdentity & { variantName: string };
-  /** InvokeEndpoint's request and response cap (6 MiB). */
-  cap: number;
-  /** InvokeEndpoint's deadline (60 s). */
-  timeoutMs: number;
-  budget: BufferBudget;
+/** An endpoint the runtime app forwards to: its invocation target (the cap also bounds requests), and its request log. */
+export interface ForwardContext extends InvocationTarget {
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
@@ -91,59 +51,7 @@ export interface InvocationRoutes {
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
-class TooLarge extends Error {}
-class DeadlinePassed extends Error {}
-
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
-
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: string; code?: string };
-  return err instanceof DeadlinePassed || e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || err instanceof undiciErrors.RequestAbortedError;
-}
-
-/**
- * Reads a stream whole, failing with TooLarge as soon as it passes `cap`: a container's answer is then
- * destroyed; a client's request is left to be drained (`keep`), so that it can still read the answer.
- */
-function readCapped(body: NodeJS.ReadableStream & { destroy(): void }, cap: number, keep = false): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= cap) return void chunks.push(chunk);
-      body.off('data', onData);
-      chunks.length = 0;
-      if (!keep) discard(body);
-      reject(new TooLarge());
-    };
-    body.on('data', onData);
-    body.once('end', () => resolve(Buffer.concat(chunks, size)));
-    body.once('error', reject);
-  });
-}
-
-/**
- * Drops a container's answer body. undici's body errors when destroyed; with nobody left reading it,
- * that error must not become an uncaught exception (it would end `sm-local serve`).
- */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-/** Settles with `work`, or rejects with DeadlinePassed (after calling `onLate`) once `ms` have passed. */
-function withDeadline<T>(work: Promise<T>, ms: number, onLate: () => void): Promise<T> {
-  work.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onLate();
-      reject(new DeadlinePassed());
-    }, Math.max(0, ms));
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /** The wire form of a runtime error (also for raw sockets, which have no ServerResponse). */
 export function runtimeErrorWire(err: RuntimeError): { headers: Record<string, string>; body: Buffer } {
@@ -245,10 +153,8 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   // read (within the cap) first, so that an oversized body is refused before the container sees any of it.
   let body: IncomingMessage | Buffer;
   const streamed = declared !== undefined && declared > STREAM_REQUESTS_ABOVE;
-  if (streamed) {
-    headers['content-length'] = String(declared);
-    body = req;
-  } else {
+  if (streamed) body = req;
+  else {
     // A body of unknown length may be up to the cap: those wait for room in the budget.
     const release = declared === undefined ? await ctx.budget.acquire(ctx.cap) : () => {};
     try {
@@ -262,48 +168,20 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     }
   }
 
-  const deadline = Date.now() + ctx.timeoutMs;
-  let upstream: Dispatcher.ResponseData;
-  try {
-    // undici's own timers bound the wait for the head of an answer to a body in memory; a streamed
-    // body's sending counts too, which undici's do not cover: that one gets a deadline of its own.
-    const request = { path: '/invocations', method: 'POST' as const, headers, body, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs };
-    if (streamed) {
-      const abort = new AbortController();
-      upstream = await withDeadline(ctx.pool.request({ ...request, signal: abort.signal }), ctx.timeoutMs, () => abort.abort());
-    } else upstream = await ctx.pool.request(request);
-  } catch (err) {
-    if (req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
-    if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
-    return fail(modelErrorUnreadable(endpoint), (err as Error).message);
+  const result = await invokeContainer(ctx, { headers, body, ...(streamed ? { length: declared! } : {}) }, { streamAbove: STREAM_RESPONSES_ABOVE });
+  if (!result.ok) {
+    if (streamed && req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
+    return fail(result.error, result.detail);
   }
-  const { statusCode: status, headers: upHeaders, body: upBody } = upstream;
-  // undici's timers run about a second coarse: a head that came after the deadline is still late.
-  if (Date.now() > deadline) {
-    discard(upBody);
-    return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
-  }
-  const length = upHeaders['content-length'] !== undefined ? Number(upHeaders['content-length']) : undefined;
-  const ok = status >= 200 && status <= 299;
-  if (length !== undefined && length > ctx.cap) {
-    discard(upBody);
-    return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response of ${length} bytes is larger than ${ctx.cap}`);
-  }
-
-  const answer = (): void => {
-    res.setHeader(HEADER.invokedVariant, endpoint.variantName);
-    res.setHeader(HEADER.requestId, randomUUID());
-    const resType = headerValue(upHeaders['content-type']);
-    if (resType !== undefined) res.setHeader('content-type', resType);
-    const resAttributes = headerValue(upHeaders[HEADER.customAttributes]);
-    if (resAttributes !== undefined) res.setHeader(HEADER.customAttributes, resAttributes);
-  };
-
-  if (ok && length !== undefined && length > STREAM_RESPONSES_ABOVE) {
+  res.setHeader(HEADER.invokedVariant, endpoint.variantName);
+  res.setHeader(HEADER.requestId, randomUUID());
+  if (result.contentType !== undefined) res.setHeader('content-type', result.contentType);
+  if (result.customAttributes !== undefined) res.setHeader(HEADER.customAttributes, result.customAttributes);
+  if (result.stream) {
     // Divergence: a large answer of known length streams to the client; a container that stalls in the
     // middle of one past the deadline gets the client's connection cut, not a ModelError (its status
     // was sent already). Smaller answers, and answers of unknown length, are read whole first.
-    answer();
+    const { body: upBody, length, deadline } = result.stream;
     res.writeHead(200, { 'content-length': String(length) });
     const timer = setTimeout(() => {
       discard(upBody);
@@ -314,23 +192,9 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     clearTimeout(timer);
     return log(200, length, res.writableFinished ? {} : { detail: 'the answer was cut off' });
   }
-
-  const release = length === undefined ? await ctx.budget.acquire(ctx.cap) : () => {};
-  let resBody: Buffer;
-  try {
-    resBody = await withDeadline(readCapped(upBody, ctx.cap), deadline - Date.now(), () => discard(upBody));
-  } catch (err) {
-    if (err instanceof TooLarge) return fail(ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), `response larger than ${ctx.cap} bytes`);
-    if (isTimeout(err)) return fail(modelErrorTimeout(endpoint), `no response within ${ctx.timeoutMs} ms`);
-    return fail(modelErrorUnreadable(endpoint), (err as Error).message);
-  } finally {
-    release();
-  }
-  if (!ok) return fail(modelErrorFromStatus(endpoint, status, resBody.toString('utf8')));
-  answer();
-  res.writeHead(200, { 'content-length': String(resBody.length) });
-  res.end(resBody);
-  log(200, resBody.length);
+  res.writeHead(200, { 'content-length': String(result.body.length) });
+  res.end(result.body);
+  log(200, result.body.length);
 }
 
 /**

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BufferBudget } from './forward.js';
+import { BufferBudget } from './invocation.js';
 import { buildProxyApp, type RequestLogEntry } from './proxy-app.js';
 
 /** What the fake container saw. */
