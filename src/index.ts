@@ -10,7 +10,7 @@
  * ```
  */
 export { runTrainingJob, startTrainingJob, type TrainingJobHandle, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
-export { startEndpoint, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
+export { createEndpoint, startEndpoint, type EndpointCreation, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
 export { listEndpoints, findEndpoint, type RunningEndpoint } from './jobs/endpoints.js';
 export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './http/client.js';
 export { buildProxyApp, type ProxyOptions, type RequestLogEntry } from './http/proxy-app.js';

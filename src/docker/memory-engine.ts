@@ -3,8 +3,11 @@
  * after delays, an exit code, what they do on SIGTERM, the files they leave) instead of a program, so
  * the outcome logic (first failure wins, time limits, stop and force, grace then SIGKILL, cleanup) can
  * be tested in milliseconds, without an engine. Archives in and out are real tar streams; bind mounts
- * and ports are recorded, not served.
+ * are recorded, not served. A container scripted to `serve` answers HTTP for real, on 127.0.0.1 (its
+ * published port and its address both lead there), so readiness and the runtime proxy can be tested too.
  */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
@@ -48,6 +51,8 @@ export interface ScriptedBehaviour {
   /** The start fails as an unrunnable program does (`exec: "train": executable file not found`). */
   startError?: string;
   oomKilled?: boolean;
+  /** An HTTP server it runs while it is up (from `afterMs`), on 127.0.0.1; closed when it exits. */
+  serve?: { handler: (req: IncomingMessage, res: ServerResponse) => void; afterMs?: number };
 }
 
 /** A container the memory engine created, with what happened to it, for assertions. */
@@ -121,6 +126,9 @@ function tarOf(files: Map<string, string>, root: string): Readable | undefined {
 class MemoryContainer implements EngineContainer {
   private run?: ContainerRun;
   private signalled?: (signal: Signal) => void;
+  private server?: Server;
+  /** The port its server listens on, once it does. */
+  private serverPort = 0;
 
   constructor(
     readonly record: MemoryContainerRecord,
@@ -150,6 +158,11 @@ class MemoryContainer implements EngineContainer {
   }
 
   async addresses(containerPort: number | undefined): Promise<{ hostPort: number; ip?: string }> {
+    if (this.behaviour.serve) {
+      // Not listening yet: a port nothing listens on, as a published port is before the server binds it.
+      if (!this.serverPort) this.serverPort = await freePort();
+      return { hostPort: containerPort === undefined ? 0 : this.serverPort, ip: '127.0.0.1' };
+    }
     return { hostPort: containerPort === undefined ? 0 : 40_000 + (containerPort % 1000), ip: '10.99.0.2' };
   }
 
@@ -209,6 +222,8 @@ class MemoryContainer implements EngineContainer {
         for (const t of timers) clearTimeout(t);
         this.record.state = 'exited';
         this.record.exit = { exitCode };
+        this.server?.closeAllConnections();
+        this.server?.close();
         // What the program wrote stays in its layer and volumes, as on an engine.
         for (const [path, content] of Object.entries(b.files ?? {})) this.record.files.set(path, content);
         resolve({ exitCode, oomKilled: Boolean(b.oomKilled), tail: tail.values() });
@@ -222,6 +237,17 @@ class MemoryContainer implements EngineContainer {
         );
       }
       if (b.exitAtMs !== undefined) timers.push(setTimeout(() => exit(b.exitCode ?? 0), b.exitAtMs));
+      if (b.serve) {
+        const { handler, afterMs } = b.serve;
+        timers.push(
+          setTimeout(async () => {
+            if (!this.serverPort) this.serverPort = await freePort();
+            if (this.record.state !== 'running') return;
+            this.server = createServer(handler);
+            this.server.listen(this.serverPort, '127.0.0.1');
+          }, afterMs ?? 0),
+        );
+      }
       this.signalled = (signal) => {
         if (signal === 'SIGKILL') exit(137);
         else if (signal === 'SIGTERM' && b.onSigterm) timers.push(setTimeout(() => exit(b.onSigterm!.exitCode), b.onSigterm.afterMs ?? 0));
@@ -234,6 +260,18 @@ class MemoryContainer implements EngineContainer {
   runToExit(opts: RunToExitOptions): Promise<ExitInfo> {
     return runToExit(this, opts);
   }
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** See the module comment. Everything created is kept in `containers`, `networks` and `volumes` for assertions. */

@@ -1,12 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { onAbort } from '../abort.js';
 import { renderDescribeEndpoint, type EndpointStatus } from '../contract/endpoint-status.js';
 import { describeExit } from '../contract/check-advice.js';
-import { resolveContainerCommand } from '../contract/container-command.js';
 import { checkImage } from '../contract/image-checks.js';
-import { OPT_ML } from '../contract/paths.js';
 import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
@@ -23,7 +20,6 @@ import {
   UsageError,
 } from '../errors.js';
 import type { InvokeOptions, InvokeResult } from '../http/client.js';
-import { pingOnce } from '../http/ping.js';
 import { probePort } from '../http/ports.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
@@ -32,11 +28,10 @@ import { writingTo } from '../workspace/storage.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { ResourceScope } from './resource-scope.js';
+import { startServingContainer } from './serving-container.js';
 import { ec2Hostname } from './ec2-hostname.js';
-import { waitUntilReady } from './readiness.js';
 
 const JOB_TYPE = 'serving';
-const MODEL_DIR = `${OPT_ML}/model`;
 /** The proxy's port when none is asked for; another free one when it is taken. */
 export const DEFAULT_PROXY_PORT = 8080;
 
@@ -116,17 +111,6 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
 }
 
 /**
- * The container's own address, when this machine can reach it (a local engine on Linux): the proxy
- * then skips the engine's port-publishing relay (docker-proxy), one copy less per request. Elsewhere
- * (Docker Desktop, a remote engine) the published port is used.
- */
-async function directUpstream(ip: string | undefined, port: number, deps: JobDeps): Promise<{ host: string; port: number } | undefined> {
-  if (deps.docker.remote || !ip) return undefined;
-  const answer = await pingOnce(`http://${ip}:${port}`, 250);
-  return answer.status === 200 ? { host: ip, port } : undefined;
-}
-
-/**
  * Multi-model endpoints (CONTRACT §7) are not run yet. Asking the image for one would look InService
  * and then fail every request ("model_name is required"), so SAGEMAKER_MULTI_MODEL=true is refused;
  * an image that merely declares the capability is served single-model, and told so.
@@ -143,6 +127,17 @@ export function multiModelNotices(ref: string, labels: Record<string, string>, e
     : [];
 }
 
+/** An endpoint being created: what CreateEndpoint returns to, and DescribeEndpoint and DeleteEndpoint act on. */
+export interface EndpointCreation {
+  readonly endpointName: string;
+  /** DescribeEndpoint as of now: Creating, then InService (or Failed with its reason), Deleting once deleted. */
+  describe(): Record<string, unknown>;
+  /** Settles as `startEndpoint` does: the running endpoint once InService, else the error that failed it. */
+  readonly ready: Promise<EndpointHandle>;
+  /** DeleteEndpoint: gives up a start under way, or stops the endpoint; removes everything it created. */
+  delete(): Promise<void>;
+}
+
 /**
  * Starts an endpoint the way SageMaker starts one (CONTRACT §4): the model in /opt/ml/model, the image
  * run with `serve`, port 8080 (or SAGEMAKER_BIND_TO_PORT) published on 127.0.0.1, ready when
@@ -150,8 +145,19 @@ export function multiModelNotices(ref: string, labels: Record<string, string>, e
  * everything it created is removed before it rejects.
  */
 export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDeps> = {}): Promise<EndpointHandle> {
+  return (await createEndpoint(input, depsIn)).ready;
+}
+
+/**
+ * CreateEndpoint: checks the request (the spec, the proxy's port, the image, the name not taken) and
+ * returns once it is known to be good, the endpoint `Creating`; the model, the container, readiness
+ * and the proxy follow, and `ready` settles when the endpoint is InService or has failed.
+ */
+export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDeps> = {}): Promise<EndpointCreation> {
   const started = Date.now();
-  const deps = resolveJobDeps(depsIn);
+  const deleter = new AbortController();
+  const given = resolveJobDeps(depsIn);
+  const deps: JobDeps = { ...given, stop: given.stop ? AbortSignal.any([deleter.signal, given.stop]) : deleter.signal };
   const { spec, notices } = resolveEndpointSpecOrThrow(input);
   for (const n of notices) deps.log.warn(n);
 
@@ -173,15 +179,66 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
   for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
   for (const n of multiModelNotices(spec.image, image.labels, spec.environment)) deps.log.warn(n);
   if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
-
-  // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
-  // (CONTRACT §8.1), so it is deliberately not 8080: an image that ignores it is caught here.
-  const wantsBind = input.bindToPort ?? image.labels[BIND_TO_PORT_LABEL] === 'true';
-  const bind = wantsBind ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
-  const containerPort = bind?.port ?? SERVING_PORT;
   if (input.networkIsolation && deps.docker.remote) {
     throw new UsageError('Network isolation for an endpoint needs a local engine: the proxy reaches the container at its address on an isolated network.');
   }
+
+  // What DescribeEndpoint says: Creating, InService until a delete (Deleting) or a crash (Failed).
+  const state: { status: EndpointStatus; failureReason?: string; modifiedAt: number } = { status: 'Creating', modifiedAt: started };
+  const enter = (status: EndpointStatus, failureReason?: string) => {
+    state.status = status;
+    if (failureReason !== undefined) state.failureReason = failureReason;
+    state.modifiedAt = Date.now();
+  };
+  const describe = () =>
+    renderDescribeEndpoint({
+      endpointName: spec.endpointName,
+      region: spec.region,
+      account: spec.account,
+      variantName: spec.variantName,
+      image: spec.image,
+      status: state.status,
+      createdAt: started,
+      lastModifiedAt: state.modifiedAt,
+      ...(state.failureReason !== undefined ? { failureReason: state.failureReason } : {}),
+    });
+  const ready = bringUp(input, spec, image.labels, proxyPort, deps, { started, describe, enter, state });
+  ready.then(
+    () => {},
+    (err: unknown) => {
+      if (state.status === 'Creating') enter(deleter.signal.aborted ? 'Deleting' : 'Failed', deleter.signal.aborted ? undefined : ((err as Error)?.message ?? String(err)));
+    },
+  );
+  return {
+    endpointName: spec.endpointName,
+    describe,
+    ready,
+    delete: async () => {
+      if (state.status === 'Creating') {
+        enter('Deleting');
+        deleter.abort();
+      }
+      const endpoint = await ready.catch(() => undefined);
+      await endpoint?.stop();
+    },
+  };
+}
+
+interface EndpointState {
+  started: number;
+  describe: () => Record<string, unknown>;
+  enter: (status: EndpointStatus, failureReason?: string) => void;
+  state: { status: EndpointStatus };
+}
+
+/** Everything after the request was found good: the model, the container until it is ready, the proxy. */
+async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLabels: Record<string, string>, proxyPort: number, deps: JobDeps, status: EndpointState): Promise<EndpointHandle> {
+  const { started } = status;
+  // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
+  // (CONTRACT §8.1), so it is deliberately not 8080: an image that ignores it is caught here.
+  const wantsBind = input.bindToPort ?? imageLabels[BIND_TO_PORT_LABEL] === 'true';
+  const bind = wantsBind ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
+  const containerPort = bind?.port ?? SERVING_PORT;
 
   const scope = new ResourceScope(deps.log);
   // A stop may come at any moment, also while nothing is listening for it (a Ctrl-C just as the
@@ -201,40 +258,34 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       const created = await deps.docker.createNetwork({ name: network, labels, internal: true });
       scope.defer(`network ${network}`, () => created.remove());
     }
-    const created = await deps.docker.createContainer({
-      name: resourceName(JOB_TYPE, spec.endpointName, randomBytes(3).toString('hex')),
-      image: spec.image,
-      ...resolveContainerCommand('serve'),
-      env: toEnvList(renderServingEnvironment(spec.environment, bind)),
-      labels,
-      hostname: ec2Hostname(spec.region),
-      // Whether /opt/ml/model is read-only on SageMaker is UNCONFIRMED (CONTRACT §4.1); read-only is
-      // the safe reading, and it keeps the user's model folder untouched.
-      mounts: modelDir ? [{ source: modelDir, target: MODEL_DIR, readOnly: true }] : [],
-      // An internal network publishes no ports: the proxy goes to the container's address instead.
-      ...(network ? { network: { name: network, aliases: [] } } : { publish: [containerPort] }),
-    });
-    scope.defer(`container ${created.shortId}`, () => created.remove());
-    honourStop();
-    deps.log.info(`Starting container ${created.shortId} (${spec.image}) with \`serve\`${bind ? `, SAGEMAKER_BIND_TO_PORT=${bind.port}` : ''}…`);
-    const starting = created.start({ onLine: (line) => deps.onLine?.(line, spec.endpointName) });
-    // The proxy's HTTP stack compiles while the engine starts the container.
-    const loadingProxy = import('../http/proxy-app.js');
-    loadingProxy.catch(() => {});
-    const run = await starting;
-    deps.log.debug(`started ${created.shortId}`);
-    // A forced stop (the second Ctrl-C) skips the grace period.
-    onAbort(deps.force, () => run.kill());
-    const { hostPort: containerHostPort, ip } = await created.addresses(network ? undefined : containerPort);
-    const upstreamBase = network ? `http://${ip}:${containerPort}` : `http://127.0.0.1:${containerHostPort}`;
-    await waitUntilReady(upstreamBase, run, { deps, containerId: created.id, port: containerPort, windowSeconds: spec.startupTimeoutSeconds });
-    honourStop();
+    let loadingProxy: Promise<typeof import('../http/proxy-app.js')> | undefined;
+    const serving = await startServingContainer(
+      {
+        name: resourceName(JOB_TYPE, spec.endpointName, randomBytes(3).toString('hex')),
+        image: spec.image,
+        labels,
+        hostname: ec2Hostname(spec.region),
+        env: toEnvList(renderServingEnvironment(spec.environment, bind)),
+        ...(modelDir ? { modelDir } : {}),
+        port: containerPort,
+        ...(network ? { network } : {}),
+        startupTimeoutSeconds: spec.startupTimeoutSeconds,
+        onLine: (line) => deps.onLine?.(line, spec.endpointName),
+        ...(bind ? { note: `, SAGEMAKER_BIND_TO_PORT=${bind.port}` } : {}),
+        // The proxy's HTTP stack compiles while the engine starts the container.
+        onStarting: () => {
+          loadingProxy = import('../http/proxy-app.js');
+          loadingProxy.catch(() => {});
+        },
+        checkpoint: honourStop,
+      },
+      deps,
+      scope,
+    );
     const readyMs = Date.now() - started;
-    deps.log.debug(`GET /ping answered 200 on port ${containerHostPort}`);
-
-    const { buildProxyApp } = await loadingProxy;
-    const upstream = network ? { host: ip!, port: containerPort } : await directUpstream(ip, containerPort, deps).then((direct) => direct ?? { host: '127.0.0.1', port: containerHostPort });
+    const { upstream } = serving;
     deps.log.debug(`the proxy reaches the container at ${upstream.host}:${upstream.port}`);
+    const { buildProxyApp } = await (loadingProxy ?? import('../http/proxy-app.js'));
     const app = buildProxyApp({
       endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
       upstream,
@@ -249,51 +300,28 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
     });
 
     const proxyBase = `http://127.0.0.1:${proxyPort}`;
-    // Marked as handled: a caller that never looks at `exited` must not get an unhandled rejection.
-    const exited = run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail }));
-    exited.catch(() => {});
+    const { exited } = serving;
     let stopping: Promise<StopOutcome> | undefined;
-    // What DescribeEndpoint says: InService until a stop (Deleting) or a crash (Failed).
-    let status: EndpointStatus = 'InService';
-    let failureReason: string | undefined;
-    let modifiedAt = Date.now();
     void exited.then((e) => {
-      if (stopping) return;
-      status = 'Failed';
-      failureReason = `The primary container exited with ${describeExit(e.exitCode)} while serving.`;
-      modifiedAt = Date.now();
+      if (!stopping) status.enter('Failed', `The primary container exited with ${describeExit(e.exitCode)} while serving.`);
     }, () => undefined);
     const handle: EndpointHandle = {
       name: spec.endpointName,
       url: `${proxyBase}/endpoints/${spec.endpointName}/invocations`,
       port: proxyPort,
-      containerId: created.id,
-      containerHostPort,
+      containerId: serving.container.id,
+      containerHostPort: serving.hostPort,
       containerUrl: `http://${upstream.host}:${upstream.port}`,
       ...(bind ? { bindToPort: bind.port } : {}),
       readyMs,
       exited,
-      describe: () =>
-        renderDescribeEndpoint({
-          endpointName: spec.endpointName,
-          region: spec.region,
-          account: spec.account,
-          variantName: spec.variantName,
-          image: spec.image,
-          status,
-          createdAt: started,
-          lastModifiedAt: modifiedAt,
-          ...(failureReason !== undefined ? { failureReason } : {}),
-        }),
+      describe: status.describe,
       invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
       stop: () => {
-        if (!stopping && status === 'InService') {
-          status = 'Deleting';
-          modifiedAt = Date.now();
-        }
+        if (!stopping && status.state.status === 'InService') status.enter('Deleting');
         stopping ??= (async () => {
           await closeProxy();
-          const outcome = await run.stop(spec.stopGraceSeconds * 1000);
+          const outcome = await serving.stop(spec.stopGraceSeconds * 1000);
           await scope.dispose();
           return outcome;
         })();
@@ -302,6 +330,7 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
       [Symbol.asyncDispose]: async () => void (await handle.stop()),
     };
     honourStop();
+    status.enter('InService');
     deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s): ${handle.url}`);
     return handle;
   } catch (err) {
