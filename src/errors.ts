@@ -264,7 +264,7 @@ export class JobTimeoutError<TDetails = unknown> extends SmLocalError {
   ) {
     super(
       'E_MAX_RUNTIME',
-      `${jobKind} stopped: MaxRuntimeInSeconds (${maxRuntimeInSeconds} s) was reached (SecondaryStatus MaxRuntimeExceeded).`,
+      `${jobKind} stopped: MaxRuntimeInSeconds (${maxRuntimeInSeconds} s) was reached${jobKind === 'Training job' ? ' (SecondaryStatus MaxRuntimeExceeded)' : ''}.`,
       EXIT.stopped,
       { hint: 'Raise --max-runtime, or make the algorithm save its model when it receives SIGTERM.' },
     );

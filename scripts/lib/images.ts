@@ -18,6 +18,8 @@ export { REPO_ROOT } from './paths.js';
 export const BASE_PYTHON = 'sm-local-base/python:bookworm';
 export const BASE_BUSYBOX = 'sm-local-base/busybox:static';
 export const EXAMPLE_IMAGE = 'sm-local-example/logistic-regression:latest';
+/** The one-image pipeline example: the example image plus a preprocessing program (examples/one-image-pipeline). */
+export const PIPELINE_IMAGE = 'sm-local-example/one-image-pipeline:latest';
 export const FIXTURES_DIR = join(REPO_ROOT, 'fixtures', 'images');
 export const INPUTS_LABEL = 'sm-local.inputs';
 
@@ -197,7 +199,10 @@ export async function ensureForeignArchFixture(docker: DockerClient, say: Say = 
 }
 
 export async function ensureExample(docker: DockerClient, say: Say = () => {}): Promise<boolean> {
-  return ensureBuilt(docker, { tag: EXAMPLE_IMAGE, contextDir: join(REPO_ROOT, 'examples', 'logistic-regression'), role: 'example', base: BASE_PYTHON, say });
+  const built = await ensureBuilt(docker, { tag: EXAMPLE_IMAGE, contextDir: join(REPO_ROOT, 'examples', 'logistic-regression'), role: 'example', base: BASE_PYTHON, say });
+  // Built on the example image, so it is rebuilt whenever that one is.
+  const pipeline = await ensureBuilt(docker, { tag: PIPELINE_IMAGE, contextDir: join(REPO_ROOT, 'examples', 'one-image-pipeline'), role: 'example', base: EXAMPLE_IMAGE, say });
+  return built || pipeline;
 }
 
 /** Everything, in dependency order. */

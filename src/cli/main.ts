@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { checkCommand } from './commands/check.js';
 import { doctorCommand } from './commands/doctor.js';
 import { invokeCommand } from './commands/invoke.js';
+import { processCommand } from './commands/process.js';
 import { pruneCommand } from './commands/prune.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
@@ -27,12 +28,13 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     // After validation: the options' own coercions (which mark repeatable ones) have run by then.
     .middleware(lastValueWins)
     .command(trainCommand(io))
+    .command(processCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))
     .command(invokeCommand({ ...io, stdin: process.stdin }))
     .command(checkCommand(io, (code) => (exitCode = code)))
     .command(doctorCommand(io, (code) => (exitCode = code)))
     .command(pruneCommand(io))
-    .demandCommand(1, 'Name a command: train, serve, invoke, check, doctor or prune.')
+    .demandCommand(1, 'Name a command: train, process, serve, invoke, check, doctor or prune.')
     .recommendCommands()
     .strict()
     .exitProcess(false)

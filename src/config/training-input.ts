@@ -177,7 +177,7 @@ export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3:
   return { ...channel, channelName, source: resolve(cwd, path) } as ChannelSpec;
 }
 
-async function readJsonArg(value: string, cwd: string, what: string, p: Problems): Promise<unknown> {
+export async function readJsonArg(value: string, cwd: string, what: string, p: Problems): Promise<unknown> {
   const inline = value.trimStart().startsWith('{');
   let text = value;
   if (!inline) {
@@ -196,7 +196,7 @@ async function readJsonArg(value: string, cwd: string, what: string, p: Problems
   }
 }
 
-function parseEntrypoint(value: string, p: Problems): string[] | undefined {
+export function parseEntrypoint(value: string, p: Problems): string[] | undefined {
   if (value.trimStart().startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(value);
@@ -349,7 +349,7 @@ export async function resolveTrainingInput(
   return { input, notices: [...new Set(p.notices)] };
 }
 
-function dedupe<T extends { path: string; message: string }>(items: T[]): T[] {
+export function dedupe<T extends { path: string; message: string }>(items: T[]): T[] {
   const seen = new Set<string>();
   return items.filter((x) => {
     const k = `${x.path}\u0000${x.message}`;

@@ -28,3 +28,31 @@ export const HOMOGENEOUS_GROUP_NAME = 'homogeneousCluster';
 export const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9-]+\.[a-z0-9]+$/;
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const ACCOUNT_PATTERN = /^\d{12}$/;
+
+/**
+ * Limits of CreateProcessingJob (CONTRACT §6.4, §10.5; botocore service model `sagemaker`).
+ * InstanceType is required by the API; a local run without one gets training's default.
+ */
+export const PROCESSING_LIMITS = {
+  jobName: TRAINING_LIMITS.jobName,
+  image: { max: 255 },
+  environment: { maxEntries: 100, keyMax: 256, keyPattern: /^[a-zA-Z_][a-zA-Z0-9_]*$/, valueMax: 256 },
+  containerCommand: TRAINING_LIMITS.containerCommand,
+  inputs: { max: 10 },
+  outputs: { max: 10 },
+  /** InputName and OutputName are plain strings in the model; this bounds what a local folder name takes. */
+  nameMax: 256,
+  localPathMax: 256,
+  instanceCount: { min: 1, max: 100 },
+  volumeSizeInGB: { min: 1, max: 16_384 },
+  maxRuntimeInSeconds: { min: 1, max: 777_600, default: 86_400 },
+  exitMessageMax: 1024,
+  failureReasonMax: 1024,
+  defaultInstanceType: DEFAULT_TRAINING_INSTANCE_TYPE,
+} as const;
+
+/**
+ * SIGTERM → SIGKILL grace for StopProcessingJob and MaxRuntimeInSeconds: not documented for
+ * processing (CONTRACT §2.2, UNCONFIRMED); training's 120 s, as the contract advises.
+ */
+export const PROCESSING_STOP_GRACE_SECONDS = TRAINING_STOP_GRACE_SECONDS;

@@ -201,15 +201,16 @@ async function copyEntries(source: Readable, out: tarStream.Pack, route: EntryRo
  * Extracts the entries `route` keeps from a container archive into `dest` (for
  * OutputDataConfig.CompressionType NONE and checkpoint sync) with the safe extractor: links are kept
  * as links whatever they point at (SageMaker uploads them as they are), nothing is written through
- * one, and an unsafe entry is left out (and listed) rather than losing the rest of the folder.
+ * one, and an unsafe entry is left out (and listed) rather than losing the rest of the folder. With
+ * `links: 'none'` symbolic links are left out (and listed) instead: processing outputs.
  */
-export function extractRouted(source: Readable, dest: string, route: EntryRoute, what: string): Promise<SafeExtractResult> {
+export function extractRouted(source: Readable, dest: string, route: EntryRoute, what: string, links: 'any' | 'none' = 'any'): Promise<SafeExtractResult> {
   return safeExtract(source, dest, {
     route: (name) => {
       const target = route(name);
       return typeof target === 'string' ? target : null;
     },
-    links: 'any',
+    links,
     unsafe: 'skip',
     what,
   });
@@ -226,20 +227,30 @@ export function underPrefix(prefix: string): (name: string) => string | null {
 
 /** The first `maxBytes` (as UTF-8) of the entry `name` of a tar stream, or undefined when it has none. */
 export async function readTarEntry(tar: Readable, name: string, maxBytes: number): Promise<string | undefined> {
+  const bytes = await readTarEntryBytes(tar, name, maxBytes);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+/** The first `maxBytes` of the entry `name` of a tar stream, as bytes, or undefined when it has none. */
+export async function readTarEntryBytes(tar: Readable, name: string, maxBytes: number): Promise<Buffer | undefined> {
   const ex = tarStream.extract();
   const reading = pipeline(tar, ex);
   reading.catch(() => {});
-  let text: string | undefined;
+  let bytes: Buffer | undefined;
   for await (const entry of ex) {
-    if (entry.header.name === name && text === undefined) text = await readHead(entry as unknown as Readable, maxBytes);
+    if (entry.header.name === name && bytes === undefined) bytes = await readHeadBytes(entry as unknown as Readable, maxBytes);
     else entry.resume();
   }
   await reading;
-  return text;
+  return bytes;
 }
 
 /** Reads at most `maxBytes` of an entry body as UTF-8 and drains the rest. */
 export async function readHead(body: Readable, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readHeadBytes(body, maxBytes));
+}
+
+async function readHeadBytes(body: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let have = 0;
   for await (const chunk of body) {
@@ -249,7 +260,7 @@ export async function readHead(body: Readable, maxBytes: number): Promise<string
       have += Math.min(buf.length, maxBytes - have);
     }
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 /** Collects a Readable's bytes into memory (small archives in tests and helpers). */

@@ -24,20 +24,22 @@ export interface LocatedChannel extends ResolvedChannel {
 export async function locateChannels<C extends Pick<ResolvedChannel, 'channelName' | 'source' | 'sourceUri'>>(
   channels: readonly C[],
   cwd: string,
+  /** The field a problem is reported at (default: training's InputDataConfig and --channel). */
+  fieldOf: (c: C, index: number) => string = (c, i) => (c.sourceUri !== undefined ? `InputDataConfig[${i}].DataSource.S3DataSource.S3Uri` : `channel "${c.channelName}" (--channel)`),
 ): Promise<{ located: (C & { kind: 'directory' | 'file' })[]; problems: SpecProblem[] }> {
   const located: (C & { kind: 'directory' | 'file' } | undefined)[] = [];
   const problems: SpecProblem[] = [];
   await Promise.all(
     channels.map(async (c, i) => {
       const source = resolve(cwd, c.source);
-      const field = c.sourceUri !== undefined ? `InputDataConfig[${i}].DataSource.S3DataSource.S3Uri` : `channel "${c.channelName}" (--channel)`;
+      const field = fieldOf(c, i);
       const mapped = c.sourceUri !== undefined ? ` (mapped from ${c.sourceUri})` : '';
       let info;
       try {
         info = await stat(source);
         if (!info.isDirectory() && !info.isFile()) throw new Error('not a file or directory');
       } catch {
-        problems.push({ path: field, message: `local data path ${source}${mapped} does not exist or cannot be read. Create it or point the channel at a folder that holds the data.` });
+        problems.push({ path: field, message: `local data path ${source}${mapped} does not exist or cannot be read. Create it or point it at a folder that holds the data.` });
         return;
       }
       // An S3 prefix with no objects fails CreateTrainingJob itself, before any instance starts
@@ -47,7 +49,7 @@ export async function locateChannels<C extends Pick<ResolvedChannel, 'channelNam
       if (info.isDirectory() && !(await hasFile(source))) {
         problems.push({
           path: field,
-          message: `No S3 objects found under ${c.sourceUri !== undefined ? `"${c.sourceUri}" (local folder ${source})` : source} given in input data source: the folder holds no files, and SageMaker refuses the job (ValidationException) before it starts. Put the channel's data in it, or drop the channel.`,
+          message: `No S3 objects found under ${c.sourceUri !== undefined ? `"${c.sourceUri}" (local folder ${source})` : source} given in input data source: the folder holds no files, and SageMaker refuses the job (ValidationException) before it starts. Put the data in it, or drop it from the job.`,
         });
         return;
       }
@@ -66,11 +68,11 @@ async function hasFile(dir: string): Promise<boolean> {
   return false;
 }
 
-/** Where a channel appears: `/opt/ml/input/data/<channel>`, a single file inside that folder. */
-export function channelMount(c: LocatedChannel): BindMount {
+/** Where a channel appears: `/opt/ml/input/data/<channel>` (or `at`: a processing input's LocalPath), a single file inside that folder. */
+export function channelMount(c: Pick<LocatedChannel, 'source' | 'kind' | 'channelName'>, at = `${TRAINING_PATHS.data}/${c.channelName}`): BindMount {
   return {
     source: c.source,
-    target: c.kind === 'directory' ? `${TRAINING_PATHS.data}/${c.channelName}` : `${TRAINING_PATHS.data}/${c.channelName}/${basename(c.source)}`,
+    target: c.kind === 'directory' ? at : `${at}/${basename(c.source)}`,
     // Divergence: File-mode channels are writable copies on SageMaker; a read-only bind keeps the user's data safe and costs nothing.
     readOnly: true,
   };
@@ -99,8 +101,8 @@ export function channelRoot(c: Pick<LocatedChannel, 'source' | 'kind'>): string 
   return c.kind === 'file' ? resolve(c.source, '..') : c.source;
 }
 
-/** Read-only binds of some of a channel's objects, each at its key below `/opt/ml/input/data/<channel>`. */
-export function shardMounts(c: LocatedChannel, keys: readonly string[]): BindMount[] {
+/** Read-only binds of some of a channel's objects, each at its key below `/opt/ml/input/data/<channel>` (or `at`). */
+export function shardMounts(c: Pick<LocatedChannel, 'source' | 'kind' | 'channelName'>, keys: readonly string[], at = `${TRAINING_PATHS.data}/${c.channelName}`): BindMount[] {
   const root = channelRoot(c);
-  return keys.map((key) => ({ source: join(root, key), target: `${TRAINING_PATHS.data}/${c.channelName}/${key}`, readOnly: true }));
+  return keys.map((key) => ({ source: join(root, key), target: `${at}/${key}`, readOnly: true }));
 }

@@ -27,9 +27,10 @@ export interface SafeExtractOptions {
   /**
    * `inside`: symbolic links must resolve inside the folder (a model archive: what the container sees in
    * /opt/ml/model stays there). `any`: links are kept as links whatever they point at (what a container
-   * left: SageMaker uploads links as they are, and sm-local never reads through them).
+   * left: SageMaker uploads links as they are, and sm-local never reads through them). `none`:
+   * symbolic links are left out and listed (processing outputs: SageMaker does not follow them).
    */
-  links: 'inside' | 'any';
+  links: 'inside' | 'any' | 'none';
   /** `refuse`: the first unsafe entry fails the extraction. `skip`: it is left out and listed, the rest kept. */
   unsafe: 'refuse' | 'skip';
   /** What is extracted, for messages ("the model archive /x/model.tar.gz"). */
@@ -197,6 +198,10 @@ class Extraction {
     } else if (h.type === 'symlink') {
       entry.resume();
       const to = h.linkname ?? '';
+      if (this.opts.links === 'none') {
+        this.result.skipped.push({ name: h.name, why: `"${h.name}" is a symbolic link (to ${to}), which SageMaker does not follow when it uploads an output` });
+        return;
+      }
       if (this.opts.links === 'inside' && safeLinkTarget(rel, to, false) === undefined) {
         return this.unsafe(h.name, `the symbolic link "${h.name}" points outside ${this.folder} (${to})`);
       }
