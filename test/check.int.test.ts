@@ -205,6 +205,39 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
     });
   });
 
+  describe.concurrent('processing (--process)', () => {
+    const processOnly = (fixture: string, flags: Flags = {}) =>
+      check(fixture, { process: true, input: [`raw=${CHECK}/train`], processOutput: ['a', 'b'], failInput: [`raw=${CHECK}/process-bad`], processStopGrace: 2, ...flags });
+    const processRows = (r: ConformanceReport) => r.checks.filter((c) => c.group === 'process').map((c) => `${c.status} ${c.id}`);
+
+    it('passes a processing image that keeps the contract, with no training or serving checks', async () => {
+      const r = await processOnly('check-process-good');
+      expect(processRows(r)).toEqual(['process.exits-0', 'process.outputs-written', 'process.writes-outside', 'process.sigterm', 'process.exit-message'].map((id) => `pass ${id}`));
+      expect(r.checks.filter((c) => c.group === 'train' || c.group === 'serve')).toEqual([]);
+      expect(observed(r, 'process.sigterm')).toMatch(/it stopped on SIGTERM/);
+      expect(observed(r, 'process.exit-message')).toMatch(/ExitMessage: row 1 is bad/);
+      expect(r.verdict).toBe('pass');
+      expect(validateReport(r), JSON.stringify(validateReport.errors)).toBe(true);
+    });
+
+    it('warns (never fails) for what SageMaker tolerates: an empty output, files written outside, SIGTERM ignored, no exit message', async () => {
+      const r = await processOnly('check-process-bad');
+      expect(flagged(r)).toEqual(['warn process.outputs-written', 'warn process.writes-outside', 'warn process.sigterm', 'warn process.exit-message']);
+      expect(observed(r, 'process.outputs-written')).toBe('nothing was written to b (/opt/ml/processing/output/b)');
+      expect(observed(r, 'process.writes-outside')).toMatch(/^wrote \/srv\/result\.csv/);
+      expect(observed(r, 'process.sigterm')).toMatch(/still running 2 s after SIGTERM: killed with SIGKILL/);
+      expect(row(r, 'process.sigterm')!.fix).toMatch(/StopProcessingJob/);
+      expect(r.verdict).toBe('pass');
+    });
+
+    it('fails a processing run that exits non-zero, and judges its message from that run', async () => {
+      const r = await check('check-process-good', { process: true, input: [`raw=${CHECK}/process-bad`], processOutput: ['a'], processStopGrace: 2 });
+      expect(row(r, 'process.exits-0')).toMatchObject({ status: 'fail', observed: expect.stringMatching(/Failed with exit code 1: AlgorithmError: See job logs for more information; ExitMessage: row 1 is bad/) });
+      expect(row(r, 'process.exit-message')!.status).toBe('pass');
+      expect(r.verdict).toBe('fail');
+    });
+  });
+
   describe('serving', () => {
     let outside: OutsideHost;
     beforeAll(async () => {

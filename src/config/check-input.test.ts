@@ -149,4 +149,21 @@ describe('parseSampleFlag', () => {
     expect(parse('a.json,expect-status=600').problems).toEqual(['expect-status "600" is not an HTTP status code.']);
     expect(parse('').problems).toEqual(['no file: give --sample FILE[,content-type=T][,expect-status=N].']);
   });
+
+  it('reads the processing checks from flags and the file: inputs and outputs as `process` takes them, --process required for them', async () => {
+    const cwd = project({ process: true, inputs: ['raw=data/train:/opt/ml/processing/raw'], processOutputs: ['out,upload=Continuous'], entrypoint: ['python3', '/opt/p.py'], processStopGraceSeconds: 5 });
+    const input = await resolveIn(cwd, { image: 'proc:dev', failInput: ['raw=data/bad'], arg: ['--ratio', '0.2'] });
+    expect(input.process).toBe(true);
+    expect(input.processStopGraceSeconds).toBe(5);
+    expect(input.processing).toEqual({
+      inputs: [{ inputName: 'raw', source: join(cwd, 'data/train'), localPath: '/opt/ml/processing/raw' }],
+      outputs: [{ outputName: 'out', s3UploadMode: 'Continuous' }],
+      failInputs: [{ inputName: 'raw', source: join(cwd, 'data/bad') }],
+      containerEntrypoint: ['python3', '/opt/p.py'],
+      containerArguments: ['--ratio', '0.2'],
+    });
+    expect(await problemsOf(resolveIn(project(), { image: 'proc:dev', input: ['raw=data/train'] }))).toEqual([
+      '--input/--process-output: processing inputs and outputs are given, but not --process: add --process to run the processing checks.',
+    ]);
+  });
 });

@@ -6,7 +6,8 @@ import { InvalidSpecError } from '../errors.js';
 import type { CheckInput, CheckSample } from '../jobs/check-runner.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { parseChannelFlag, parseHyperparameterFlags } from './training-input.js';
+import { parseInputFlag, parseOutputFlag } from './processing-input.js';
+import { parseChannelFlag, parseEntrypoint, parseHyperparameterFlags } from './training-input.js';
 import { createUriMapper } from './uri-mapping.js';
 
 /** The check's own config file, read from the current folder when present. */
@@ -39,13 +40,21 @@ export interface CheckFlags {
   entryPoint?: string;
   sourceDir?: string;
   strict?: boolean;
+  /** The processing checks, with `process`'s flags for the job (outputs as --process-output: check's --output keeps job folders). */
+  process?: boolean;
+  input?: string[];
+  processOutput?: string[];
+  failInput?: string[];
+  entrypoint?: string;
+  arg?: string[];
+  processStopGrace?: number;
 }
 
 /** Keys of sm-local.check.json, documented in the README. */
 const FILE_KEYS = [
   'image', 'train', 'serve', 'static', 'instanceType', 'channels', 'failChannels', 'hyperparameters', 'environment', 'model', 'samples',
   'concurrency', 'trainStopGraceSeconds', 'serveStopGraceSeconds', 'startupTimeoutSeconds', 'maxRuntimeSeconds', 'output',
-  'entryPoint', 'sourceDir', 'strict',
+  'entryPoint', 'sourceDir', 'strict', 'process', 'inputs', 'processOutputs', 'failInputs', 'entrypoint', 'arguments', 'processStopGraceSeconds',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -259,6 +268,41 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
   }
   const strict = flags.strict ?? bool('strict');
 
+  // Processing: inputs and outputs in `process`'s flag syntax, from flags or the file's lists (relative to the file).
+  const flagList = (k: (typeof FILE_KEYS)[number]) => {
+    const v = d[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      p.add(at(k), 'must be a list of strings, each as the flag takes it (e.g. "raw=./data:/opt/ml/processing/input/raw").');
+      return [];
+    }
+    return v as string[];
+  };
+  const parseAll = <T>(fromFlags: string[] | undefined, key: (typeof FILE_KEYS)[number], parse: (raw: string, i: number, p: Problems, map: typeof mapS3, cwd: string) => T | undefined, nameOf: (x: T) => string) => {
+    const all = new Map<string, T>();
+    flagList(key).forEach((raw, i) => {
+      const x = parse(raw, i, p, mapS3, base);
+      if (x) all.set(nameOf(x), x);
+    });
+    (fromFlags ?? []).forEach((raw, i) => {
+      const x = parse(raw, i, p, mapS3, cwd);
+      if (x) all.set(nameOf(x), x);
+    });
+    return [...all.values()];
+  };
+  const inputs = parseAll(flags.input, 'inputs', parseInputFlag, (x) => x.inputName);
+  const processOutputs = parseAll(flags.processOutput, 'processOutputs', parseOutputFlag, (x) => x.outputName);
+  const failInputs = parseAll(flags.failInput, 'failInputs', parseInputFlag, (x) => x.inputName);
+  const stringArray = (k: (typeof FILE_KEYS)[number]) => field(k, (v): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'), 'must be a non-empty list of strings.');
+  const entrypoint = flags.entrypoint !== undefined ? parseEntrypoint(flags.entrypoint, p) : stringArray('entrypoint');
+  const args = flags.arg?.length ? flags.arg : stringArray('arguments');
+  const runProcess = flags.process ?? bool('process');
+  const processStop = flags.processStopGrace ?? num('processStopGraceSeconds');
+  if (flags.processStopGrace !== undefined && (!Number.isFinite(flags.processStopGrace) || flags.processStopGrace <= 0)) p.add('--process-stop-grace', `must be a positive number (got ${flags.processStopGrace}).`);
+  if (!runProcess && (inputs.length || processOutputs.length || failInputs.length)) {
+    p.add('--input/--process-output', 'processing inputs and outputs are given, but not --process: add --process to run the processing checks.');
+  }
+
   const train = flags.train ?? bool('train');
   const serve = flags.serve ?? bool('serve');
   const staticOnly = flags.static ?? bool('static');
@@ -289,5 +333,18 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
     ...(entryPoint !== undefined ? { entryPoint } : {}),
     ...(sourceDir !== undefined ? { sourceDir } : {}),
     ...(strict ? { strict } : {}),
+    ...(runProcess
+      ? {
+          process: true,
+          processing: {
+            inputs,
+            outputs: processOutputs,
+            ...(failInputs.length ? { failInputs } : {}),
+            ...(entrypoint ? { containerEntrypoint: entrypoint } : {}),
+            ...(args ? { containerArguments: [...args] } : {}),
+          },
+        }
+      : {}),
+    ...(processStop !== undefined ? { processStopGraceSeconds: processStop } : {}),
   };
 }

@@ -130,7 +130,8 @@ export function processTree(procs: readonly ContainerProcess[]): { root: Contain
 }
 
 export interface SigtermContext {
-  word: 'train' | 'serve';
+  /** The job kind: its word (`train`, `serve`), or `process` for a processing job (which has none). */
+  word: 'train' | 'serve' | 'process';
   graceSeconds: number;
   /** The image's ENTRYPOINT (null or empty: none). */
   entrypoint: readonly string[] | null;
@@ -140,6 +141,9 @@ export interface SigtermContext {
 
 /** What a job loses when SIGKILL follows the grace. */
 function consequence(ctx: SigtermContext): string {
+  if (ctx.word === 'process') {
+    return `On SageMaker, StopProcessingJob and MaxRuntimeInSeconds send SIGTERM, wait ${ctx.graceSeconds} s (UNCONFIRMED for processing; training's grace), then SIGKILL: the job still ends (Stopped), but the program gets no chance to finish its outputs or write /opt/ml/output/message.`;
+  }
   return ctx.word === 'train'
     ? `On SageMaker, StopTrainingJob, MaxRuntimeInSeconds and a spot interruption send SIGTERM, wait ${ctx.graceSeconds} s, then SIGKILL: the job still ends (Stopped), but the program gets no chance to save a final model or checkpoint.`
     : `On SageMaker, scale-in and endpoint updates send SIGTERM, wait ${ctx.graceSeconds} s, then SIGKILL: requests still in flight are cut off, and every stop takes the full ${ctx.graceSeconds} s.`;
@@ -155,10 +159,11 @@ const quote = (s: string) => `\`${s.length > 100 ? `${s.slice(0, 97)}…` : s}\`
 export function sigtermAdvice(procs: readonly ContainerProcess[] | undefined, ctx: SigtermContext): { observed: string; fix: string } {
   const killed = `still running ${ctx.graceSeconds} s after SIGTERM: killed with SIGKILL`;
   const tree = procs ? processTree(procs) : undefined;
-  const handler =
-    ctx.word === 'train'
-      ? 'a SIGTERM handler that saves the model (and a checkpoint) and exits, e.g. in Python signal.signal(signal.SIGTERM, on_term)'
-      : 'a SIGTERM handler that stops accepting requests, finishes the ones in flight and exits (gunicorn, uvicorn and nginx do this themselves)';
+  const handler = {
+    train: 'a SIGTERM handler that saves the model (and a checkpoint) and exits, e.g. in Python signal.signal(signal.SIGTERM, on_term)',
+    process: 'a SIGTERM handler that writes what it has to the outputs and exits, e.g. in Python signal.signal(signal.SIGTERM, on_term)',
+    serve: 'a SIGTERM handler that stops accepting requests, finishes the ones in flight and exits (gunicorn, uvicorn and nginx do this themselves)',
+  }[ctx.word];
   if (!tree) {
     const entry = ctx.entrypoint?.length ? ` Make sure the signal reaches it: ENTRYPOINT ${JSON.stringify(ctx.entrypoint)} must be the program itself or pass the signal on.` : '';
     return { observed: killed, fix: `${consequence(ctx)} Give the program ${handler}.${entry}` };

@@ -256,6 +256,9 @@ describe('checkWords', () => {
     expect(checkWords({ train: false })).toEqual(['serve']);
     expect(checkWords({ serve: false })).toEqual(['train']);
     expect(checkWords({ train: false, serve: false })).toEqual([]);
+    // --process alone checks a processing job, which has no job word; with --train or --serve, those too.
+    expect(checkWords({ process: true })).toEqual([]);
+    expect(checkWords({ process: true, train: true })).toEqual(['train']);
   });
 });
 

@@ -10,7 +10,7 @@ import { instanceArchitecture, type ImageFacts } from './image-checks.js';
 import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL } from './serving.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
-export type CheckGroup = 'image' | 'train' | 'serve';
+export type CheckGroup = 'image' | 'train' | 'serve' | 'process';
 export type JobWord = 'train' | 'serve';
 
 /** One row of the report. */
@@ -139,6 +139,36 @@ export const CHECKS = {
     title: 'Bad input fails the job with /opt/ml/output/failure',
     ref: '§3.10',
     fix: 'On an error, write a one-line reason to /opt/ml/output/failure and exit non-zero: it becomes the job\'s FailureReason (first 1024 characters).',
+  },
+  'process.exits-0': {
+    group: 'process',
+    title: 'Processing exits 0 on the given inputs',
+    ref: '§6.1',
+    fix: 'Read the log above; every container of a processing job must exit 0 for the job to complete.',
+  },
+  'process.outputs-written': {
+    group: 'process',
+    title: 'Processing writes every declared output',
+    ref: '§6.2',
+    fix: 'Write each output into its LocalPath (the folder under /opt/ml/processing/ named in /opt/ml/config/processingjobconfig.json): SageMaker completes the job anyway but uploads nothing for an empty one, and the step that reads it finds no objects (a training job refuses an empty S3 prefix).',
+  },
+  'process.writes-outside': {
+    group: 'process',
+    title: 'Processing writes only where SageMaker keeps files',
+    ref: '§6.2',
+    fix: 'Write results under the outputs\' LocalPaths (scratch files under /tmp): everything else is lost when the instance goes.',
+  },
+  'process.sigterm': {
+    group: 'process',
+    title: 'Processing exits within the grace period after SIGTERM',
+    ref: '§2.2',
+    fix: 'Handle SIGTERM (StopProcessingJob, MaxRuntimeInSeconds): write what you have and exit. PID 1 gets no default action for SIGTERM, so without a handler the signal is ignored and SIGKILL follows the grace.',
+  },
+  'process.exit-message': {
+    group: 'process',
+    title: 'A failed run says why in /opt/ml/output/message',
+    ref: '§6.2',
+    fix: 'On an error, write a short UTF-8 reason to /opt/ml/output/message and exit non-zero: its first 1 KB becomes the job\'s ExitMessage, which DescribeProcessingJob and pipelines show.',
   },
   'serve.ready': {
     group: 'serve',
@@ -440,12 +470,12 @@ const SCRATCH = new RegExp(
 
 /**
  * Files in a container's change list that SageMaker does not keep and that are not caches or
- * scratch, by name. A folder appears in the list as changed whenever something inside it changes,
+ * scratch, by name (`areas`: the folders the platform provides; a training job's by default). A folder appears in the list as changed whenever something inside it changes,
  * and a new folder along with everything in it: only the paths that changed themselves are named.
  */
-export function writesOutside(changes: readonly { path: string; kind: 'added' | 'changed' | 'deleted' }[]): string[] {
+export function writesOutside(changes: readonly { path: string; kind: 'added' | 'changed' | 'deleted' }[], areas: readonly string[] = PLATFORM_AREAS): string[] {
   // The platform's own areas, and the folders above them that the mounts create, are where writes belong.
-  const platform = (p: string) => PLATFORM_AREAS.some((area) => p === area || p.startsWith(`${area}/`) || area.startsWith(`${p}/`));
+  const platform = (p: string) => areas.some((area) => p === area || p.startsWith(`${area}/`) || area.startsWith(`${p}/`));
   const hasChild = (p: string) => changes.some((o) => o.path.startsWith(`${p}/`));
   return changes
     .filter((c) => !SCRATCH.test(c.path) && !platform(c.path) && !hasChild(c.path))

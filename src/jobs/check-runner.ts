@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeExit, hyperparameterHint, lastOutput, readinessAdvice, sigtermAdvice, type ContainerProcess } from '../contract/check-advice.js';
 import {
@@ -17,11 +17,13 @@ import {
   type JobWord,
 } from '../contract/conformance.js';
 import { BIND_TO_PORT_LABEL, INVOCATION_TIMEOUT_MS, MAX_PAYLOAD_BYTES, PING_TIMEOUT_MS, SERVING_STOP_GRACE_SECONDS } from '../contract/serving.js';
-import { TRAINING_STOP_GRACE_SECONDS } from '../contract/limits.js';
+import { PROCESSING_STOP_GRACE_SECONDS, TRAINING_STOP_GRACE_SECONDS } from '../contract/limits.js';
 import type { ChannelSpec } from '../contract/training-spec.js';
 import { AlgorithmError, InputPathError, InterruptedError, InvalidSpecError, jobRecordOf, ModelArchiveError, ServingStartupError } from '../errors.js';
 import { LABEL } from '../docker/labels.js';
 import { checkChannelSources, runTrainingJob, type TrainingJobInput, type TrainingResult } from './training-runner.js';
+import { checkInputSources, runProcessingJob, type ProcessingJobInput, type ProcessingResult } from './processing-runner.js';
+import { PROCESSING_PATHS, type ProcessingInputSpec, type ProcessingOutputSpec } from '../contract/processing-spec.js';
 import { probeRequest, type ProbeResponse } from '../http/probe-client.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
 import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
@@ -72,6 +74,21 @@ export interface CheckInput {
   /** Script mode, as `train` has it: the entry point (relative to sourceDir when given) and the code folder. */
   entryPoint?: string;
   sourceDir?: string;
+  /**
+   * Run the processing checks (`--process`): a processing job as SageMaker runs it, on `processing`'s
+   * inputs and outputs. Alone, it runs no training or serving checks.
+   */
+  process?: boolean;
+  processing?: {
+    inputs?: ProcessingInputSpec[];
+    outputs?: ProcessingOutputSpec[];
+    containerEntrypoint?: string[];
+    containerArguments?: string[];
+    /** Inputs (by name) to swap in for a run that must fail with /opt/ml/output/message. */
+    failInputs?: ProcessingInputSpec[];
+  };
+  /** SIGTERM → SIGKILL grace for processing (default 120 s, training's: UNCONFIRMED for processing). */
+  processStopGraceSeconds?: number;
   /** Warnings fail the check too. */
   strict?: boolean;
   /** Keep the training job folders here; by default they go to a workspace removed after the check. */
@@ -84,7 +101,9 @@ export interface CheckInput {
  * The job words a check runs: `--train` or `--serve` alone picks that one, `--no-train` or
  * `--no-serve` drops one, both negated leaves the image checks only; nothing given runs both.
  */
-export function checkWords(input: Pick<CheckInput, 'train' | 'serve'>): JobWord[] {
+export function checkWords(input: Pick<CheckInput, 'train' | 'serve' | 'process'>): JobWord[] {
+  // --process alone is a processing check: no `train` or `serve` word.
+  if (input.process && input.train === undefined && input.serve === undefined) return [];
   const train = input.train ?? input.serve !== true;
   const serve = input.serve ?? input.train !== true;
   return [...(train ? ['train' as const] : []), ...(serve ? ['serve' as const] : [])];
@@ -104,8 +123,8 @@ const shortName = (image: string) =>
  * The record of a run that ended as a job can end (failed, timed out, stopped by the check itself);
  * the user's Ctrl-C, or anything else, goes on up.
  */
-function runRecord(err: unknown, deps: JobDeps): TrainingResult {
-  const details = jobRecordOf<TrainingResult>(err);
+function runRecord<T = TrainingResult>(err: unknown, deps: JobDeps): T {
+  const details = jobRecordOf<T>(err);
   if (!details || deps.stop?.aborted) throw err;
   return details;
 }
@@ -141,14 +160,17 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
   };
 
   // Bad input is found before anything runs (exit 2), never half-way through the checks.
-  if (runs.includes('train')) {
-    const problems = [...(await checkChannelSources(input.channels ?? [], deps.cwd)), ...(await checkChannelSources(input.failChannels ?? [], deps.cwd))];
-    if (problems.length) throw new InvalidSpecError(problems, 'the check');
-  }
+  const runsProcess = Boolean(input.process) && !input.staticOnly;
+  const problems = [
+    ...(runs.includes('train') ? [...(await checkChannelSources(input.channels ?? [], deps.cwd)), ...(await checkChannelSources(input.failChannels ?? [], deps.cwd))] : []),
+    ...(runsProcess ? [...(await checkInputSources(input.processing?.inputs ?? [], deps.cwd)), ...(await checkInputSources(input.processing?.failInputs ?? [], deps.cwd))] : []),
+  ];
+  if (problems.length) throw new InvalidSpecError(problems, 'the check');
   await deps.docker.ping();
   const [image, engine] = await Promise.all([deps.docker.requireLocalImage(input.image), deps.docker.info()]);
   if (words.includes('serve')) for (const n of multiModelNotices(input.image, image.labels, input.environment ?? {})) deps.log.warn(n);
-  deps.log.info(`Checking ${input.image} (${image.id.slice(7, 19)}) for ${words.map((w) => `\`${w}\``).join(' and ') || 'its configuration'} on ${instanceType}${input.staticOnly ? ', without running it' : ''}…`);
+  const kinds = [...words.map((w) => `\`${w}\``), ...(input.process ? ['a processing job'] : [])];
+  deps.log.info(`Checking ${input.image} (${image.id.slice(7, 19)}) for ${kinds.join(' and ') || 'its configuration'} on ${instanceType}${input.staticOnly ? ', without running it' : ''}…`);
   const evidence = await probeImage(deps.docker, image, input.image, engine, { owner: deps.owner, words });
   const staticChecks = judgeImage(evidence, { words, instanceType, ...(input.sourceDir !== undefined ? { sourceDir: input.sourceDir } : {}) });
   add(...staticChecks);
@@ -167,7 +189,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
   try {
     const run = `${shortName(input.image)}-check-${randomBytes(3).toString('hex')}`;
     let outputDir = input.outputDir;
-    if (!outputDir && runs.includes('train')) {
+    if (!outputDir && (runs.includes('train') || runsProcess)) {
       // The training runs' folders (logs, describe.json, model.tar.gz) go away after a passing check,
       // and stay for a failing one, in keepFailedIn when given: a failure loses nothing.
       const dir = join(input.keepFailedIn ?? deps.tmpRoot, run);
@@ -192,6 +214,13 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
         trainedModel = outcome.model;
         noModel = outcome.noModel;
       }
+    }
+
+    if (runsProcess) {
+      throwIfInterrupted(deps);
+      if (failedStatic('image.architecture')) {
+        for (const id of ['process.exits-0', 'process.outputs-written', 'process.writes-outside', 'process.sigterm', 'process.exit-message'] as const) add(skipped(id, 'the image cannot run on this instance type (see image.architecture)'));
+      } else await checkProcessing(input, deps, { run, outputDir: outputDir!, instanceType, add, evidence, ...(hint ? { hint } : {}) });
     }
 
     if (runs.includes('serve')) {
@@ -259,6 +288,60 @@ class OutputClock {
   }
 }
 
+/** A run's output, tagged and with a clock on it. */
+function clocked(deps: JobDeps, tag: string, clock: OutputClock): Partial<JobDeps> {
+  const base = tagged(deps, tag);
+  return {
+    ...base,
+    onLine: (line, source) => {
+      clock.mark();
+      base.onLine?.(line, source);
+    },
+  };
+}
+
+/**
+ * A run stopped the way StopTrainingJob or StopProcessingJob stops one: SIGTERM `delayMs` after its
+ * first line of output (or 10 s in, if it prints nothing). Just before the signal, the process table
+ * says who is PID 1, which is who gets it.
+ */
+async function stoppedRun<R>(
+  deps: JobDeps,
+  opts: { jobName: string; tag: string; delayMs: number; run: (deps: Partial<JobDeps>) => Promise<R> },
+): Promise<{ result: R; procs?: ContainerProcess[]; sentAfterMs?: number; clock: OutputClock }> {
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let procs: ContainerProcess[] | undefined;
+  let sentAfterMs: number | undefined;
+  const clock = new OutputClock();
+  const sendSigterm = async () => {
+    const [container] = await deps.docker.listContainers([`${LABEL.jobName}=${opts.jobName}`]).catch(() => []);
+    procs = container ? await deps.docker.processes(container.id) : undefined;
+    sentAfterMs = clock.first !== undefined ? Date.now() - clock.first : undefined;
+    stop.abort();
+  };
+  const arm = (ms: number) => {
+    if (!timer) timer = setTimeout(() => void sendSigterm(), ms);
+  };
+  const base = clocked(deps, opts.tag, clock);
+  const fallback = setTimeout(() => arm(0), 10_000 + opts.delayMs);
+  const result = await opts
+    .run({
+      ...base,
+      stop: deps.stop ? AbortSignal.any([stop.signal, deps.stop]) : stop.signal,
+      onLine: (line, source) => {
+        arm(opts.delayMs);
+        base.onLine?.(line, source);
+      },
+    })
+    .catch((err: unknown) => runRecord<R>(err, deps))
+    .finally(() => {
+      clearTimeout(timer);
+      clearTimeout(fallback);
+    });
+  return { result, ...(procs ? { procs } : {}), ...(sentAfterMs !== undefined ? { sentAfterMs } : {}), clock };
+}
+
 async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outputDir: string }): Promise<{ model?: string; noModel?: string }> {
   const grace = input.trainStopGraceSeconds ?? TRAINING_STOP_GRACE_SECONDS;
   const job = (suffix: string, over: Partial<TrainingJobInput> = {}): TrainingJobInput => ({
@@ -276,24 +359,13 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
     ...over,
   });
   const { add } = ctx;
-  /** A run's output, with a clock on it. */
-  const clocked = (tag: string, clock: OutputClock): Partial<JobDeps> => {
-    const base = tagged(deps, tag);
-    return {
-      ...base,
-      onLine: (line, source) => {
-        clock.mark();
-        base.onLine?.(line, source);
-      },
-    };
-  };
 
   // The job as SageMaker would run it.
   deps.log.info('Training: the job as SageMaker runs it…');
   const started = Date.now();
   const firstClock = new OutputClock();
   let tail: readonly string[] = [];
-  const result = await runTrainingJob(job('', { reportChanges: true }), clocked('train', firstClock)).catch((err: unknown) => {
+  const result = await runTrainingJob(job('', { reportChanges: true }), clocked(deps, 'train', firstClock)).catch((err: unknown) => {
     const r = runRecord(err, deps);
     if (err instanceof AlgorithmError) tail = err.logTail;
     return r;
@@ -359,37 +431,13 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
   // SIGTERM: a second run, stopped once it is under way (StopTrainingJob). Just before the signal,
   // the process table says who is PID 1, which is who gets it.
   deps.log.info(`Training: a second run, stopped with SIGTERM (grace ${grace} s)…`);
-  const stop = new AbortController();
-  const delay = input.sigtermDelayMs ?? 1000;
   const sigtermJob = job('-sigterm');
-  let timer: NodeJS.Timeout | undefined;
-  let procs: ContainerProcess[] | undefined;
-  let sentAfterMs: number | undefined;
-  const clock = new OutputClock();
-  const sendSigterm = async () => {
-    const [container] = await deps.docker.listContainers([`${LABEL.jobName}=${sigtermJob.trainingJobName}`]).catch(() => []);
-    procs = container ? await deps.docker.processes(container.id) : undefined;
-    sentAfterMs = clock.first !== undefined ? Date.now() - clock.first : undefined;
-    stop.abort();
-  };
-  const arm = (ms: number) => {
-    if (!timer) timer = setTimeout(() => void sendSigterm(), ms);
-  };
-  const base = clocked('train:sigterm', clock);
-  const fallback = setTimeout(() => arm(0), 10_000 + delay);
-  const stopped = await runTrainingJob(sigtermJob, {
-    ...base,
-    stop: deps.stop ? AbortSignal.any([stop.signal, deps.stop]) : stop.signal,
-    onLine: (line, source) => {
-      arm(delay);
-      base.onLine?.(line, source);
-    },
-  })
-    .catch((err: unknown) => runRecord(err, deps))
-    .finally(() => {
-      clearTimeout(timer);
-      clearTimeout(fallback);
-    });
+  const { result: stopped, procs, sentAfterMs } = await stoppedRun(deps, {
+    jobName: sigtermJob.trainingJobName!,
+    tag: 'train:sigterm',
+    delayMs: input.sigtermDelayMs ?? 1000,
+    run: (d) => runTrainingJob(sigtermJob, d),
+  });
   const host = stopped.hosts[0];
   if (stopped.status !== 'Stopped') {
     add(skipped('train.sigterm', `the job ended on its own (${stopped.status}, exit ${host?.exitCode}) before SIGTERM was sent; give it enough data or epochs to run for a few seconds`));
@@ -414,6 +462,127 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
     else add(checkResult('train.failure-file', 'pass', `exit code ${failed.exitCode}; FailureReason: ${failed.failureReason}`));
   }
   return { ...(completed && artifact && !noModel ? { model: artifact } : {}), ...(noModel ? { noModel } : {}) };
+}
+
+/** Files (not folders) at any depth under a local folder; 0 when it is missing. */
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) n += await countFiles(join(dir, e.name));
+    else n += 1;
+  }
+  return n;
+}
+
+/**
+ * The processing checks (CONTRACT §6, §11): the job as SageMaker runs it on the given inputs, what it
+ * wrote (every output, nothing outside them), a second run stopped with SIGTERM, and whether a failed
+ * run says why in /opt/ml/output/message.
+ */
+async function checkProcessing(input: CheckInput, deps: JobDeps, ctx: Ctx & { outputDir: string }): Promise<void> {
+  const given = input.processing ?? {};
+  const grace = input.processStopGraceSeconds ?? PROCESSING_STOP_GRACE_SECONDS;
+  const job = (suffix: string, over: Partial<ProcessingJobInput> = {}): ProcessingJobInput => ({
+    image: input.image,
+    processingJobName: `${ctx.run}-process${suffix}`.slice(0, 63),
+    instanceType: ctx.instanceType,
+    inputs: given.inputs ?? [],
+    outputs: given.outputs ?? [],
+    environment: input.environment ?? {},
+    ...(given.containerEntrypoint ? { containerEntrypoint: given.containerEntrypoint } : {}),
+    ...(given.containerArguments ? { containerArguments: given.containerArguments } : {}),
+    stopGraceSeconds: grace,
+    ...(input.maxRuntimeSeconds ? { stoppingCondition: { maxRuntimeInSeconds: input.maxRuntimeSeconds } } : {}),
+    outputDir: ctx.outputDir,
+    ...over,
+  });
+  const { add } = ctx;
+  const said = (r: ProcessingResult) => (r.exitMessage !== undefined ? `; ExitMessage: ${r.exitMessage}` : '');
+
+  deps.log.info('Processing: the job as SageMaker runs it…');
+  const started = Date.now();
+  const firstClock = new OutputClock();
+  let tail: readonly string[] = [];
+  const result = await runProcessingJob(job('', { reportChanges: true }), clocked(deps, 'process', firstClock)).catch((err: unknown) => {
+    const r = runRecord<ProcessingResult>(err, deps);
+    if (err instanceof AlgorithmError) tail = err.logTail;
+    return r;
+  });
+  const took = Date.now() - started;
+  const completed = result.status === 'Completed';
+  if (completed) add(checkResult('process.exits-0', 'pass', `Completed in ${seconds(took)}`, { durationMs: took }));
+  else if (result.status === 'Stopped') add(checkResult('process.exits-0', 'fail', 'still running after MaxRuntimeInSeconds; stopped', { durationMs: took }));
+  else {
+    const last = result.exitMessage === undefined ? lastOutput(tail) : '';
+    add(checkResult('process.exits-0', 'fail', `Failed with exit code ${result.exitCode}: ${result.failureReason ?? ''}${said(result)}.${last}${ctx.hint ? ` (${ctx.hint})` : ''}`, { durationMs: took }));
+  }
+
+  const spec = job('');
+  if (!completed) {
+    const why = 'the processing run did not complete (see process.exits-0)';
+    add(skipped('process.outputs-written', why), skipped('process.writes-outside', why));
+  } else {
+    if (!result.outputs.length) add(skipped('process.outputs-written', 'the job declares no outputs (--process-output)'));
+    else {
+      const counts = await Promise.all(result.outputs.map(async (o) => ({ ...o, files: await countFiles(o.destination) })));
+      const empty = counts.filter((o) => !o.files);
+      add(
+        empty.length
+          ? checkResult('process.outputs-written', 'warn', `nothing was written to ${empty.map((o) => `${o.outputName} (${(spec.outputs ?? []).find((x) => x.outputName === o.outputName)?.localPath ?? `/opt/ml/processing/output/${o.outputName}`})`).join(', ')}`)
+          : checkResult('process.outputs-written', 'pass', counts.map((o) => `${o.outputName}: ${o.files} file${o.files === 1 ? '' : 's'}`).join(', ')),
+      );
+    }
+    const described = result.describe as { ProcessingInputs?: { S3Input: { LocalPath: string } }[]; ProcessingOutputConfig?: { Outputs: { S3Output: { LocalPath: string } }[] } };
+    const areas = [
+      PROCESSING_PATHS.config,
+      PROCESSING_PATHS.output,
+      ...(described.ProcessingInputs ?? []).map((i) => i.S3Input.LocalPath),
+      ...(described.ProcessingOutputConfig?.Outputs ?? []).map((o) => o.S3Output.LocalPath),
+    ];
+    const outside = writesOutside(result.changes ?? [], areas);
+    add(
+      outside.length
+        ? checkResult('process.writes-outside', 'warn', `wrote ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}: lost when the job ends`)
+        : checkResult('process.writes-outside', 'pass', 'nothing outside the outputs, /opt/ml/output, scratch folders and interpreter caches'),
+    );
+  }
+
+  deps.log.info(`Processing: a second run, stopped with SIGTERM (grace ${grace} s)…`);
+  const sigtermJob = job('-sigterm');
+  const { result: stopped, procs, sentAfterMs } = await stoppedRun(deps, {
+    jobName: sigtermJob.processingJobName!,
+    tag: 'process:sigterm',
+    delayMs: input.sigtermDelayMs ?? 1000,
+    run: (d) => runProcessingJob(sigtermJob, d),
+  });
+  const host = stopped.hosts[0];
+  if (stopped.status !== 'Stopped') {
+    add(skipped('process.sigterm', `the job ended on its own (${stopped.status}, exit ${host?.exitCode}) before SIGTERM was sent; give it enough input to run for a few seconds`));
+  } else if (host?.killed) {
+    const advice = sigtermAdvice(procs, { word: 'process', graceSeconds: grace, entrypoint: given.containerEntrypoint ?? ctx.evidence.entrypoint, trainingToolkit: false });
+    add(checkResult('process.sigterm', 'warn', advice.observed, { fix: advice.fix }));
+  } else {
+    add(checkResult('process.sigterm', 'pass', sigtermExitObservation(host?.stopMs, host?.exitCode, sentAfterMs, completed ? firstClock.busyMs : undefined)));
+  }
+
+  // A failed run must say why: ExitMessage is what DescribeProcessingJob and pipelines show.
+  const judgeMessage = (r: ProcessingResult, what: string) =>
+    r.status === 'Completed'
+      ? checkResult('process.exit-message', 'warn', `the job completed (exit 0) on ${what}`)
+      : r.status !== 'Failed'
+        ? checkResult('process.exit-message', 'warn', `the job did not fail on ${what} (${r.status})`)
+        : r.exitMessage === undefined
+          ? checkResult('process.exit-message', 'warn', `exit code ${r.exitCode} on ${what}, but no /opt/ml/output/message: the job has no ExitMessage`)
+          : checkResult('process.exit-message', 'pass', `exit code ${r.exitCode} on ${what}; ExitMessage: ${r.exitMessage}`);
+  if (!completed && result.status === 'Failed') add(judgeMessage(result, 'the given inputs'));
+  else if (!given.failInputs?.length) add(skipped('process.exit-message', 'no --fail-input given: sm-local has no input the program should reject'));
+  else {
+    deps.log.info(`Processing: a run on bad input (${given.failInputs.map((i) => i.inputName).join(', ')})…`);
+    const bad = new Map((given.inputs ?? []).map((i) => [i.inputName, i]));
+    for (const i of given.failInputs) bad.set(i.inputName, { ...bad.get(i.inputName), ...i });
+    const failed = await runProcessingJob(job('-bad-input', { inputs: [...bad.values()] }), tagged(deps, 'process:bad-input')).catch((err: unknown) => runRecord<ProcessingResult>(err, deps));
+    add(judgeMessage(failed, 'the bad input'));
+  }
 }
 
 /**

@@ -69,6 +69,8 @@ export interface ProcessingHostOutcome {
   exitCode?: number;
   oomKilled?: boolean;
   killed?: boolean;
+  /** From SIGTERM to the exit, when the job was stopped. */
+  stopMs?: number;
 }
 
 export interface ProcessingResult {
@@ -643,7 +645,10 @@ class ProcessingRun {
       ...(this.failureReason !== undefined && (status === 'Failed' || status === 'Stopped') ? { failureReason: this.failureReason } : {}),
       notices: this.notices,
       transfer: this.transfer,
-      hosts: this.hosts.map((h) => ({ host: h.name, ...(h.exit ? { exitCode: h.exit.exitCode, oomKilled: h.exit.oomKilled, killed: h.exit.killed } : {}) })),
+      hosts: this.hosts.map((h) => ({
+        host: h.name,
+        ...(h.exit ? { exitCode: h.exit.exitCode, oomKilled: h.exit.oomKilled, killed: h.exit.killed, ...(h.exit.stopMs !== undefined ? { stopMs: h.exit.stopMs } : {}) } : {}),
+      })),
       ...(this.changes ? { changes: this.changes } : {}),
       ...(this.keep ? { kept: { containerIds: this.cluster?.containerIds() ?? [], ...(this.cluster ? { network: this.cluster.networkName } : {}) } } : {}),
     };

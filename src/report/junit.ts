@@ -31,12 +31,12 @@ function testcase(c: CheckResult, group: string): string {
 
 /**
  * The report as JUnit XML, the format CI systems (Jenkins, GitLab, GitHub Actions reporters, Azure
- * Pipelines) read: one testsuite per group of checks (image, train, serve), one testcase per check;
+ * Pipelines) read: one testsuite per group of checks (image, train, process, serve), one testcase per check;
  * a failure is a `<failure>`, a skipped check `<skipped>`, a warning a passing case that says so.
  */
 export function renderJUnit(report: ConformanceReport, opts: { hostname?: string } = {}): string {
   const host = xmlText(opts.hostname ?? hostname());
-  const groups = ['image', 'train', 'serve'] as const;
+  const groups = ['image', 'train', 'process', 'serve'] as const;
   const suites = groups
     .map((g) => ({ group: g, checks: report.checks.filter((c) => c.group === g) }))
     .filter((s) => s.checks.length)

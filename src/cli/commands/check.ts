@@ -27,6 +27,13 @@ interface CheckArgs extends GlobalArgs {
   'entry-point'?: string;
   'source-dir'?: string;
   strict?: boolean;
+  process?: boolean;
+  input?: string[];
+  'process-output'?: string[];
+  'fail-input'?: string[];
+  entrypoint?: string;
+  arg?: string[];
+  'process-stop-grace'?: number;
   json?: boolean;
   junit?: string;
 }
@@ -57,6 +64,13 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('max-runtime', { type: 'number', describe: 'MaxRuntimeInSeconds of the training runs' })
         .option('entry-point', { type: 'string', describe: 'Script mode, as for train: the training script (inside --source-dir when given)' })
         .option('source-dir', { type: 'string', describe: 'Script mode: the folder of training code, packed as sourcedir.tar.gz as the SDK does' })
+        .option('process', { type: 'boolean', describe: 'Run the processing checks: a processing job on --input/--process-output, as `sm-local process` runs it (alone: no training or serving checks)' })
+        .option('input', { type: 'string', coerce: list, describe: 'NAME=SOURCE[:LOCAL_PATH][,options]: a processing input, as for process (repeatable)' })
+        .option('process-output', { type: 'string', coerce: list, describe: 'NAME[=LOCAL_PATH[:DEST]][,upload=…]: a processing output, as process\'s --output (repeatable)' })
+        .option('fail-input', { type: 'string', coerce: list, describe: 'NAME=SOURCE[:LOCAL_PATH]: processing input the program must reject with /opt/ml/output/message (repeatable)' })
+        .option('entrypoint', { type: 'string', describe: 'Processing: AppSpecification.ContainerEntrypoint (a program, or a JSON array)' })
+        .option('arg', { type: 'string', coerce: list, describe: 'Processing: AppSpecification.ContainerArguments item (repeatable)' })
+        .option('process-stop-grace', { type: 'number', describe: 'SIGTERM→SIGKILL grace for processing (default 120 s)' })
         .option('strict', { type: 'boolean', describe: 'Warnings fail the check too (exit 1)' })
         .option('output', { type: 'string', describe: 'Keep the training job folders here (by default they go to ./sm-local-output only when a check fails)' })
         .option('json', { type: 'boolean', describe: 'Print the report as JSON (docs/check-report.schema.json) instead of the table' })
@@ -64,6 +78,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .example('$0 check my-algo:latest --train --channel train=./data --fail-channel train=./bad-data', 'training checks')
         .example('$0 check my-model:latest --serve --model model.tar.gz --sample in.json,content-type=application/json', 'serving checks')
         .example('$0 check my-image:latest --channel train=./data --sample in.csv,content-type=text/csv --junit check.xml', 'train, then serve what it trained')
+        .example('$0 check my-processor:latest --process --input raw=./data --process-output train --fail-input raw=./bad-data', 'processing checks')
         .example('$0 check my-toolkit-base:latest --train --entry-point train.py --source-dir ./src --channel train=./data', 'script mode on a training-toolkit image') as unknown as Argv<CheckArgs>,
     handler: (argv) =>
       // --config names the check's own file here; sm-local.json still applies as for every command.
@@ -78,7 +93,9 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
           ...pickFlags(argv, [
             'image', 'instance-type', 'channel', 'fail-channel', 'hyperparameter', 'env', 'env-file', 'model', 'sample', 'config',
             'concurrency', 'train-stop-grace', 'serve-stop-grace', 'startup-timeout', 'max-runtime', 'output', 'entry-point', 'source-dir',
+            'input', 'process-output', 'fail-input', 'entrypoint', 'arg', 'process-stop-grace',
           ]),
+          ...(argv.process !== undefined ? { process: argv.process } : {}),
           ...(argv.strict !== undefined ? { strict: argv.strict } : {}),
           // The switches keep `false` (--no-train): it overrides sm-local.check.json.
           ...(argv.train !== undefined ? { train: argv.train } : {}),
