@@ -10,6 +10,8 @@ npm run --silent build >&2
 echo "== bench/train-overhead (example at 3000 and 10000 epochs, trivial job)"
 npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 3000
 npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 10000 --example-only
+echo "== bench/process (the preprocessing step of the one-image pipeline, trivial job)"
+npx --no-install tsx bench/process.ts "${ROUNDS:-10}"
 echo "== bench/pack"
 npx --no-install tsx bench/pack.ts "${PACK_ROUNDS:-5}"
 echo "== bench/serve"

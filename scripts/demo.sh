@@ -2,7 +2,8 @@
 # The README's demo: on a fresh machine, sets everything up, then runs the bundled example image
 # (logistic regression in plain Python on a bundled CSV) end to end: `sm-local train`, then
 # `sm-local serve` with the model.tar.gz it produced, then `sm-local invoke`, then Ctrl-C; and
-# finally `sm-local check`, the conformance verdict on the same image.
+# then `sm-local check`, the conformance verdict on the same image; and last the one-image pipeline
+# (process → train → serve with per-step entrypoints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[demo] $*" >&2; }
@@ -21,14 +22,14 @@ SM_LOCAL="dist/cli-bundle/sm-local.mjs"
 EXAMPLE=examples/logistic-regression
 IMAGE=sm-local-example/logistic-regression:latest
 
-say "1/4 sm-local train $IMAGE …"
+say "1/5 sm-local train $IMAGE …"
 MODEL=$($SM_LOCAL train "$IMAGE" \
   --channel "train=$EXAMPLE/data/train,content-type=text/csv" \
   --channel "validation=$EXAMPLE/data/validation,content-type=text/csv" \
   --hyperparameter epochs=300 --hyperparameter learning_rate=0.5)
 say "model.tar.gz landed at: $MODEL"
 
-say "2/4 sm-local serve $IMAGE --model $MODEL …"
+say "2/5 sm-local serve $IMAGE --model $MODEL …"
 OUT=$(mktemp)
 $SM_LOCAL serve "$IMAGE" --model "$MODEL" --name logreg-demo --port 0 >"$OUT" &
 SERVE=$!
@@ -40,7 +41,7 @@ for _ in $(seq 1 300); do
 done
 say "InvokeEndpoint URL: $(head -1 "$OUT")"
 
-say "3/4 sm-local invoke logreg-demo with $EXAMPLE/sample-request.csv …"
+say "3/5 sm-local invoke logreg-demo with $EXAMPLE/sample-request.csv …"
 $SM_LOCAL invoke logreg-demo --body "@$EXAMPLE/sample-request.csv" --content-type text/csv --accept application/json
 echo
 say "stopping the endpoint (Ctrl-C)…"
@@ -49,6 +50,8 @@ wait $SERVE
 trap - EXIT
 rm -f "$OUT"
 
-say "4/4 sm-local check $IMAGE (settings in $EXAMPLE/sm-local.check.json): train, stop, bad input, serve, probe…"
+say "4/5 sm-local check $IMAGE (settings in $EXAMPLE/sm-local.check.json): train, stop, bad input, serve, probe…"
 (cd "$EXAMPLE" && "$OLDPWD/$SM_LOCAL" check)
+say "5/5 the one-image pipeline: sm-local process, then train, then serve, one image (examples/one-image-pipeline)…"
+bash examples/one-image-pipeline/run.sh
 say "done: model at $MODEL"

@@ -1,5 +1,5 @@
 /**
- * sm-local as a library: run SageMaker training jobs and endpoints from a test suite or a script.
+ * sm-local as a library: run SageMaker training jobs, processing jobs and endpoints from a test suite or a script.
  *
  * ```ts
  * import { runTrainingJob } from 'sm-local';
@@ -10,6 +10,17 @@
  * ```
  */
 export { runTrainingJob, startTrainingJob, type TrainingJobHandle, type TrainingJobInput, type TrainingResult, type TrainingRunOptions, type TransferMode } from './jobs/training-runner.js';
+export {
+  runProcessingJob,
+  startProcessingJob,
+  type ProcessingJobHandle,
+  type ProcessingJobInput,
+  type ProcessingResult,
+  type ProcessingRunOptions,
+} from './jobs/processing-runner.js';
+export { resolveProcessingJobSpec, type ProcessingJobSpec, type ProcessingInputSpec, type ProcessingOutputSpec, type ResolvedProcessingJobSpec } from './contract/processing-spec.js';
+export { parseCreateProcessingJobRequest } from './contract/create-processing-job.js';
+export { renderProcessingJobConfig, renderProcessingResourceConfig } from './contract/processing-config.js';
 export { createEndpoint, startEndpoint, type EndpointCreation, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
 export { listEndpoints, findEndpoint, type RunningEndpoint } from './jobs/endpoints.js';
 export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './http/client.js';
