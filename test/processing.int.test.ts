@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
 import { createUriMapper } from '../src/config/uri-mapping.js';
 import { parseCreateProcessingJobRequest } from '../src/contract/create-processing-job.js';
-import { LABEL } from '../src/docker/labels.js';
 import { AlgorithmError, InterruptedError, InvalidSpecError, JobTimeoutError } from '../src/errors.js';
 import { runProcessingJob, startProcessingJob, type ProcessingJobInput, type ProcessingResult } from '../src/jobs/processing-runner.js';
 import { readExample } from './support/examples.js';
 import { rejection } from './support/jobs.js';
+import { useProbeTarget } from './support/probe-target.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
 const IMAGE = fixtureTag('processor');
@@ -211,24 +210,10 @@ describe.skipIf(dockerUnavailable())('sm-local process: a SageMaker ProcessingJo
   });
 
   describe('network isolation', () => {
-    let server: Server;
-    let target = '';
-    let network: { remove: () => Promise<void> } | undefined;
-    beforeAll(async () => {
-      const net = await s.docker.createNetwork({ name: `sm-local-test-probe-p-${s.session}`, labels: { [LABEL.session]: s.session } });
-      network = net;
-      const info = (await s.dockerode.getNetwork(net.id).inspect()) as { IPAM: { Config: { Gateway: string }[] } };
-      const gateway = info.IPAM.Config[0]!.Gateway;
-      server = createServer((sock) => sock.end());
-      await new Promise<void>((r) => server.listen(0, gateway, r));
-      target = `${gateway}:${(server.address() as { port: number }).port}`;
-    });
-    afterAll(async () => {
-      server?.close();
-      await network?.remove();
-    });
+    const probe = useProbeTarget(s, 'probe-p');
 
     it('without it the container reaches outside; with it, nothing outside the job, while the hosts still resolve each other', async () => {
+      const target = probe.target();
       const open = await job('net-open', { environment: { PROBE: target }, outputs: [{ outputName: 'out' }] }).run;
       expect(reportOf(join(open.jobDir, 'out')).probe).toBe('connected');
       const closed = await job('net-closed', { instanceCount: 2, enableNetworkIsolation: true, environment: { PROBE: target }, outputs: [{ outputName: 'out' }] }).run;

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
 import { containerLimits } from '../src/contract/instance-types.js';
-import { LABEL } from '../src/docker/labels.js';
 import { probePort } from '../src/http/ports.js';
 import { AlgorithmError, DockerError, InterruptedError, InvalidSpecError, runTrainingJob, type TrainingJobInput, type TrainingResult } from '../src/index.js';
 import type { JobDeps } from '../src/jobs/deps.js';
 import { describeOf, rejection, resultOf } from './support/jobs.js';
+import { useProbeTarget } from './support/probe-target.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 import { readTarGz, tarJson, tarNames } from './support/tarballs.js';
 
@@ -309,32 +309,15 @@ describe.skipIf(dockerUnavailable())('training fidelity on a real engine', () =>
   });
 
   describe('network isolation', () => {
-    // A server on this machine, at the gateway address of a network the test creates: reachable from
-    // any container with a route out, and from nothing else.
-    let server: Server;
-    let target = '';
-    let network: { remove: () => Promise<void> } | undefined;
-    beforeAll(async () => {
-      const net = await s.docker.createNetwork({ name: `sm-local-test-probe-${s.session}`, labels: { [LABEL.session]: s.session } });
-      network = net;
-      const info = (await s.dockerode.getNetwork(net.id).inspect()) as { IPAM: { Config: { Gateway: string }[] } };
-      const gateway = info.IPAM.Config[0]!.Gateway;
-      server = createServer((sock) => sock.end());
-      await new Promise<void>((r) => server.listen(0, gateway, r));
-      target = `${gateway}:${(server.address() as { port: number }).port}`;
-    });
-    afterAll(async () => {
-      server?.close();
-      await network?.remove();
-    });
+    const probe = useProbeTarget(s, 'probe');
 
     it('without it, the containers reach addresses outside the job', async () => {
-      const r = (await reports(await lab('net-open', { environment: { PROBE: target } }).job, ['algo-1']))['algo-1']!;
+      const r = (await reports(await lab('net-open', { environment: { PROBE: probe.target() } }).job, ['algo-1']))['algo-1']!;
       expect(r.probe).toBe('connected');
     });
 
     it('with it, they reach nothing outside the job, and the hosts still reach each other', async () => {
-      const result = await lab('net-isolated', { instanceCount: 2, enableNetworkIsolation: true, environment: { PROBE: target, PEERS: '1' } }).job;
+      const result = await lab('net-isolated', { instanceCount: 2, enableNetworkIsolation: true, environment: { PROBE: probe.target(), PEERS: '1' } }).job;
       const r = await reports(result, hostsOf(2));
       expect(r['algo-1']!.probe).toMatch(/^failed/);
       expect(r['algo-2']!.probe).toMatch(/^failed/);

@@ -1,11 +1,11 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseCreateProcessingJobRequest } from '../contract/create-processing-job.js';
 import { Problems } from '../contract/problems.js';
 import { resolveProcessingJobSpec, type ProcessingInputSpec, type ProcessingJobSpec, type ProcessingOutputSpec } from '../contract/processing-spec.js';
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { dedupe, parseEntrypoint, parseEscapeHatches, readJsonArg, type TrainingRunSettings } from './training-input.js';
+import { dedupe, parseEntrypoint, parseEscapeHatches, readJobFile, type TrainingRunSettings } from './training-input.js';
 import { createUriMapper } from './uri-mapping.js';
 
 /** `sm-local process` flags as yargs hands them over (camel-cased). */
@@ -143,18 +143,7 @@ export async function resolveProcessingInput(
 ): Promise<{ input: ProcessingJobSpec & ProcessingRunSettings; notices: string[] }> {
   const { cwd } = opts;
   const p = new Problems();
-  let base: Partial<ProcessingJobSpec> = {};
-  let source = 'the processing job';
-  if (flags.job) {
-    const jobPath = resolve(cwd, flags.job);
-    source = `job file ${jobPath}`;
-    const request = await readJsonArg(flags.job, cwd, '--job', p);
-    if (request !== undefined) {
-      const parsed = parseCreateProcessingJobRequest(request, createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: dirname(jobPath) }));
-      p.merge(parsed);
-      base = parsed.spec;
-    }
-  }
+  const { base, source } = await readJobFile<ProcessingJobSpec>(flags.job, 'the processing job', { cwd, config, p }, parseCreateProcessingJobRequest);
   const cliMapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
   const mapS3 = (uri: string, path: string) => cliMapper(uri, path, p);
 

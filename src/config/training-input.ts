@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
+import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/create-training-job.js';
 import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
 import { channelNameTwice, resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
@@ -177,6 +177,25 @@ export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3:
   return { ...channel, channelName, source: resolve(cwd, path) } as ChannelSpec;
 }
 
+/**
+ * `--job FILE.json`: a Create* request read with `parse`, its `s3://` URIs mapped relative to the
+ * file's folder. Returns what it gave (empty without `--job`) and how problems name their source.
+ */
+export async function readJobFile<T>(
+  job: string | undefined,
+  what: string,
+  ctx: { cwd: string; config: ResolvedConfig; p: Problems },
+  parse: (request: unknown, mapUri: UriMapper) => { spec: Partial<T>; problems: Problems['problems']; notices: Problems['notices'] },
+): Promise<{ base: Partial<T>; source: string }> {
+  if (!job) return { base: {}, source: what };
+  const jobPath = resolve(ctx.cwd, job);
+  const request = await readJsonArg(job, ctx.cwd, '--job', ctx.p);
+  if (request === undefined) return { base: {}, source: `job file ${jobPath}` };
+  const parsed = parse(request, createUriMapper({ ...(ctx.config.s3Root ? { s3Root: ctx.config.s3Root } : {}), baseDir: dirname(jobPath) }));
+  ctx.p.merge(parsed);
+  return { base: parsed.spec, source: `job file ${jobPath}` };
+}
+
 export async function readJsonArg(value: string, cwd: string, what: string, p: Problems): Promise<unknown> {
   const inline = value.trimStart().startsWith('{');
   let text = value;
@@ -232,20 +251,7 @@ export async function resolveTrainingInput(
 ): Promise<{ input: TrainingJobSpec & TrainingRunSettings; notices: string[] }> {
   const { cwd } = opts;
   const p = new Problems();
-  let base: Partial<TrainingJobSpec> = {};
-  let source = 'the training job';
-
-  if (flags.job) {
-    const jobPath = resolve(cwd, flags.job);
-    source = `job file ${jobPath}`;
-    const request = await readJsonArg(flags.job, cwd, '--job', p);
-    if (request !== undefined) {
-      const mapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: dirname(jobPath) });
-      const parsed = parseCreateTrainingJobRequest(request, mapper);
-      p.merge(parsed);
-      base = parsed.spec;
-    }
-  }
+  const { base, source } = await readJobFile<TrainingJobSpec>(flags.job, 'the training job', { cwd, config, p }, parseCreateTrainingJobRequest);
   const cliMapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
   const mapS3 = (uri: string, path: string) => cliMapper(uri, path, p);
 

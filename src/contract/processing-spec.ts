@@ -7,7 +7,7 @@ import { resolveIdentity, resolveStopGrace } from './identity.js';
 import { INSTANCE_TYPE_PATTERN, PROCESSING_LIMITS as L, PROCESSING_STOP_GRACE_SECONDS } from './limits.js';
 import { Problems } from './problems.js';
 // The SDK names processing jobs as it names training jobs: the image's repository name and a timestamp.
-import { defaultTrainingJobName as defaultJobName } from './training-spec.js';
+import { checkCommand, checkStringMap, defaultTrainingJobName as defaultJobName } from './training-spec.js';
 
 export type ProcessingInputMode = 'File' | 'Pipe';
 export type ProcessingUploadMode = 'EndOfJob' | 'Continuous';
@@ -158,13 +158,6 @@ function checkLocalPath(p: Problems, field: string, path: string): void {
   else if (path.split('/').some((part) => part === '..' || part === '.')) p.add(field, `"${path}" must not contain "." or ".." segments.`);
 }
 
-function checkCommand(p: Problems, field: string, items: readonly string[] | undefined): void {
-  if (items === undefined) return;
-  const r = L.containerCommand;
-  if (items.length < r.minItems || items.length > r.maxItems) p.add(field, `must have ${r.minItems} to ${r.maxItems} items (got ${items.length}).`);
-  items.forEach((item, i) => p.checkString(`${field}[${i}]`, item, { max: r.itemMax }));
-}
-
 /**
  * Validates a {@link ProcessingJobSpec} against the API's limits (CONTRACT §6.4, §10.5) and applies
  * the defaults. Every problem is reported at once with its field path; nothing touches the disk.
@@ -182,13 +175,7 @@ export function resolveProcessingJobSpec(input: ProcessingJobSpec, ctx: { now: D
   });
 
   const environment = { ...(input.environment ?? {}) };
-  const envEntries = Object.entries(environment);
-  if (envEntries.length > L.environment.maxEntries) p.add('Environment', `has ${envEntries.length} entries; at most ${L.environment.maxEntries} are allowed.`);
-  for (const [key, value] of envEntries) {
-    p.checkString(`Environment key "${key}"`, key, { min: 1, max: L.environment.keyMax, pattern: L.environment.keyPattern, patternText: '[a-zA-Z_][a-zA-Z0-9_]*' });
-    if (typeof value !== 'string') p.add(`Environment.${key}`, `must be a string (got ${typeof value}).`);
-    else if (value.length > L.environment.valueMax) p.add(`Environment.${key}`, `must be at most ${L.environment.valueMax} characters long (got ${value.length}).`);
-  }
+  checkStringMap(p, 'Environment', environment, L.environment);
 
   const instanceType = input.instanceType ?? L.defaultInstanceType;
   p.checkString('ProcessingResources.ClusterConfig.InstanceType', instanceType, { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>, e.g. ml.m5.large' });

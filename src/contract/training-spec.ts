@@ -221,7 +221,8 @@ export interface ResolveOutcome<T> {
   notices: Problems['notices'];
 }
 
-function checkStringMap(
+/** A map of string values within the API's limits on entries, keys and values. */
+export function checkStringMap(
   p: Problems,
   field: string,
   map: Record<string, unknown>,
@@ -236,7 +237,8 @@ function checkStringMap(
   }
 }
 
-function checkCommand(p: Problems, field: string, items: readonly string[] | undefined): void {
+/** ContainerEntrypoint / ContainerArguments: 1–100 items of at most 256 characters (the same for every job kind). */
+export function checkCommand(p: Problems, field: string, items: readonly string[] | undefined): void {
   if (items === undefined) return;
   const r = L.containerCommand;
   if (items.length < r.minItems || items.length > r.maxItems) p.add(field, `must have ${r.minItems} to ${r.maxItems} items (got ${items.length}).`);

@@ -37,10 +37,8 @@ function make(opts: { hosts?: ClusterHost[]; behaviour?: (name: string) => Scrip
   ];
   const cluster = new JobCluster(
     {
-      engine,
+      deps: { docker: engine, log, owner: OWNER },
       engineInfo: { endpoint: 'memory://', remote: false, serverVersion: 'memory', apiVersion: '1.41', operatingSystem: 'memory', osType: 'linux', architecture: 'x86_64', cpus: 2, memTotalBytes: 16 * 1024 ** 3, storageDriver: 'memory', rootDir: '/', runtimes: ['runc'] },
-      log,
-      owner: OWNER,
       jobType: 'processing',
       jobName: 'Nightly_Job',
       image: IMAGE,
@@ -98,7 +96,7 @@ describe('JobCluster', () => {
   });
 
   it('takes the escape hatches over the instance type: all GPUs, a /dev/shm size', async () => {
-    const { engine, cluster } = make({ hosts: [{ name: 'algo-1', instanceType: 'ml.m5.large' }], setup: { gpus: 'all', shmSizeBytes: 1024 ** 3 } });
+    const { engine, cluster } = make({ hosts: [{ name: 'algo-1', instanceType: 'ml.m5.large' }], setup: { escapes: { gpus: 'all', shmSizeBytes: 1024 ** 3 } } });
     await cluster.createContainers(plain);
     expect(engine.containers[0]!.input.resources).toMatchObject({ gpus: -1, shmBytes: 1024 ** 3 });
   });

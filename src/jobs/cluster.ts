@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { onAbort } from '../abort.js';
 import { containerLimits } from '../contract/instance-types.js';
-import type { ContainerChange, ContainerEngine, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
-import { ownerLabels, resourceName, type Owner } from '../docker/labels.js';
-import type { Logger } from '../log.js';
+import type { ContainerChange, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
+import { ownerLabels, resourceName } from '../docker/labels.js';
+import type { JobDeps } from './deps.js';
 import type { ResourceScope } from './resource-scope.js';
 
 /** Why a cluster was stopped before every host ended on its own. */
@@ -117,10 +117,9 @@ export interface ClusterHost {
 
 /** One job's side of the engine: who owns what it creates, and what the platform collects from its hosts. */
 export interface ClusterSetup {
-  engine: ContainerEngine;
+  /** The engine, the log and who owns what is created. */
+  deps: Pick<JobDeps, 'docker' | 'log' | 'owner'>;
   engineInfo: EngineInfo;
-  log: Logger;
-  owner: Owner;
   /** `training`, `processing`: in labels and resource names, so `prune` finds leftovers. */
   jobType: string;
   jobName: string;
@@ -132,8 +131,7 @@ export interface ClusterSetup {
   /** Folders read back from a host as soon as it exits: what the platform uploads (/opt/ml/model, processing outputs). */
   collect: readonly string[];
   /** Escape hatches over the instance type: GPUs to request (`all` or a count), and a /dev/shm size in bytes. */
-  gpus?: number | 'all';
-  shmSizeBytes?: number;
+  escapes?: { gpus?: number | 'all'; shmSizeBytes?: number };
   /** Says something once (a limit that cannot be applied); the job kind keeps it among its notices. */
   warnOnce: (message: string) => void;
 }
@@ -164,10 +162,10 @@ export class JobCluster<H extends ClusterHost> {
     readonly hosts: readonly H[],
     scope: ResourceScope,
   ) {
-    this.labels = ownerLabels(setup.owner, setup.jobType, setup.jobName);
+    this.labels = ownerLabels(setup.deps.owner, setup.jobType, setup.jobName);
     this.networkName = this.resourceName();
     // The network is created while the containers are created and filled; they join it before the start.
-    this.creatingNetwork = setup.engine.createNetwork({ name: this.networkName, labels: this.labels, isolated: setup.isolated });
+    this.creatingNetwork = setup.deps.docker.createNetwork({ name: this.networkName, labels: this.labels, isolated: setup.isolated });
     this.creatingNetwork.catch(() => {});
     if (!setup.keep) {
       // One step, so the containers (which use the network and the volumes) always go first.
@@ -194,7 +192,8 @@ export class JobCluster<H extends ClusterHost> {
     if (!limits) warnOnce(`${instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
     for (const n of limits?.notes ?? []) warnOnce(n);
     let gpus = 0;
-    if (this.setup.gpus !== undefined) gpus = this.setup.gpus === 'all' ? -1 : this.setup.gpus;
+    const escapes = this.setup.escapes ?? {};
+    if (escapes.gpus !== undefined) gpus = escapes.gpus === 'all' ? -1 : escapes.gpus;
     else if (limits && limits.gpus > 0) {
       if (engineInfo.runtimes.includes('nvidia')) gpus = limits.gpus;
       else {
@@ -203,7 +202,7 @@ export class JobCluster<H extends ClusterHost> {
         );
       }
     }
-    const shmBytes = this.setup.shmSizeBytes ?? limits?.shmBytes;
+    const shmBytes = escapes.shmSizeBytes ?? limits?.shmBytes;
     return {
       ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
       ...(shmBytes ? { shmBytes } : {}),
@@ -218,7 +217,7 @@ export class JobCluster<H extends ClusterHost> {
   async createContainers(inputOf: (host: H, resources: ContainerInput['resources']) => HostContainerInput, note = ''): Promise<void> {
     await eachHost(this.hosts, async (host) => {
       const resources = this.resourcesFor(host.instanceType);
-      const container = await this.setup.engine.createContainer({
+      const container = await this.setup.deps.docker.createContainer({
         name: this.resourceName(host.name),
         image: this.setup.image,
         labels: this.labels,
@@ -226,7 +225,7 @@ export class JobCluster<H extends ClusterHost> {
         ...inputOf(host, resources),
       });
       this.containers.set(host, container);
-      this.setup.log.info(`Created container ${container.shortId} (${this.setup.image}) as ${host.name}${note}…`);
+      this.setup.deps.log.info(`Created container ${container.shortId} (${this.setup.image}) as ${host.name}${note}…`);
     });
   }
 
@@ -248,8 +247,8 @@ export class JobCluster<H extends ClusterHost> {
    */
   async filledVolume(part: string, tar: Readable): Promise<string> {
     const name = this.resourceName(part);
-    this.volumes.push(await this.setup.engine.createVolume(name, this.labels));
-    const filler = await this.setup.engine.createContainer({ name: `${name}-fill`, image: this.setup.image, cmd: ['fill'], env: [], labels: this.labels, namedVolumes: [{ name, target: '/fill' }] });
+    this.volumes.push(await this.setup.deps.docker.createVolume(name, this.labels));
+    const filler = await this.setup.deps.docker.createContainer({ name: `${name}-fill`, image: this.setup.image, cmd: ['fill'], env: [], labels: this.labels, namedVolumes: [{ name, target: '/fill' }] });
     try {
       await filler.putArchive(tar, '/fill');
     } finally {
@@ -269,10 +268,29 @@ export class JobCluster<H extends ClusterHost> {
    * requested as it exits, unless the run was forced.
    */
   run(run: Omit<ClusterRun<H>, 'hosts' | 'containerOf'>): Promise<ClusterOutcome<H>> {
+    let stopping: { cause: StopCause; failed?: H } | undefined;
+    const grace = `SIGKILL in ${run.graceMs / 1000} s`;
     return runCluster({
       ...run,
       hosts: this.hosts,
       containerOf: (host) => this.container(host),
+      onStopping: (cause, failed) => {
+        stopping = { cause, ...(failed ? { failed } : {}) };
+        run.onStopping?.(cause, failed);
+      },
+      // Said once, by the first host, when the stop reaches it still running.
+      onHostStopping: (host) => {
+        if (host === this.hosts[0] && stopping) {
+          this.setup.deps.log.info(
+            stopping.cause === 'timeout'
+              ? `MaxRuntimeInSeconds (${run.maxRuntimeMs / 1000} s) reached: sending SIGTERM, ${grace}.`
+              : stopping.cause === 'failed'
+                ? `${stopping.failed?.name} failed: stopping the other hosts (SIGTERM, ${grace}).`
+                : `Stopping: sending SIGTERM, ${grace}.`,
+          );
+        }
+        run.onHostStopping?.(host);
+      },
       onExit: (host, exit) => {
         if (!run.force?.aborted) this.collected(host);
         run.onExit?.(host, exit);
@@ -313,6 +331,12 @@ export class JobCluster<H extends ClusterHost> {
   /** What each host's container added, changed or deleted in its own layer. */
   async changes(): Promise<(ContainerChange & { host: string })[]> {
     return (await Promise.all(this.hosts.map(async (h) => (await this.container(h).changes()).map((c) => ({ host: h.name, ...c }))))).flat();
+  }
+
+  /** What `keep` left, and how to look inside. */
+  keptNote(): string {
+    const ids = this.hosts.filter((h) => this.containers.has(h)).map((h) => this.container(h).shortId);
+    return `Kept ${ids.map((id) => `container ${id}`).join(', ')} and network ${this.networkName} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`;
   }
 
   /** The containers that exist, in host order (what `keep` leaves). */

@@ -6,13 +6,12 @@
  * and uploaded at the end (EndOfJob) or while the job runs (Continuous), ExitMessage from
  * `/opt/ml/output/message`, and `describe.json` shaped like DescribeProcessingJob.
  */
-import { access, mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { resolveContainerCommand } from '../contract/container-command.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
 import { checkImage } from '../contract/image-checks.js';
-import { instanceResources } from '../contract/instance-types.js';
 import { renderProcessingEnvironment, renderProcessingJobConfig, renderProcessingResourceConfig } from '../contract/processing-config.js';
 import { PROCESSING_PATHS, resolveProcessingJobSpecOrThrow, type ProcessingJobSpec, type ResolvedProcessingInput, type ResolvedProcessingJobSpec } from '../contract/processing-spec.js';
 import {
@@ -27,17 +26,17 @@ import { PROCESSING_LIMITS } from '../contract/limits.js';
 import { serializeConfigFile } from '../contract/training-config.js';
 import { toEnvList } from '../contract/training-env.js';
 import type { EngineInfo, ExitInfo } from '../docker/engine.js';
-import { AlgorithmError, ContainerStartError, InterruptedError, InvalidSpecError, JobExistsError, JobTimeoutError, type SpecProblem } from '../errors.js';
+import { AlgorithmError, InterruptedError, InvalidSpecError, JobTimeoutError, type SpecProblem } from '../errors.js';
 import { SecretMasker } from '../log.js';
 import { channelTar, extractRouted, readTarEntryBytes, skeletonTar, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount } from '../workspace/channels.js';
-import { createJobFolder, openJobLog, writeJobRecord } from '../workspace/job-folder.js';
-import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
-import { explainStorageError, writingTo } from '../workspace/storage.js';
+import { writingTo } from '../workspace/storage.js';
 import { eachHost, JobCluster, type StopCause } from './cluster.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { ec2Hostname } from './ec2-hostname.js';
+import { createWorkspace, endHostLogs, prepareJob, failedHostHint, hostsRecord, OnceNotices, recordStartFailure, runJobWork, ownSignals, throwIfLogFailed, withHostLog, type HostLog } from './job-run.js';
 import { ResourceScope } from './resource-scope.js';
 import type { TransferMode } from './training-runner.js';
 
@@ -124,8 +123,6 @@ function locateInputs<I extends { inputName: string; source: string; sourceUri?:
   );
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
-
 /** Runs a processing job to its end: {@link startProcessingJob}, then `done`. */
 export async function runProcessingJob(input: ProcessingJobInput, depsIn: Partial<JobDeps> = {}): Promise<ProcessingResult> {
   return (await startProcessingJob(input, depsIn)).done;
@@ -136,14 +133,8 @@ export async function runProcessingJob(input: ProcessingJobInput, depsIn: Partia
  * (every InvalidSpecError, JobExistsError or missing image is thrown here, before anything runs).
  */
 export async function startProcessingJob(input: ProcessingJobInput, depsIn: Partial<JobDeps> = {}): Promise<ProcessingJobHandle> {
-  const stopper = new AbortController();
-  const forcer = new AbortController();
-  const given = resolveJobDeps(depsIn);
-  const deps: JobDeps = {
-    ...given,
-    stop: given.stop ? AbortSignal.any([stopper.signal, given.stop]) : stopper.signal,
-    force: given.force ? AbortSignal.any([forcer.signal, given.force]) : forcer.signal,
-  };
+  const own = ownSignals(resolveJobDeps(depsIn));
+  const { deps } = own;
   const createdAt = deps.now();
   const { spec, notices } = resolveProcessingJobSpecOrThrow(input, { now: new Date(createdAt) });
   for (const n of notices) deps.log.warn(n);
@@ -155,20 +146,15 @@ export async function startProcessingJob(input: ProcessingJobInput, depsIn: Part
     allProblems.push({ path: 'ProcessingInputs', message: 'Pipe mode feeds named pipes through a folder shared with the container, which needs bind mounts: use a local engine and --transfer mount.' });
   }
   if (allProblems.length) throw new InvalidSpecError(allProblems);
-  const jobDir = join(resolve(deps.cwd, input.outputDir ?? 'sm-local-output'), spec.processingJobName);
-  if (await exists(jobDir)) throw new JobExistsError(spec.processingJobName, jobDir, 'processing job');
-
-  const [image, engine] = await Promise.all([deps.docker.requireLocalImage(spec.image), deps.docker.info()]);
-  if (input.platform) {
-    const [os, arch] = input.platform.split('/');
-    if (os !== image.os || arch !== image.architecture) {
-      throw new InvalidSpecError([{ path: '--platform', message: `${spec.image} is built for ${image.os}/${image.architecture}, not ${input.platform}; rebuild it with --platform ${input.platform}, or drop --platform.` }]);
-    }
-  }
-  const warnings = new Set(checkImage(image, { jobWord: undefined, entrypointOverridden: spec.containerEntrypoint !== undefined, instanceType: spec.instanceType }));
-  if (transfer === 'mount' && deps.docker.remote) {
-    warnings.add(`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`);
-  }
+  const { jobDir, image, engine, warnings: remote } = await prepareJob(deps, {
+    jobName: spec.processingJobName,
+    jobKind: 'processing job',
+    image: spec.image,
+    ...(input.outputDir !== undefined ? { outputDir: input.outputDir } : {}),
+    ...(input.platform !== undefined ? { platform: input.platform } : {}),
+    transfer,
+  });
+  const warnings = new Set([...checkImage(image, { jobWord: undefined, entrypointOverridden: spec.containerEntrypoint !== undefined, instanceType: spec.instanceType }), ...remote]);
   for (const w of warnings) deps.log.warn(w);
 
   await createJobFolder(jobDir, spec.processingJobName, 'processing job');
@@ -183,11 +169,8 @@ export async function startProcessingJob(input: ProcessingJobInput, depsIn: Part
     processingJobName: spec.processingJobName,
     jobDir,
     describe: () => run.describeNow(),
-    stop: () => stopper.abort(),
-    force: () => {
-      stopper.abort();
-      forcer.abort();
-    },
+    stop: own.stop,
+    force: own.force,
     done,
   };
 }
@@ -199,15 +182,12 @@ interface HostInput {
   keys?: string[];
 }
 
-interface Host {
+interface Host extends HostLog {
   plan: HostPlan;
   name: string;
   instanceType: string;
   index: number;
   inputs: HostInput[];
-  logFile: string;
-  log: ReturnType<typeof openJobLog>;
-  logError?: unknown;
   exit?: ExitInfo;
   /** Pipe mode: host folders bound at the parent folders of Pipe inputs, by container path. */
   pipeDirs: Map<string, string>;
@@ -225,7 +205,7 @@ class ProcessingRun {
   private exitMessage?: string;
   private changes?: NonNullable<ProcessingResult['changes']>;
   private containerCommand?: { entrypoint?: string[]; cmd?: string[] };
-  private readonly warned = new Set<string>();
+  private readonly once: OnceNotices;
   /** One upload at a time: the Continuous timer and the final upload never write a folder together. */
   private uploading?: Promise<void>;
 
@@ -243,21 +223,14 @@ class ProcessingRun {
     this.keep = options.keep ?? false;
     this.times = { status: 'InProgress', createdAt, modifiedAt: createdAt };
     this.masker = new SecretMasker().addEnvironment(spec.environment);
-    this.hosts = planHosts(spec).map((plan, index) => {
-      const logFile = join(jobDir, `${plan.name}.log`);
-      const host: Host = {
-        plan,
-        name: plan.name,
-        instanceType: plan.instanceType,
-        index,
-        inputs: spec.inputs.map((input) => ({ input: { ...input, kind: kindOf(input.inputName) } })),
-        logFile,
-        log: openJobLog(logFile),
-        pipeDirs: new Map(),
-      };
-      host.log.on('error', (err) => (host.logError ??= err));
-      return host;
-    });
+    this.once = new OnceNotices(notices, deps.log);
+    this.hosts = planHosts(spec).map((plan, index) =>
+      withHostLog(
+        { plan, name: plan.name, instanceType: plan.instanceType, index, inputs: spec.inputs.map((input) => ({ input: { ...input, kind: kindOf(input.inputName) } })), pipeDirs: new Map<string, string>() },
+        jobDir,
+        plan.name,
+      ),
+    );
   }
 
   /** Where an output goes on this machine: its mapped destination, or a folder of its name in the job folder. */
@@ -274,34 +247,22 @@ class ProcessingRun {
   }
 
   private warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.notices.push(message);
-    this.deps.log.warn(message);
+    this.once.warn(message);
   }
 
   async execute(): Promise<ProcessingResult> {
-    try {
-      const scope = new ResourceScope(this.deps.log);
-      try {
-        await this.process(scope);
-      } finally {
-        await scope.dispose();
-      }
-    } catch (err) {
-      const host = this.hosts.find((h) => this.cluster?.hasContainer(h) && !h.exit) ?? this.hosts[0]!;
-      if (!(err instanceof ContainerStartError)) {
+    await runJobWork(this.deps.log, (scope) => this.process(scope), {
+      onStartError: (err) => {
+        const host = this.hosts.find((h) => this.cluster?.hasContainer(h) && !h.exit) ?? this.hosts[0]!;
+        recordStartFailure(host, err, this.masker, this.deps);
+        this.failedHost = host;
+      },
+      onEnvironmentError: (err) => {
         this.failureReason ??= `sm-local could not run the job: ${(err as Error)?.message ?? String(err)}`;
         this.enter('Failed');
-        await this.finish().catch((e: unknown) => this.deps.log.warn(`The job record could not be written: ${(e as Error).message}`));
-        throw err;
-      }
-      // The engine could not exec the program: on SageMaker that is a failed job whose log shows the error.
-      host.log.write(`${this.masker.mask(err.detail)}\n`);
-      this.deps.onLine?.(err.detail, host.name);
-      host.exit = { exitCode: err.containerExitCode, oomKilled: false, killed: false, tail: [err.detail] };
-      this.failedHost = host;
-    }
+        return this.finish();
+      },
+    });
     this.judge();
     const result = await this.finish();
     if (result.status === 'Completed') return result;
@@ -325,17 +286,11 @@ class ProcessingRun {
     }
   }
 
-  private failureHint(): string | undefined {
-    const exit = this.failedHost?.exit;
-    const host = this.failedHost?.plan;
-    if (exit?.oomKilled && host) {
-      const memory = instanceResources(host.instanceType)?.memoryGiB;
-      return `${host.name} ran out of memory${memory ? `: ${host.instanceType} has ${memory} GiB` : ''}, and the kernel killed the program (exit ${exit.exitCode}).`;
-    }
-    if (exit?.exitCode === 127 || exit?.exitCode === 126) {
-      return 'SageMaker runs `docker run <image>` for a processing job (no extra word): give the image an ENTRYPOINT, or pass --entrypoint.';
-    }
-    return `The container log is in ${this.failedHost?.logFile ?? this.hosts[0]!.logFile}.`;
+  private failureHint(): string {
+    return failedHostHint(this.failedHost, this.hosts[0]!.logFile, {
+      program: 'program',
+      notRunnable: 'SageMaker runs `docker run <image>` for a processing job (no extra word): give the image an ENTRYPOINT, or pass --entrypoint.',
+    });
   }
 
   private onLine(host: Host, line: string): void {
@@ -357,13 +312,7 @@ class ProcessingRun {
   private async preparePipes(scope: ResourceScope, suffix: string): Promise<void> {
     if (!this.spec.inputs.some((i) => i.s3InputMode === 'Pipe')) return;
     const { deps, spec } = this;
-    const root = join(deps.tmpRoot, `${spec.processingJobName}-${suffix}`);
-    await writingTo(root, async () => {
-      await mkdir(deps.tmpRoot, { recursive: true });
-      await mkdir(root, { mode: 0o700 });
-    });
-    if (!this.keep) scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
-    await writeOwnerMarker(root, { ...deps.owner, jobName: spec.processingJobName, jobType: JOB_TYPE });
+    const root = await createWorkspace(deps, scope, { name: `${spec.processingJobName}-${suffix}`, jobName: spec.processingJobName, jobType: JOB_TYPE, keep: this.keep });
     for (const h of this.hosts) {
       for (const { input } of h.inputs.filter((hi) => hi.input.s3InputMode === 'Pipe')) {
         const parent = dirname(input.localPath);
@@ -395,18 +344,15 @@ class ProcessingRun {
     await this.assignShards();
     const cluster = new JobCluster<Host>(
       {
-        engine: deps.docker,
+        deps,
         engineInfo: this.engine,
-        log: deps.log,
-        owner: deps.owner,
         jobType: JOB_TYPE,
         jobName: spec.processingJobName,
         image: spec.image,
         isolated: spec.enableNetworkIsolation,
         keep: this.keep,
         collect: [...spec.outputs.map((o) => o.localPath), PROCESSING_PATHS.message],
-        ...(this.options.gpus !== undefined ? { gpus: this.options.gpus } : {}),
-        ...(this.options.shmSizeBytes !== undefined ? { shmSizeBytes: this.options.shmSizeBytes } : {}),
+        escapes: this.options,
         warnOnce: (m) => this.warnOnce(m),
       },
       this.hosts,
@@ -458,16 +404,6 @@ class ProcessingRun {
           if (failed) this.failedHost = failed;
           if (cause !== 'failed') this.enter('Stopping');
         },
-        onHostStopping: (host) => {
-          if (host.index !== 0) return;
-          deps.log.info(
-            this.stopCause === 'timeout'
-              ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
-              : this.stopCause === 'stopped'
-                ? `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
-                : `${this.failedHost?.name} failed: stopping the other hosts (SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s).`,
-          );
-        },
         alongside: (host, done) => (host.pipeDirs.size ? this.feedPipes(host, done).catch((err: unknown) => deps.log.warn(`Feeding Pipe inputs of ${host.name} stopped: ${(err as Error).message}`)) : Promise.resolve()),
         onExit: (host, exit) => {
           host.exit = exit;
@@ -484,8 +420,7 @@ class ProcessingRun {
       await this.upload(() => this.uploadAll());
     }
     if (this.keep) {
-      const ids = this.hosts.map((h) => cluster.container(h).shortId);
-      deps.log.info(`Kept ${ids.map((id) => `container ${id}`).join(', ')} and network ${cluster.networkName} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`);
+      deps.log.info(cluster.keptNote());
     }
   }
 
@@ -599,14 +534,11 @@ class ProcessingRun {
   }
 
   describeNow(): Record<string, unknown> {
-    const decisive = this.failedHost ?? this.hosts[0]!;
     const local: Record<string, unknown> = {
       JobDir: this.jobDir,
       LogFiles: this.hosts.map((h) => h.logFile),
       TransferMode: this.transfer,
-      ...(decisive.exit ? { ExitCode: decisive.exit.exitCode, OomKilled: decisive.exit.oomKilled, Killed: decisive.exit.killed } : {}),
-      ...(this.hosts.length > 1 ? { Hosts: this.hosts.map((h) => ({ Host: h.name, ...(h.exit ? { ExitCode: h.exit.exitCode, OomKilled: h.exit.oomKilled, Killed: h.exit.killed } : {}) })) } : {}),
-      ...(this.failedHost && this.hosts.length > 1 ? { FailedHost: this.failedHost.name } : {}),
+      ...hostsRecord(this.hosts, this.failedHost),
       ...(this.containerCommand ? { ContainerCommand: this.containerCommand } : {}),
       ...(this.notices.length ? { Notices: this.notices } : {}),
       ...(this.keep ? { Kept: { ContainerIds: this.cluster?.containerIds() ?? [], Network: this.cluster?.networkName } } : {}),
@@ -623,12 +555,11 @@ class ProcessingRun {
 
   /** Writes describe.json and closes the logs; runs for every outcome once the job folder exists. */
   private async finish(): Promise<ProcessingResult> {
-    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(() => r()))));
+    await endHostLogs(this.hosts);
     const describe = this.describeNow();
     const describeFile = join(this.jobDir, 'describe.json');
     await writeJobRecord(describeFile, describe);
-    const unwritten = this.hosts.find((h) => h.logError);
-    if (unwritten) throw (await explainStorageError(unwritten.logError, unwritten.logFile)) ?? unwritten.logError;
+    await throwIfLogFailed(this.hosts);
     const decisive = this.failedHost ?? this.hosts[0]!;
     const { status } = this.times;
     return {

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { renderDescribeEndpoint, type EndpointStatus } from '../contract/endpoint-status.js';
 import { describeExit } from '../contract/check-advice.js';
@@ -23,10 +23,9 @@ import type { InvokeOptions, InvokeResult } from '../http/client.js';
 import { probePort } from '../http/ports.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
-import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
-import { writingTo } from '../workspace/storage.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
+import { createWorkspace } from './job-run.js';
 import { ResourceScope } from './resource-scope.js';
 import { startServingContainer } from './serving-container.js';
 import { ec2Hostname } from './ec2-hostname.js';
@@ -96,14 +95,8 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
   });
   if (info.isDirectory()) return source;
   if (!/\.tar\.gz$|\.tgz$/.test(source)) throw new ModelArchiveError(source, 'SageMaker only accepts a .tar.gz as ModelDataUrl (or pass the model folder itself).');
-  const root = join(deps.tmpRoot, `${spec.endpointName}-${randomBytes(3).toString('hex')}`);
-  // Only this user may look inside; the container sees the model folder through its bind mount only.
-  await writingTo(root, async () => {
-    await mkdir(deps.tmpRoot, { recursive: true });
-    await mkdir(root, { mode: 0o700 });
-  });
-  scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
-  await writeOwnerMarker(root, { ...deps.owner, jobName: spec.endpointName, jobType: JOB_TYPE });
+  // The container sees the model folder through its bind mount only.
+  const root = await createWorkspace(deps, scope, { name: `${spec.endpointName}-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE });
   const result = await extractModelArchive(source, join(root, 'model'));
   deps.log.debug(`extracted ${result.files} files (${result.bytes} bytes) of ${source} into ${root}/model`);
   for (const s of result.skipped) deps.log.warn(`model archive entry "${s}" is not a file, folder or link; skipped.`);

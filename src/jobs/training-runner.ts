@@ -1,4 +1,3 @@
-import type { WriteStream } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +6,6 @@ import { renderFailureReason } from '../contract/failure-reason.js';
 import { planHosts, shardKeys, type HostPlan } from '../contract/hosts.js';
 import { bakedCodeWarning } from '../contract/conformance.js';
 import { checkImage } from '../contract/image-checks.js';
-import { instanceResources } from '../contract/instance-types.js';
 import { TRAINING_LIMITS } from '../contract/limits.js';
 import { compileMetrics, finalMetrics, matchMetrics, type MetricPoint } from '../contract/metrics.js';
 import { TRAINING_PATHS } from '../contract/paths.js';
@@ -24,11 +22,9 @@ import {
 import type { EngineContainer, EngineInfo, ExitInfo, PortPair } from '../docker/engine.js';
 import {
   AlgorithmError,
-  ContainerStartError,
   EngineMismatchError,
   InterruptedError,
   InvalidSpecError,
-  JobExistsError,
   JobTimeoutError,
   PortInUseError,
   type SpecProblem,
@@ -38,12 +34,12 @@ import { probePort } from '../http/ports.js';
 import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
-import { createJobFolder, openJobLog, writeJobRecord } from '../workspace/job-folder.js';
-import { explainStorageError, writingTo } from '../workspace/storage.js';
-import { removeTree, writeOwnerMarker } from '../workspace/owner.js';
+import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
+import { writingTo } from '../workspace/storage.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { eachHost, JobCluster, type StopCause } from './cluster.js';
+import { createWorkspace, endHostLogs, prepareJob, failedHostHint, hostsRecord, OnceNotices, recordStartFailure, runJobWork, ownSignals, throwIfLogFailed, withHostLog, type HostLog } from './job-run.js';
 import { ec2Hostname } from './ec2-hostname.js';
 import { filesUnder } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
@@ -186,14 +182,8 @@ export interface TrainingJobHandle {
  * job then runs on, and `done` settles as `runTrainingJob` does.
  */
 export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<JobDeps> = {}): Promise<TrainingJobHandle> {
-  const stopper = new AbortController();
-  const forcer = new AbortController();
-  const given = resolveJobDeps(depsIn);
-  const deps: JobDeps = {
-    ...given,
-    stop: given.stop ? AbortSignal.any([stopper.signal, given.stop]) : stopper.signal,
-    force: given.force ? AbortSignal.any([forcer.signal, given.force]) : forcer.signal,
-  };
+  const own = ownSignals(resolveJobDeps(depsIn));
+  const { deps } = own;
   const createdAt = deps.now();
   const { spec, notices } = resolveTrainingJobSpecOrThrow(input, { now: new Date(createdAt) });
   for (const n of notices) deps.log.warn(n);
@@ -218,25 +208,20 @@ export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<
       throw err instanceof PortInUseError ? new PortInUseError(hostPort, err, 'Pick another host port for --publish HOST:CONTAINER.') : err;
     });
   }
-  const jobDir = join(resolve(deps.cwd, input.outputDir ?? 'sm-local-output'), spec.trainingJobName);
-  if (await exists(jobDir)) throw new JobExistsError(spec.trainingJobName, jobDir);
-
-  // No ping first: an engine that does not answer fails these calls with DockerUnavailableError too.
-  const [image, engine] = await Promise.all([deps.docker.requireLocalImage(spec.image), deps.docker.info()]);
-  if (input.platform) {
-    const [os, arch] = input.platform.split('/');
-    if (os !== image.os || arch !== image.architecture) {
-      throw new InvalidSpecError([{ path: '--platform', message: `${spec.image} is built for ${image.os}/${image.architecture}, not ${input.platform}; rebuild it with --platform ${input.platform}, or drop --platform.` }]);
-    }
-  }
+  const { jobDir, image, engine, warnings: remote } = await prepareJob(deps, {
+    jobName: spec.trainingJobName,
+    jobKind: 'training job',
+    image: spec.image,
+    ...(input.outputDir !== undefined ? { outputDir: input.outputDir } : {}),
+    ...(input.platform !== undefined ? { platform: input.platform } : {}),
+    transfer,
+  });
   const plan = planHosts(spec);
   const warnings = new Set<string>();
   for (const type of new Set(plan.map((h) => h.instanceType))) {
     for (const w of checkImage(image, { jobWord: 'train', entrypointOverridden: spec.containerEntrypoint !== undefined, instanceType: type })) warnings.add(w);
   }
-  if (transfer === 'mount' && deps.docker.remote) {
-    warnings.add(`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`);
-  }
+  for (const w of remote) warnings.add(w);
   if (input.publish?.length && spec.enableNetworkIsolation) {
     warnings.add('--publish has no effect with network isolation: an isolated container has no ports on this machine.');
   }
@@ -254,11 +239,8 @@ export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<
     trainingJobName: spec.trainingJobName,
     jobDir,
     describe: () => run.describeNow(),
-    stop: () => stopper.abort(),
-    force: () => {
-      stopper.abort();
-      forcer.abort();
-    },
+    stop: own.stop,
+    force: own.force,
     done,
   };
 }
@@ -270,17 +252,13 @@ interface HostChannel {
   keys?: string[];
 }
 
-interface Host {
+interface Host extends HostLog {
   plan: HostPlan;
   /** The host's name (`algo-1`) and instance type, as the cluster core knows it. */
   name: string;
   instanceType: string;
   index: number;
   channels: HostChannel[];
-  logFile: string;
-  log: WriteStream;
-  /** The first write error of the log file (a full or vanished disk). */
-  logError?: unknown;
   exit?: ExitInfo;
   /** Host folder bound at /opt/ml/input/data when a channel is in Pipe mode. */
   dataDir?: string;
@@ -322,41 +300,28 @@ class TrainingRun {
     private readonly sourceArchive: Buffer | undefined,
   ) {
     this.keep = options.keep ?? false;
+    this.once = new OnceNotices(notices, deps.log);
     this.tracker = new TrainingStatusTracker(createdAt);
     this.metrics = compileMetrics(spec.metricDefinitions).metrics;
     this.masker = new SecretMasker().addEnvironment(spec.environment);
-    this.hosts = plan.map((p, index) => {
-      const logFile = join(jobDir, `${p.name}.log`);
-      const host: Host = { plan: p, name: p.name, instanceType: p.instanceType, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), logFile, log: openJobLog(logFile), readOnlyVolumes: [] };
-      // Without a listener a failed write (disk full) would end the process with no cleanup.
-      host.log.on('error', (err) => (host.logError ??= err));
-      return host;
-    });
+    this.hosts = plan.map((p, index) =>
+      withHostLog({ plan: p, name: p.name, instanceType: p.instanceType, index, channels: channelsFor({ channels }, p).map((channel) => ({ channel })), readOnlyVolumes: [] }, jobDir, p.name),
+    );
   }
 
   async execute(): Promise<TrainingResult> {
-    try {
-      const scope = new ResourceScope(this.deps.log);
-      try {
-        await this.train(scope);
-      } finally {
-        await scope.dispose();
-      }
-    } catch (err) {
-      const host = this.hosts.find((h) => this.cluster?.hasContainer(h) && !h.exit) ?? this.hosts[0]!;
-      if (!(err instanceof ContainerStartError)) {
+    await runJobWork(this.deps.log, (scope) => this.train(scope), {
+      onStartError: (err) => {
+        const host = this.hosts.find((h) => this.cluster?.hasContainer(h) && !h.exit) ?? this.hosts[0]!;
+        recordStartFailure(host, err, this.masker, this.deps);
+        this.failedHost = host;
+        this.failureReason = renderFailureReason(undefined, err.containerExitCode);
+      },
+      onEnvironmentError: (err) => {
         this.failureReason ??= `sm-local could not run the job: ${(err as Error)?.message ?? String(err)}`;
-        // The job record is written if at all possible; the error that ended the job is the one reported.
-        await this.finish().catch((e: unknown) => this.deps.log.warn(`The job record could not be written: ${(e as Error).message}`));
-        throw err;
-      }
-      // The engine could not exec the program: on SageMaker that is a failed job whose log shows the error.
-      host.log.write(`${this.masker.mask(err.detail)}\n`);
-      this.deps.onLine?.(err.detail, host.plan.name);
-      host.exit = { exitCode: err.containerExitCode, oomKilled: false, killed: false, tail: [err.detail] };
-      this.failedHost = host;
-      this.failureReason = renderFailureReason(undefined, err.containerExitCode);
-    }
+        return this.finish();
+      },
+    });
     const result = await this.judge();
     if (result.status === 'Completed') return result;
     if (this.stopCause === 'timeout') throw new JobTimeoutError(this.spec.maxRuntimeInSeconds, result);
@@ -364,17 +329,11 @@ class TrainingRun {
     throw new AlgorithmError(result.failureReason ?? '', this.failedHost?.exit?.tail ?? [], result, this.failureHint());
   }
 
-  private failureHint(): string | undefined {
-    const exit = this.failedHost?.exit;
-    const host = this.failedHost?.plan;
-    if (exit?.oomKilled && host) {
-      const memory = instanceResources(host.instanceType)?.memoryGiB;
-      return `${host.name} ran out of memory${memory ? `: ${host.instanceType} has ${memory} GiB` : ''}, and the kernel killed the algorithm (exit ${exit.exitCode}).`;
-    }
-    if (exit?.exitCode === 127 || exit?.exitCode === 126) {
-      return 'SageMaker runs `docker run <image> train`: give the image an exec-form ENTRYPOINT, or put an executable named `train` on its PATH.';
-    }
-    return `The container log is in ${this.failedHost?.logFile ?? this.hosts[0]!.logFile}.`;
+  private failureHint(): string {
+    return failedHostHint(this.failedHost, this.hosts[0]!.logFile, {
+      program: 'algorithm',
+      notRunnable: 'SageMaker runs `docker run <image> train`: give the image an exec-form ENTRYPOINT, or put an executable named `train` on its PATH.',
+    });
   }
 
   private onLine(host: Host, line: string): void {
@@ -383,12 +342,9 @@ class TrainingRun {
     if (this.metrics.length) this.series.push(...matchMetrics(line, this.metrics, Math.round(this.deps.now()) / 1000));
   }
 
-  private readonly warned = new Set<string>();
+  private readonly once: OnceNotices;
   private warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.notices.push(message);
-    this.deps.log.warn(message);
+    this.once.warn(message);
   }
 
   /** Which objects each host gets: sharded channels split by key across the hosts that get the channel. */
@@ -420,18 +376,15 @@ class TrainingRun {
     await this.assignShards();
     const cluster = new JobCluster<Host>(
       {
-        engine: deps.docker,
+        deps,
         engineInfo: this.engine,
-        log: deps.log,
-        owner: deps.owner,
         jobType: JOB_TYPE,
         jobName: spec.trainingJobName,
         image: spec.image,
         isolated: spec.enableNetworkIsolation,
         keep: this.keep,
         collect: [TRAINING_PATHS.model, TRAINING_PATHS.outputData],
-        ...(this.options.gpus !== undefined ? { gpus: this.options.gpus } : {}),
-        ...(this.options.shmSizeBytes !== undefined ? { shmSizeBytes: this.options.shmSizeBytes } : {}),
+        escapes: this.options,
         warnOnce: (m) => this.warnOnce(m),
       },
       this.hosts,
@@ -441,14 +394,8 @@ class TrainingRun {
     const suffix = cluster.suffix;
 
     if (this.hosts.some((h) => h.channels.some((hc) => hc.channel.inputMode === 'Pipe'))) {
-      const root = join(deps.tmpRoot, `${spec.trainingJobName}-${suffix}`);
-      // Only this user may look inside; containers see their data folder through its bind mount only.
-      await writingTo(root, async () => {
-        await mkdir(deps.tmpRoot, { recursive: true });
-        await mkdir(root, { mode: 0o700 });
-      });
-      if (!this.keep) scope.defer(`workspace ${root}`, () => removeTree(root, deps.log));
-      await writeOwnerMarker(root, { ...deps.owner, jobName: spec.trainingJobName, jobType: JOB_TYPE });
+      // Containers see their data folder through its bind mount only.
+      const root = await createWorkspace(deps, scope, { name: `${spec.trainingJobName}-${suffix}`, jobName: spec.trainingJobName, jobType: JOB_TYPE, keep: this.keep });
       for (const h of this.hosts) {
         h.dataDir = join(root, h.plan.name, 'data');
         await mkdir(h.dataDir, { recursive: true });
@@ -506,8 +453,7 @@ class TrainingRun {
       if (checkpointSource) await this.saveCheckpoints(checkpointSource);
     }
     if (this.keep) {
-      const ids = this.hosts.map((h) => cluster.container(h).shortId);
-      deps.log.info(`Kept ${ids.map((id) => `container ${id}`).join(', ')} and network ${cluster.networkName} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`);
+      deps.log.info(cluster.keptNote());
     }
   }
 
@@ -542,17 +488,6 @@ class TrainingRun {
           this.stopCause = cause;
           if (failed) this.failedHost = failed;
           if (cause !== 'failed') this.tracker.enter('Stopping', deps.now());
-        },
-        // Said once, by the first host, when the stop reaches it still running.
-        onHostStopping: (host) => {
-          if (host.index !== 0) return;
-          deps.log.info(
-            this.stopCause === 'timeout'
-              ? `MaxRuntimeInSeconds (${spec.maxRuntimeInSeconds} s) reached: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`
-              : this.stopCause === 'failed'
-                ? `${this.failedHost?.plan.name} failed: stopping the other hosts (SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s).`
-                : `Stopping: sending SIGTERM, SIGKILL in ${spec.stopGraceSeconds} s.`,
-          );
         },
         alongside: (host, done) =>
           host.dataDir ? this.feedPipes(host, done).catch((err: unknown) => deps.log.warn(`Feeding Pipe channels of ${host.plan.name} stopped: ${(err as Error).message}`)) : Promise.resolve(),
@@ -767,7 +702,6 @@ class TrainingRun {
   /** The DescribeTrainingJob record of the job as it stands, with sm-local's own `SmLocal` block. */
   private renderDescribe(): Record<string, unknown> {
     const { spec, tracker } = this;
-    const decisive = this.failedHost ?? this.hosts[0]!;
     const unmatchedMetrics = this.unmatchedMetrics();
     const local: Record<string, unknown> = {
       JobDir: this.jobDir,
@@ -775,11 +709,7 @@ class TrainingRun {
       TransferMode: this.transfer,
       ...(this.outputArtifact ? { OutputArtifacts: this.outputArtifact } : {}),
       ...(this.artifactBytes ? { ModelBytes: this.artifactBytes.model, OutputBytes: this.artifactBytes.output } : {}),
-      ...(decisive.exit ? { ExitCode: decisive.exit.exitCode, OomKilled: decisive.exit.oomKilled, Killed: decisive.exit.killed } : {}),
-      ...(this.hosts.length > 1
-        ? { Hosts: this.hosts.map((h) => ({ Host: h.plan.name, InstanceGroup: h.plan.groupName, ...(h.exit ? { ExitCode: h.exit.exitCode, OomKilled: h.exit.oomKilled, Killed: h.exit.killed } : {}) })) }
-        : {}),
-      ...(this.failedHost && this.hosts.length > 1 ? { FailedHost: this.failedHost.plan.name } : {}),
+      ...hostsRecord(this.hosts, this.failedHost, (h) => ({ InstanceGroup: h.plan.groupName })),
       ...(this.containerCommand ? { ContainerCommand: this.containerCommand } : {}),
       ...(this.metrics.length ? { MetricsFile: join(this.jobDir, 'metrics.json'), UnmatchedMetrics: unmatchedMetrics } : {}),
       ...(this.notices.length ? { Notices: this.notices } : {}),
@@ -805,7 +735,7 @@ class TrainingRun {
       // An environment error (engine gone, disk full) ended the job before it could be judged.
       tracker.enter('Failed', this.deps.now());
     }
-    await Promise.all(this.hosts.map((h) => new Promise<void>((r) => h.log.end(() => r()))));
+    await endHostLogs(this.hosts);
     const decisive = this.failedHost ?? this.hosts[0]!;
     const unmatchedMetrics = this.unmatchedMetrics();
     const metricsFile = join(this.jobDir, 'metrics.json');
@@ -813,8 +743,7 @@ class TrainingRun {
     const describe = this.renderDescribe();
     const describeFile = join(this.jobDir, 'describe.json');
     await writeJobRecord(describeFile, describe);
-    const unwritten = this.hosts.find((h) => h.logError);
-    if (unwritten) throw (await explainStorageError(unwritten.logError, unwritten.logFile)) ?? unwritten.logError;
+    await throwIfLogFailed(this.hosts);
     return {
       trainingJobName: spec.trainingJobName,
       status: tracker.status,
