@@ -8,6 +8,7 @@ import { processCommand } from './commands/process.js';
 import { pruneCommand } from './commands/prune.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
+import { transformCommand } from './commands/transform.js';
 import type { CliIO } from './context.js';
 import { lastValueWins } from './options.js';
 import { reportError } from './report-error.js';
@@ -29,12 +30,13 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .middleware(lastValueWins)
     .command(trainCommand(io))
     .command(processCommand(io))
+    .command(transformCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))
     .command(invokeCommand({ ...io, stdin: process.stdin }))
     .command(checkCommand(io, (code) => (exitCode = code)))
     .command(doctorCommand(io, (code) => (exitCode = code)))
     .command(pruneCommand(io))
-    .demandCommand(1, 'Name a command: train, process, serve, invoke, check, doctor or prune.')
+    .demandCommand(1, 'Name a command: train, process, transform, serve, invoke, check, doctor or prune.')
     .recommendCommands()
     .strict()
     .exitProcess(false)

@@ -139,6 +139,31 @@ export interface ClusterSetup {
 /** The container fields a job kind decides; the cluster adds the name, the job's labels, the image and the instance limits. */
 export type HostContainerInput = Omit<ContainerInput, 'name' | 'labels' | 'image' | 'resources'>;
 
+/** CPU, memory and /dev/shm of an instance type (CONTRACT §3.13), GPUs when the engine can give them, then the escape hatches. */
+export function instanceLimits(instanceType: string, setup: Pick<ClusterSetup, 'engineInfo' | 'warnOnce' | 'escapes'>): ContainerInput['resources'] {
+  const { engineInfo, warnOnce } = setup;
+  const limits = containerLimits(instanceType, { cpus: engineInfo.cpus, memoryBytes: engineInfo.memTotalBytes });
+  if (!limits) warnOnce(`${instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
+  for (const n of limits?.notes ?? []) warnOnce(n);
+  let gpus = 0;
+  const escapes = setup.escapes ?? {};
+  if (escapes.gpus !== undefined) gpus = escapes.gpus === 'all' ? -1 : escapes.gpus;
+  else if (limits && limits.gpus > 0) {
+    if (engineInfo.runtimes.includes('nvidia')) gpus = limits.gpus;
+    else {
+      warnOnce(
+        `${instanceType} has ${limits.gpus} GPU${limits.gpus > 1 ? 's' : ''}, but the engine has no NVIDIA runtime: the container runs without GPUs. Pass --gpus all if the engine can give GPUs another way.`,
+      );
+    }
+  }
+  const shmBytes = escapes.shmSizeBytes ?? limits?.shmBytes;
+  return {
+    ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
+    ...(shmBytes ? { shmBytes } : {}),
+    ...(gpus ? { gpus } : {}),
+  };
+}
+
 /**
  * The multi-host core as a job's owner of engine resources: the job network (created while the
  * containers are filled, joined before the start), one container per host with its instance type's
@@ -187,27 +212,7 @@ export class JobCluster<H extends ClusterHost> {
 
   /** CPU, memory and /dev/shm of an instance type (CONTRACT §3.13), GPUs when the engine can give them, then the escape hatches. */
   resourcesFor(instanceType: string): ContainerInput['resources'] {
-    const { engineInfo, warnOnce } = this.setup;
-    const limits = containerLimits(instanceType, { cpus: engineInfo.cpus, memoryBytes: engineInfo.memTotalBytes });
-    if (!limits) warnOnce(`${instanceType} is not in sm-local's instance table; the container runs without CPU and memory limits.`);
-    for (const n of limits?.notes ?? []) warnOnce(n);
-    let gpus = 0;
-    const escapes = this.setup.escapes ?? {};
-    if (escapes.gpus !== undefined) gpus = escapes.gpus === 'all' ? -1 : escapes.gpus;
-    else if (limits && limits.gpus > 0) {
-      if (engineInfo.runtimes.includes('nvidia')) gpus = limits.gpus;
-      else {
-        warnOnce(
-          `${instanceType} has ${limits.gpus} GPU${limits.gpus > 1 ? 's' : ''}, but the engine has no NVIDIA runtime: the container runs without GPUs. Pass --gpus all if the engine can give GPUs another way.`,
-        );
-      }
-    }
-    const shmBytes = escapes.shmSizeBytes ?? limits?.shmBytes;
-    return {
-      ...(limits ? { nanoCpus: limits.nanoCpus, memoryBytes: limits.memoryBytes } : {}),
-      ...(shmBytes ? { shmBytes } : {}),
-      ...(gpus ? { gpus } : {}),
-    };
+    return instanceLimits(instanceType, this.setup);
   }
 
   /**

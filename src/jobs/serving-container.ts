@@ -7,7 +7,7 @@
 import { onAbort } from '../abort.js';
 import { OPT_ML } from '../contract/paths.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
-import type { EngineContainer, StopOutcome } from '../docker/engine.js';
+import type { ContainerInput, EngineContainer, StopOutcome } from '../docker/engine.js';
 import type { ContainerRun } from '../docker/run.js';
 import { pingOnce } from '../http/ping.js';
 import type { JobDeps } from './deps.js';
@@ -37,6 +37,8 @@ export interface ServingContainerInput {
   onStarting?: () => void;
   /** Called between steps: throws to give up (a stop while starting). */
   checkpoint?: () => void;
+  /** CPU, memory, /dev/shm and GPU limits (an instance type's). */
+  resources?: ContainerInput['resources'];
 }
 
 /** A serving container that answered `GET /ping` with 200. */
@@ -82,6 +84,7 @@ export async function startServingContainer(input: ServingContainerInput, deps: 
     // Whether /opt/ml/model is read-only on SageMaker is UNCONFIRMED (CONTRACT §4.1); read-only is
     // the safe reading, and it keeps the user's model folder untouched.
     mounts: input.modelDir ? [{ source: input.modelDir, target: MODEL_DIR, readOnly: true }] : [],
+    ...(input.resources ? { resources: input.resources } : {}),
     // An internal network publishes no ports: the container is reached at its address instead.
     ...(input.network ? { network: { name: input.network, aliases: [] } } : { publish: [input.port] }),
   });

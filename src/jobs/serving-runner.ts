@@ -87,7 +87,7 @@ export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
 }
 
 /** A model: a folder is mounted as it is; a model.tar.gz is extracted into a private workspace first. */
-async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: ResourceScope): Promise<string | undefined> {
+export async function prepareModel(spec: { model?: string; modelUri?: string; name: string; jobType: string }, deps: JobDeps, scope: ResourceScope): Promise<string | undefined> {
   if (spec.model === undefined) return undefined;
   const source = resolve(deps.cwd, spec.model);
   const info = await stat(source).catch((err: unknown) => {
@@ -96,7 +96,7 @@ async function prepareModel(spec: ResolvedEndpointSpec, deps: JobDeps, scope: Re
   if (info.isDirectory()) return source;
   if (!/\.tar\.gz$|\.tgz$/.test(source)) throw new ModelArchiveError(source, 'SageMaker only accepts a .tar.gz as ModelDataUrl (or pass the model folder itself).');
   // The container sees the model folder through its bind mount only.
-  const root = await createWorkspace(deps, scope, { name: `${spec.endpointName}-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE });
+  const root = await createWorkspace(deps, scope, { name: `${spec.name}-${randomBytes(3).toString('hex')}`, jobName: spec.name, jobType: spec.jobType });
   const result = await extractModelArchive(source, join(root, 'model'));
   deps.log.debug(`extracted ${result.files} files (${result.bytes} bytes) of ${source} into ${root}/model`);
   for (const s of result.skipped) deps.log.warn(`model archive entry "${s}" is not a file, folder or link; skipped.`);
@@ -240,7 +240,7 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
     if (deps.stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
   };
   try {
-    const modelDir = await prepareModel(spec, deps, scope);
+    const modelDir = await prepareModel({ ...spec, name: spec.endpointName, jobType: JOB_TYPE }, deps, scope);
     honourStop();
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) });
     let network: string | undefined;
