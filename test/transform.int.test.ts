@@ -7,6 +7,8 @@ import { recordIOHeader, recordIOPadding } from '../src/contract/recordio.js';
 import { tfRecord } from '../src/contract/transform-records.js';
 import { AlgorithmError, InvalidSpecError } from '../src/errors.js';
 import { runTransformJob, type TransformJobInput, type TransformResult } from '../src/jobs/transform-runner.js';
+import { runCli } from './support/cli.js';
+import { readExample } from './support/examples.js';
 import { rejection } from './support/jobs.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
@@ -145,6 +147,46 @@ describe.skipIf(dockerUnavailable())('sm-local transform: a SageMaker batch tran
     expect(requestsOf(r, 'algo-1')).toHaveLength(2);
     expect(requestsOf(r, 'algo-2')).toHaveLength(2);
     for (let i = 0; i < 4; i++) expect(out(r, `f${i}.csv`).toString()).toBe(`r${i}\n`);
+  });
+
+  it('MaxPayloadInMB 0: no limit, one request per object, sent with chunked transfer encoding', async () => {
+    const r = await job('unlimited', { splitType: 'Line', maxPayloadInMB: 0 });
+    expect(requestsOf(r).map((q) => [q.lines, q.te])).toEqual([['2', 'chunked'], ['40', 'chunked']]);
+    expect(out(r, 'part-0.csv').toString()).toBe(csv);
+  });
+
+  it('joins JSON Lines records with their predictions under SageMakerOutput', async () => {
+    const dir = s.dir('jsonl');
+    writeFileSync(join(dir, 'rows.jsonl'), '{"id":"a","x":[1,2]}\n[5,6,7]\n');
+    const r = await job('jsonl', {
+      input: dir,
+      contentType: 'application/jsonlines',
+      accept: 'application/jsonlines',
+      splitType: 'Line',
+      assembleWith: 'Line',
+      environment: { MODE: 'count' },
+      dataProcessing: { joinSource: 'Input' },
+    });
+    expect(out(r, 'rows.jsonl').toString()).toBe('{"id":"a","x":[1,2],"SageMakerOutput":{"fields":2}}\n{"SageMakerInput":[5,6,7],"SageMakerOutput":{"fields":3}}\n');
+  });
+
+  it('runs a CreateTransformJob file with its model from a CreateModel file, through the CLI', async () => {
+    const dir = s.dir('cli');
+    const s3 = join(dir, 's3');
+    mkdirSync(join(s3, 'bucket', 'in'), { recursive: true });
+    writeFileSync(join(s3, 'bucket', 'in', 'x.csv'), 'id9,1,2\n');
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ModelName: 'scorer', PrimaryContainer: { Image: IMAGE, ModelDataUrl: model, Environment: { MODE: 'count' } }, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/R' }));
+    const request = JSON.parse(readExample('api.create-transform-job.request.json')) as Record<string, Record<string, unknown>>;
+    (request.TransformInput!.DataSource as { S3DataSource: { S3Uri: string } }).S3DataSource.S3Uri = 's3://bucket/in/';
+    request.TransformOutput!.S3OutputPath = 's3://bucket/out/';
+    request.TransformJobName = `cli-${s.session}` as never;
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(request));
+    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session };
+    const r = await runCli(['transform', '--job', 'job.json', '--model-json', 'model.json', '--s3-root', 's3', '--output-dir', 'jobs', '--json'], { env, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    // The example's DataProcessing: $[1:] in, joined with Input, $[0,-1] out.
+    expect(readFileSync(join(s3, 'bucket', 'out', 'x.csv.out'), 'utf8')).toBe('id9,2\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ TransformJobStatus: 'Completed', ModelName: 'churn-xgb-v3', MaxConcurrentTransforms: 2, BatchStrategy: 'MultiRecord', TransformOutput: { S3OutputPath: 's3://bucket/out/' } });
   });
 
   it('refuses what CreateTransformJob refuses before anything starts', async () => {

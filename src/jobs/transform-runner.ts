@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { request } from 'undici';
@@ -346,9 +347,13 @@ class TransformRun {
       if (this.options.onProgress) this.options.onProgress(p);
       else this.deps.log.info(`Transform: ${p.filesDone}/${p.files} files, ${p.records} records, ${p.recordsPerSecond.toFixed(0)} records/s`);
     };
-    const timer = setInterval(report, 5000);
+    // A progress bar wants frequent updates; a log line every 5 s is enough.
+    const timer = setInterval(report, this.options.onProgress ? 500 : 5000);
     timer.unref();
-    return () => clearInterval(timer);
+    return () => {
+      clearInterval(timer);
+      if (this.options.onProgress) report();
+    };
   }
 
   /** One input object: split, filtered, batched, sent; its `.out` written only when every batch succeeded. */
@@ -368,7 +373,7 @@ class TransformRun {
         throw new RecordError(`the object is ${data.length} bytes, more than MaxPayloadInMB (${params.maxPayloadInMB} MB), and SplitType None sends it whole: set a SplitType, or raise MaxPayloadInMB`);
       }
       file.requests = batches.length;
-      const answers = await pooled(batches, params.maxConcurrentTransforms, (batch) => this.invoke(inst, batch.body, key, batch.indexes));
+      const answers = await pooled(batches, params.maxConcurrentTransforms, (batch) => this.invoke(inst, batch.body, key, batch.indexes, params.maxPayloadInMB === 0));
       const joined = this.recordsOut(records.map((r) => r.bare), batches, answers);
       const out = join(this.outputDir, `${key}.out`);
       const body = assembleOutput(joined, spec.assembleWith);
@@ -411,7 +416,7 @@ class TransformRun {
   }
 
   /** One mini-batch, retried up to InvocationsMaxRetries times (CONTRACT §5.6); each retry said. */
-  private async invoke(inst: Instance, body: Buffer, key: string, indexes: number[]): Promise<Buffer> {
+  private async invoke(inst: Instance, body: Buffer, key: string, indexes: number[], unlimited: boolean): Promise<Buffer> {
     const { spec } = this;
     const headers: Record<string, string> = {
       ...(spec.contentType !== undefined ? { 'content-type': spec.contentType } : {}),
@@ -420,7 +425,8 @@ class TransformRun {
     const which = indexes.length === 1 ? `record ${indexes[0]! + 1}` : `records ${indexes[0]! + 1}–${indexes.at(-1)! + 1}`;
     for (let attempt = 0; ; attempt++) {
       this.honourStop();
-      const answer = await invokeContainer(inst.target!, { headers, body });
+      // MaxPayloadInMB 0: no limit, and the body goes with chunked transfer encoding (CONTRACT §5.4).
+      const answer = await invokeContainer(inst.target!, { headers, body: unlimited ? Readable.from([body]) : body });
       if (answer.ok) return answer.body!;
       // What the container did, in the words of the runtime's ModelError (its original status and message).
       const e = answer.error.body as { OriginalStatusCode?: number; OriginalMessage?: string; Message?: string };

@@ -91,8 +91,21 @@ export function transformCommand(io: CliIO): CommandModule<GlobalArgs, Transform
           ctx.log.info(`Job folder: ${result.jobDir} (describe.json, ${result.logFiles.map((f) => f.split('/').pop()).join(', ')})`);
           if (argv.json) ctx.json(result.describe);
         };
+        // On a terminal, a progress bar (cli-progress) instead of a progress line every 5 s.
+        let bar: import('cli-progress').SingleBar | undefined;
+        if (io.stderr.isTTY && !argv.json) {
+          // A CommonJS package: its exports sit under `default` once bundled as ESM.
+          const mod = await import('cli-progress');
+          const { SingleBar, Presets } = (mod as unknown as { default?: typeof mod }).default ?? mod;
+          bar = new SingleBar({ stream: io.stderr, format: 'transform [{bar}] {value}/{total} files | {records} records | {rate} records/s', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+        }
+        const onProgress = (p: { files: number; filesDone: number; records: number; recordsPerSecond: number }) => {
+          if (!bar) return;
+          if (!bar.isActive) bar.start(p.files, 0, { records: 0, rate: '0' });
+          bar.update(p.filesDone, { records: p.records, rate: p.recordsPerSecond.toFixed(0) });
+        };
         try {
-          const result = await runTransformJob(input, ctx.jobDeps());
+          const result = await runTransformJob(bar ? { ...input, onProgress } : input, ctx.jobDeps()).finally(() => bar?.stop());
           report(result);
           if (!argv.json) ctx.result(result.outputDir);
         } catch (err) {
