@@ -12,6 +12,8 @@ npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 3000
 npx --no-install tsx bench/train-overhead.ts "${ROUNDS:-10}" 10000 --example-only
 echo "== bench/process (the preprocessing step of the one-image pipeline, trivial job)"
 npx --no-install tsx bench/process.ts "${ROUNDS:-10}"
+echo "== bench/transform (SingleRecord CSV through a trivial model at concurrency 1 and 8)"
+npx --no-install tsx bench/transform.ts "${TRANSFORM_ROUNDS:-3}" "${TRANSFORM_LINES:-20000}"
 echo "== bench/pack"
 npx --no-install tsx bench/pack.ts "${PACK_ROUNDS:-5}"
 echo "== bench/serve"

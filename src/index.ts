@@ -21,6 +21,18 @@ export {
 export { resolveProcessingJobSpec, type ProcessingJobSpec, type ProcessingInputSpec, type ProcessingOutputSpec, type ResolvedProcessingJobSpec } from './contract/processing-spec.js';
 export { parseCreateProcessingJobRequest } from './contract/create-processing-job.js';
 export { renderProcessingJobConfig, renderProcessingResourceConfig } from './contract/processing-config.js';
+export {
+  runTransformJob,
+  startTransformJob,
+  type TransformFile,
+  type TransformJobHandle,
+  type TransformJobInput,
+  type TransformProgress,
+  type TransformResult,
+  type TransformRunOptions,
+} from './jobs/transform-runner.js';
+export { resolveTransformJobSpec, effectiveParameters, parseExecutionParameters, type TransformJobSpec, type ResolvedTransformJobSpec } from './contract/transform-spec.js';
+export { parseCreateTransformJobRequest } from './contract/create-transform-job.js';
 export { createEndpoint, startEndpoint, type EndpointCreation, type EndpointHandle, type EndpointInput, type EndpointInfo, type EndpointOptions } from './jobs/serving-runner.js';
 export { listEndpoints, findEndpoint, type RunningEndpoint } from './jobs/endpoints.js';
 export { invokeEndpoint, type InvokeOptions, type InvokeResult } from './http/client.js';
