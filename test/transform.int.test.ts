@@ -106,6 +106,9 @@ describe.skipIf(dockerUnavailable())('sm-local transform: a SageMaker batch tran
     writeFileSync(join(dir, 'data.tfrecord'), tfr);
     const tf = await job('tfrecord', { input: join(dir, 'data.tfrecord'), splitType: 'TFRecord', batchStrategy: 'SingleRecord', assembleWith: 'Line' });
     expect(out(tf, 'data.tfrecord').toString()).toBe('one\nrecord two\nthree!\n');
+    const tfMulti = await job('tfrecord-multi', { input: join(dir, 'data.tfrecord'), splitType: 'TFRecord', batchStrategy: 'MultiRecord' });
+    expect(out(tfMulti, 'data.tfrecord').equals(tfr)).toBe(true);
+    expect(requestsOf(tfMulti)).toHaveLength(1);
   });
 
   it('decompresses Gzip input before splitting', async () => {
