@@ -76,6 +76,20 @@ describe.skipIf(dockerUnavailable())('sm-local serve and invoke', () => {
     expect(run.code).toBe(0);
   });
 
+  it('invoke --stream prints a streaming container\'s answer as InvokeEndpointWithResponseStream parts', async () => {
+    const endpoint = name('stream');
+    const { run, result } = await serving([fixtureTag('serve-stream'), '--name', endpoint, '--port', '0'], async () =>
+      cli(['invoke', endpoint, '--stream', '--body', 'tokens arrive one by one', '--accept', 'text/plain']),
+    );
+    expect(run.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('tokens arrive one by one');
+    // One part per chunk the container flushed (5 words, 50 ms apart): more than one, never one block.
+    const parts = Number(/200 stream text\/plain, (\d+) parts, 24 B/.exec(result.stderr)?.[1]);
+    expect(parts).toBeGreaterThan(1);
+    expect(await leftovers(endpoint)).toEqual([]);
+  });
+
   it('serves from a CreateModel file with the ModelDataUrl mapped under --s3-root', async () => {
     const request = JSON.parse(readExample('api.create-model.request.json')) as { ModelName: string; PrimaryContainer: Record<string, unknown> };
     request.ModelName = name('cm');

@@ -47,3 +47,56 @@ export async function invokeEndpoint(proxyBase: string, endpointName: string, bo
   };
 }
 
+
+/**
+ * `POST <proxy>/endpoints/<name>/invocations-response-stream` (InvokeEndpointWithResponseStream):
+ * `onPart` gets each PayloadPart's bytes as it arrives. A ModelStreamError or InternalStreamFailure
+ * event throws InvokeError with that type; a non-2xx answer throws as for `invokeEndpoint`.
+ */
+export async function invokeEndpointStream(
+  proxyBase: string,
+  endpointName: string,
+  body: Uint8Array | string,
+  onPart: (bytes: Uint8Array) => void,
+  opts: InvokeOptions = {},
+): Promise<Omit<InvokeResult, 'body'> & { parts: number }> {
+  const { decodeMessages } = await import('./response-stream.js');
+  const headers: Record<string, string> = {};
+  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
+  if (opts.accept !== undefined) headers['x-amzn-sagemaker-accept'] = opts.accept;
+  if (opts.customAttributes !== undefined) headers[HEADER.customAttributes] = opts.customAttributes;
+  const res = await request(`${proxyBase}/endpoints/${encodeURIComponent(endpointName)}/invocations-response-stream`, {
+    method: 'POST',
+    headers,
+    body,
+    ...(opts.timeoutMs ? { signal: AbortSignal.timeout(opts.timeoutMs) } : {}),
+  });
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    const data = Buffer.from(await res.body.arrayBuffer());
+    throw new InvokeError(res.statusCode, one(res.headers[HEADER.errorType])?.split(':')[0], data);
+  }
+  let pending: Buffer = Buffer.alloc(0);
+  let parts = 0;
+  for await (const chunk of res.body) {
+    const { messages, rest } = decodeMessages(Buffer.concat([pending, chunk as Buffer]));
+    pending = rest;
+    for (const m of messages) {
+      const type = m.headers[':message-type']?.value;
+      if (type === 'exception' || type === 'error') {
+        const errorType = String(m.headers[':exception-type']?.value ?? m.headers[':error-code']?.value ?? 'InternalStreamFailure');
+        throw new InvokeError(200, errorType, Buffer.from(m.body));
+      }
+      parts += 1;
+      onPart(m.body);
+    }
+  }
+  const contentType = one(res.headers['x-amzn-sagemaker-content-type']);
+  const customAttributes = one(res.headers[HEADER.customAttributes]);
+  const variant = one(res.headers[HEADER.invokedVariant]);
+  return {
+    parts,
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(customAttributes !== undefined ? { customAttributes } : {}),
+    ...(variant !== undefined ? { invokedProductionVariant: variant } : {}),
+  };
+}

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
 import { EndpointRegistry } from './endpoint-registry.js';
+import { forwardResponseStream } from './response-stream.js';
 import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type RequestLogEntry } from './forward.js';
 
 export type { RequestLogEntry } from './forward.js';
@@ -35,6 +36,8 @@ function refuseOnSocket(socket: Socket, err: RuntimeError): void {
  * The HTTP front of a local endpoint (never listens itself; the caller does):
  * - `POST /endpoints/{name}/invocations`: the InvokeEndpoint API of the SageMaker runtime (CONTRACT
  *   §4.4–4.5), streamed to the container (forward.ts);
+ * - `POST /endpoints/{name}/invocations-response-stream`: InvokeEndpointWithResponseStream, the
+ *   container's answer relayed as event-stream PayloadPart events (response-stream.ts);
  * - `GET /ping`, `POST /invocations`: straight to the container and back, untouched.
  * fastify only routes: each route takes over the raw request and response (hijack) before fastify
  * would parse a body, so no content type is refused and no fastify error shape ever reaches a client.
@@ -96,6 +99,10 @@ export function buildRuntimeApp(registry: EndpointRegistry): FastifyInstance {
   app.post<{ Params: { name: string } }>(
     '/endpoints/:name/invocations',
     takeOver((req, reply) => forwardInvocation(req.raw, reply.raw, registry, (req.params as { name: string }).name)),
+  );
+  app.post<{ Params: { name: string } }>(
+    '/endpoints/:name/invocations-response-stream',
+    takeOver((req, reply) => forwardResponseStream(req.raw, reply.raw, registry, (req.params as { name: string }).name)),
   );
   /** The container's own routes make sense only where there is one container to send them to. */
   const direct = (req: FastifyRequest, reply: FastifyReply) => {

@@ -11,6 +11,7 @@ interface InvokeArgs extends GlobalArgs {
   accept?: string;
   'custom-attributes'?: string;
   port?: number;
+  stream?: boolean;
 }
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -30,10 +31,11 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
         .option('content-type', { type: 'string', describe: 'ContentType' })
         .option('accept', { type: 'string', describe: 'Accept' })
         .option('custom-attributes', { type: 'string', describe: 'CustomAttributes (X-Amzn-SageMaker-Custom-Attributes)' })
-        .option('port', { type: 'number', describe: 'Proxy port (default: found from the running endpoint)' }) as unknown as Argv<InvokeArgs>,
+        .option('port', { type: 'number', describe: 'Proxy port (default: found from the running endpoint)' })
+        .option('stream', { type: 'boolean', describe: 'InvokeEndpointWithResponseStream: print each PayloadPart as it arrives' }) as unknown as Argv<InvokeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
-        const [{ invokeEndpoint }, { findEndpoint }, { resolveJobDeps }] = await Promise.all([
+        const [{ invokeEndpoint, invokeEndpointStream }, { findEndpoint }, { resolveJobDeps }] = await Promise.all([
           import('../../http/client.js'),
           import('../../jobs/endpoints.js'),
           import('../../jobs/deps.js'),
@@ -55,11 +57,21 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
           port = (await findEndpoint(deps.docker, argv.name)).proxyPort;
         }
         const started = performance.now();
-        const result = await invokeEndpoint(`http://127.0.0.1:${port}`, argv.name, body, {
+        const options = {
           ...(argv['content-type'] !== undefined ? { contentType: argv['content-type'] } : {}),
           ...(argv.accept !== undefined ? { accept: argv.accept } : {}),
           ...(argv['custom-attributes'] !== undefined ? { customAttributes: argv['custom-attributes'] } : {}),
-        });
+        };
+        if (argv.stream) {
+          let bytes = 0;
+          const streamed = await invokeEndpointStream(`http://127.0.0.1:${port}`, argv.name, body, (part) => {
+            bytes += part.length;
+            io.stdout.write(part);
+          }, options);
+          ctx.log.info(`200 stream ${streamed.contentType ?? '(no content type)'}, ${streamed.parts} parts, ${bytes} B, ${(performance.now() - started).toFixed(1)} ms, variant ${streamed.invokedProductionVariant ?? '?'}`);
+          return;
+        }
+        const result = await invokeEndpoint(`http://127.0.0.1:${port}`, argv.name, body, options);
         const ms = (performance.now() - started).toFixed(1);
         ctx.log.info(
           `200 ${result.contentType ?? '(no content type)'}, ${result.body.length} B, ${ms} ms, variant ${result.invokedProductionVariant ?? '?'}${result.customAttributes !== undefined ? `, custom attributes: ${result.customAttributes}` : ''}`,
