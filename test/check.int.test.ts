@@ -432,7 +432,7 @@ describe.skipIf(dockerUnavailable())('sm-local check on a real engine', () => {
       ]) {
         const r = await runCli(args, { env, cwd: CHECK });
         expect(r.code, args[0]).toBe(2);
-        expect(r.stderr).toMatch(/SAGEMAKER_MULTI_MODEL=true asks the image for a multi-model endpoint .* which sm-local does not run yet/);
+        expect(r.stderr).toMatch(/SAGEMAKER_MULTI_MODEL=true asks the image for a multi-model endpoint .* but no model store was given/);
       }
     });
 

@@ -45,6 +45,8 @@ export const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'x-amzn-sage
 
 export const HEADER = {
   errorType: 'x-amzn-errortype',
+  /** InvokeEndpoint.TargetModel, and what a multi-model container gets at /models/<name>/invoke (CONTRACT §7.2). */
+  targetModel: 'x-amzn-sagemaker-target-model',
   customAttributes: 'x-amzn-sagemaker-custom-attributes',
   invokedVariant: 'x-amzn-invoked-production-variant',
   requestId: 'x-amzn-requestid',
@@ -144,6 +146,14 @@ export function malformedRequest(detail: string): RuntimeError {
 }
 
 /** The runtime itself failed (InternalFailure, 500), or could not reach what it serves: `status` says which. */
+/**
+ * A multi-model endpoint's model still loading after 60 s (CONTRACT §7.3): 429, while loading goes on;
+ * clients retry. The message wording is UNCONFIRMED.
+ */
+export function modelNotReady(targetModel: string): RuntimeError {
+  return { status: 429, errorType: 'ModelNotReadyException', body: { Message: `Model ${targetModel} is still loading. Retry the request; loading continues.` } };
+}
+
 export function internalFailure(message: string, status = 500): RuntimeError {
   return { status, errorType: 'InternalFailure', body: { Message: message } };
 }

@@ -6,6 +6,8 @@ export interface InvokeOptions {
   contentType?: string;
   accept?: string;
   customAttributes?: string;
+  /** A multi-model endpoint's TargetModel. */
+  targetModel?: string;
   timeoutMs?: number;
 }
 
@@ -28,6 +30,7 @@ export async function invokeEndpoint(proxyBase: string, endpointName: string, bo
   if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
   if (opts.accept !== undefined) headers.accept = opts.accept;
   if (opts.customAttributes !== undefined) headers[HEADER.customAttributes] = opts.customAttributes;
+  if (opts.targetModel !== undefined) headers[HEADER.targetModel] = opts.targetModel;
   const res = await request(`${proxyBase}/endpoints/${encodeURIComponent(endpointName)}/invocations`, {
     method: 'POST',
     headers,

@@ -1,5 +1,5 @@
 import type { EndpointIdentity } from '../contract/serving.js';
-import type { ForwardContext, InvocationRoutes, RequestLogEntry } from './forward.js';
+import type { ForwardContext, InvocationRoutes, ModelRouter, RequestLogEntry } from './forward.js';
 import { BufferBudget, containerPool } from './invocation.js';
 
 /** One endpoint the runtime fronts: who it is, where its container listens, its InvokeEndpoint deadline. */
@@ -8,6 +8,8 @@ export interface RuntimeTarget {
   /** Where the container's server is reached. */
   upstream: { host: string; port: number };
   invocationTimeoutMs: number;
+  /** A multi-model endpoint's models. */
+  models?: ModelRouter;
 }
 
 /**
@@ -52,6 +54,7 @@ export class EndpointRegistry implements InvocationRoutes {
       timeoutMs: target.invocationTimeoutMs,
       budget: this.budget,
       ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}),
+      ...(target.models ? { models: target.models } : {}),
     };
     this.targets.set(name, ctx);
     return async () => {

@@ -36,9 +36,21 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
+/**
+ * A multi-model endpoint's models (CONTRACT §7): where a TargetModel is invoked once it is loaded
+ * (`/models/<name>/invoke`), or the runtime error the client gets instead (no such model, still
+ * loading after 60 s). `done` follows each invocation (to unload with caching disabled).
+ */
+export interface ModelRouter {
+  route(targetModel: string): Promise<{ path: string } | { error: RuntimeError }>;
+  done?(targetModel: string): void;
+}
+
 /** An endpoint the runtime app forwards to: its invocation target (the cap also bounds requests), and its request log. */
 export interface ForwardContext extends InvocationTarget {
   onRequest?: (entry: RequestLogEntry) => void;
+  /** Set for a multi-model endpoint: TargetModel picks the model. */
+  models?: ModelRouter;
 }
 
 /**
@@ -149,6 +161,16 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     const v = headerValue(req.headers[name]);
     if (v !== undefined) headers[name] = v;
   }
+  // A multi-model endpoint invokes the target model, loaded first if need be (CONTRACT §7.2–7.3).
+  const targetModel = headerValue(req.headers[HEADER.targetModel]);
+  let path = '/invocations';
+  if (ctx.models) {
+    if (!targetModel) return answerEarly(req, res, validationError('TargetModel is required for a multi-model endpoint (header X-Amzn-SageMaker-Target-Model).'), log);
+    const routed = await ctx.models.route(targetModel);
+    if ('error' in routed) return answerEarly(req, res, routed.error, log);
+    path = routed.path;
+    headers[HEADER.targetModel] = targetModel;
+  }
   // A large body of known length streams straight through; a small one, or one of unknown length, is
   // read (within the cap) first, so that an oversized body is refused before the container sees any of it.
   let body: IncomingMessage | Buffer;
@@ -168,7 +190,8 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     }
   }
 
-  const result = await invokeContainer(ctx, { headers, body, ...(streamed ? { length: declared! } : {}) }, { streamAbove: STREAM_RESPONSES_ABOVE });
+  const result = await invokeContainer(ctx, { path, headers, body, ...(streamed ? { length: declared! } : {}) }, { streamAbove: STREAM_RESPONSES_ABOVE });
+  if (ctx.models && targetModel) ctx.models.done?.(targetModel);
   if (!result.ok) {
     if (streamed && req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
     return fail(result.error, result.detail);

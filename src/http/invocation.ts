@@ -49,6 +49,8 @@ export function containerPool(upstream: { host: string; port: number }): Pool {
 }
 
 export interface InvocationRequest {
+  /** The container's path: `/invocations`, or a multi-model endpoint's `/models/<name>/invoke`. */
+  path?: string;
   /** Headers for the container (Content-Type, Accept, X-Amzn-SageMaker-Custom-Attributes, …). */
   headers: Record<string, string>;
   /** A body in memory, or a stream of `length` bytes. */
@@ -144,7 +146,7 @@ export async function invokeContainer(target: InvocationTarget, request: Invocat
   try {
     // undici's own timers bound the wait for the head of an answer to a body in memory; a streamed
     // body's sending counts too, which undici's do not cover: that one gets a deadline of its own.
-    const call = { path: '/invocations', method: 'POST' as const, headers, body: request.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+    const call = { path: request.path ?? '/invocations', method: 'POST' as const, headers, body: request.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
     if (Buffer.isBuffer(request.body)) upstream = await target.pool.request(call);
     else {
       const abort = new AbortController();

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { forwardResponseStream } from './response-stream.js';
-import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type RequestLogEntry } from './forward.js';
+import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type ModelRouter, type RequestLogEntry } from './forward.js';
 
 export type { RequestLogEntry } from './forward.js';
 
@@ -18,6 +18,8 @@ export interface ProxyOptions {
   /** Bytes of bodies that may be held in memory at once (default: four capped bodies). */
   bufferBudgetBytes?: number;
   onRequest?: (entry: RequestLogEntry) => void;
+  /** A multi-model endpoint's models (TargetModel routing). */
+  models?: ModelRouter;
 }
 
 /** A request line with no HTTP version (HTTP/0.9): the parser would wait for headers that never come. */
@@ -46,7 +48,7 @@ function refuseOnSocket(socket: Socket, err: RuntimeError): void {
 export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
   const cap = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const registry = new EndpointRegistry({ cap, budgetBytes: opts.bufferBudgetBytes ?? 4 * cap, account: opts.endpoint.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
-  registry.add({ endpoint: opts.endpoint, upstream: opts.upstream, invocationTimeoutMs: opts.invocationTimeoutMs });
+  registry.add({ endpoint: opts.endpoint, upstream: opts.upstream, invocationTimeoutMs: opts.invocationTimeoutMs, ...(opts.models ? { models: opts.models } : {}) });
   return buildRuntimeApp(registry);
 }
 

@@ -24,6 +24,8 @@ export interface ServingContainerInput {
   env: string[];
   /** Host folder mounted read-only at /opt/ml/model. */
   modelDir?: string;
+  /** Host folder mounted read-only at /opt/ml/models (a multi-model endpoint's models, extracted there on first use). */
+  modelsDir?: string;
   /** The container's own port: 8080, or SAGEMAKER_BIND_TO_PORT. */
   port: number;
   /** An internal network to run on: no port is published, the container is reached at its address there. */
@@ -83,7 +85,11 @@ export async function startServingContainer(input: ServingContainerInput, deps: 
     hostname: input.hostname,
     // Whether /opt/ml/model is read-only on SageMaker is UNCONFIRMED (CONTRACT §4.1); read-only is
     // the safe reading, and it keeps the user's model folder untouched.
-    mounts: input.modelDir ? [{ source: input.modelDir, target: MODEL_DIR, readOnly: true }] : [],
+    mounts: [
+      ...(input.modelDir ? [{ source: input.modelDir, target: MODEL_DIR, readOnly: true }] : []),
+      // Read-only to the container, as on SageMaker (CONTRACT §7.3).
+      ...(input.modelsDir ? [{ source: input.modelsDir, target: `${OPT_ML}/models`, readOnly: true }] : []),
+    ],
     ...(input.resources ? { resources: input.resources } : {}),
     // An internal network publishes no ports: the container is reached at its address instead.
     ...(input.network ? { network: { name: input.network, aliases: [] } } : { publish: [input.port] }),

@@ -27,6 +27,7 @@ import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { createWorkspace } from './job-run.js';
 import { ResourceScope } from './resource-scope.js';
+import { listModelArchives, MultiModelStore } from './multi-model.js';
 import { startServingContainer } from './serving-container.js';
 import { ec2Hostname } from './ec2-hostname.js';
 
@@ -51,6 +52,15 @@ export interface EndpointOptions {
    * the container at its address on that network, which this machine keeps.
    */
   networkIsolation?: boolean;
+  /**
+   * A multi-model endpoint (CONTRACT §7): the folder of model `.tar.gz` files standing in for
+   * ModelDataUrl's prefix; TargetModel names one. The image must carry the multi-models label.
+   */
+  multiModel?: string;
+  /** MultiModelConfig.ModelCacheSetting Disabled: each model is unloaded after its call. */
+  modelCacheDisabled?: boolean;
+  /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
+  modelLoadWaitMs?: number;
 }
 
 export type EndpointInput = EndpointSpec & EndpointOptions;
@@ -104,20 +114,30 @@ export async function prepareModel(spec: { model?: string; modelUri?: string; na
 }
 
 /**
- * Multi-model endpoints (CONTRACT §7) are not run yet. Asking the image for one would look InService
- * and then fail every request ("model_name is required"), so SAGEMAKER_MULTI_MODEL=true is refused;
- * an image that merely declares the capability is served single-model, and told so.
+ * Multi-model endpoints (CONTRACT §7) run with `multiModel` (the model store): the image must carry
+ * the multi-models label, as SageMaker requires. SAGEMAKER_MULTI_MODEL=true without a store would
+ * look InService and then fail every request ("model_name is required"), so it is refused with the
+ * way to a real multi-model endpoint; an image that merely declares the capability, served with one
+ * model, is served single-model, and told so.
  */
-export function multiModelNotices(ref: string, labels: Record<string, string>, environment: Record<string, string>): string[] {
+export function multiModelNotices(ref: string, labels: Record<string, string>, environment: Record<string, string>, multiModel = false): string[] {
+  const capable = labels[MULTI_MODEL_LABEL] === 'true';
+  if (multiModel) {
+    if (!capable) {
+      throw new UsageError(
+        `${ref} does not carry the label ${MULTI_MODEL_LABEL}=true, which SageMaker requires of an image for a multi-model endpoint (CreateModel fails without it).`,
+        `Add LABEL ${MULTI_MODEL_LABEL}=true to the Dockerfile if the image implements the /models API, or serve one model with --model.`,
+      );
+    }
+    return [];
+  }
   if (environment.SAGEMAKER_MULTI_MODEL?.toLowerCase() === 'true') {
     throw new UsageError(
-      'SAGEMAKER_MULTI_MODEL=true asks the image for a multi-model endpoint (models under /opt/ml/models, loaded per TargetModel), which sm-local does not run yet: it would report InService and then fail every request.',
-      'Drop SAGEMAKER_MULTI_MODEL to serve one model from /opt/ml/model (--model), as SageMaker does for this image in a single-model endpoint.',
+      'SAGEMAKER_MULTI_MODEL=true asks the image for a multi-model endpoint (models under /opt/ml/models, loaded per TargetModel), but no model store was given: it would report InService and then fail every request.',
+      'Serve it as a multi-model endpoint with --multi-model DIR (a folder of model .tar.gz files, as the S3 prefix), which sets SAGEMAKER_MULTI_MODEL=true itself; or drop SAGEMAKER_MULTI_MODEL to serve one model from /opt/ml/model (--model).',
     );
   }
-  return labels[MULTI_MODEL_LABEL] === 'true'
-    ? [`${ref} is a multi-model image (${MULTI_MODEL_LABEL}=true): sm-local serves it as a single-model endpoint, the model in /opt/ml/model and no TargetModel; multi-model endpoints are not implemented yet.`]
-    : [];
+  return capable ? [`${ref} is a multi-model image (${MULTI_MODEL_LABEL}=true): served with --model, it is a single-model endpoint (the model in /opt/ml/model, no TargetModel); --multi-model DIR serves it multi-model.`] : [];
 }
 
 /** An endpoint being created: what CreateEndpoint returns to, and DescribeEndpoint and DeleteEndpoint act on. */
@@ -170,7 +190,14 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
     pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
   for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
-  for (const n of multiModelNotices(spec.image, image.labels, spec.environment)) deps.log.warn(n);
+  for (const n of multiModelNotices(spec.image, image.labels, spec.environment, input.multiModel !== undefined)) deps.log.warn(n);
+  if (input.multiModel !== undefined && spec.model !== undefined) throw new UsageError('Give either --model (a single-model endpoint) or --multi-model (a model store), not both.');
+  const store = input.multiModel !== undefined ? resolve(deps.cwd, input.multiModel) : undefined;
+  if (store !== undefined && !(await stat(store).then((s) => s.isDirectory(), () => false))) {
+    throw new InputPathError('The model store', store, 'Give --multi-model a folder of model .tar.gz files (the S3 prefix ModelDataUrl names).');
+  }
+  const archives = store !== undefined ? await listModelArchives(store) : [];
+  if (store !== undefined) deps.log.info(`Multi-model endpoint: ${archives.length} model${archives.length === 1 ? '' : 's'} in ${store}${archives.length ? `: ${archives.slice(0, 10).join(', ')}${archives.length > 10 ? ', …' : ''}` : ''}.`);
   if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
   if (input.networkIsolation && deps.docker.remote) {
     throw new UsageError('Network isolation for an endpoint needs a local engine: the proxy reaches the container at its address on an isolated network.');
@@ -241,6 +268,8 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
   };
   try {
     const modelDir = await prepareModel({ ...spec, name: spec.endpointName, jobType: JOB_TYPE }, deps, scope);
+    // A multi-model endpoint: models are extracted on first use into a workspace bound read-only at /opt/ml/models.
+    const modelsDir = input.multiModel !== undefined ? await createWorkspace(deps, scope, { name: `${spec.endpointName}-models-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE }) : undefined;
     honourStop();
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) });
     let network: string | undefined;
@@ -258,8 +287,9 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
         image: spec.image,
         labels,
         hostname: ec2Hostname(spec.region),
-        env: toEnvList(renderServingEnvironment(spec.environment, bind)),
+        env: toEnvList({ ...renderServingEnvironment(spec.environment, bind), ...(modelsDir ? { SAGEMAKER_MULTI_MODEL: 'true' } : {}) }),
         ...(modelDir ? { modelDir } : {}),
+        ...(modelsDir ? { modelsDir } : {}),
         port: containerPort,
         ...(network ? { network } : {}),
         startupTimeoutSeconds: spec.startupTimeoutSeconds,
@@ -283,6 +313,18 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
       endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
       upstream,
       invocationTimeoutMs: spec.invocationTimeoutMs,
+      ...(modelsDir
+        ? {
+            models: new MultiModelStore({
+              store: resolve(deps.cwd, input.multiModel!),
+              workspace: modelsDir,
+              base: `http://${upstream.host}:${upstream.port}`,
+              log: deps.log,
+              ...(input.modelCacheDisabled ? { cacheDisabled: true } : {}),
+              ...(input.modelLoadWaitMs !== undefined ? { loadWaitMs: input.modelLoadWaitMs } : {}),
+            }),
+          }
+        : {}),
       ...(input.onRequest ? { onRequest: input.onRequest } : {}),
     });
     let closing: Promise<void> | undefined;

@@ -12,6 +12,7 @@ interface InvokeArgs extends GlobalArgs {
   'custom-attributes'?: string;
   port?: number;
   stream?: boolean;
+  'target-model'?: string;
 }
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -32,6 +33,7 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
         .option('accept', { type: 'string', describe: 'Accept' })
         .option('custom-attributes', { type: 'string', describe: 'CustomAttributes (X-Amzn-SageMaker-Custom-Attributes)' })
         .option('port', { type: 'number', describe: 'Proxy port (default: found from the running endpoint)' })
+        .option('target-model', { type: 'string', describe: 'TargetModel of a multi-model endpoint (X-Amzn-SageMaker-Target-Model), e.g. model-a.tar.gz' })
         .option('stream', { type: 'boolean', describe: 'InvokeEndpointWithResponseStream: print each PayloadPart as it arrives' }) as unknown as Argv<InvokeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
@@ -61,6 +63,7 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
           ...(argv['content-type'] !== undefined ? { contentType: argv['content-type'] } : {}),
           ...(argv.accept !== undefined ? { accept: argv.accept } : {}),
           ...(argv['custom-attributes'] !== undefined ? { customAttributes: argv['custom-attributes'] } : {}),
+          ...(argv['target-model'] !== undefined ? { targetModel: argv['target-model'] } : {}),
         };
         if (argv.stream) {
           let bytes = 0;

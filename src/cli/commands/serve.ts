@@ -17,6 +17,8 @@ interface ServeArgs extends GlobalArgs {
   'startup-timeout'?: number;
   'invocation-timeout'?: number;
   'instance-type'?: string;
+  'multi-model'?: string;
+  'model-cache'?: string;
   json?: boolean;
 }
 
@@ -35,6 +37,8 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .positional('image', { type: 'string', describe: 'Inference image (must already be in the Docker engine; never pulled)' })
         .option('model', { type: 'string', describe: 'Model folder (mounted read-only) or model.tar.gz (extracted first) for /opt/ml/model' })
         .option('model-json', { type: 'string', describe: 'CreateModel request JSON (PrimaryContainer: Image, ModelDataUrl, Environment)' })
+        .option('multi-model', { type: 'string', describe: 'A multi-model endpoint: the folder of model .tar.gz files (the S3 prefix); TargetModel names one (sm-local invoke --target-model)' })
+        .option('model-cache', { type: 'string', choices: ['Enabled', 'Disabled'], describe: 'MultiModelConfig.ModelCacheSetting: Disabled unloads each model after its call' })
         .option('name', { type: 'string', describe: 'EndpointName (default: the image name, or ModelName)' })
         .option('port', { type: 'number', describe: 'Proxy port on 127.0.0.1 (default 8080, or a free one if it is taken; 0 for any free port)' })
         .option('startup-timeout', { type: 'number', describe: 'Seconds to pass GET /ping (ContainerStartupHealthCheckTimeoutInSeconds; default 240)' })
@@ -49,7 +53,15 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
         notices.forEach((n) => ctx.log.warn(n));
         ctx.masker.addEnvironment(input.environment ?? {});
-        const endpoint = await startEndpoint({ ...input, onRequest: (e) => ctx.log.info(requestLine(e)) }, ctx.jobDeps());
+        const endpoint = await startEndpoint(
+          {
+            ...input,
+            ...(argv['multi-model'] !== undefined ? { multiModel: argv['multi-model'] } : {}),
+            ...(argv['model-cache'] === 'Disabled' ? { modelCacheDisabled: true } : {}),
+            onRequest: (e) => ctx.log.info(requestLine(e)),
+          },
+          ctx.jobDeps(),
+        );
         try {
           const info = { name: endpoint.name, url: endpoint.url, containerId: endpoint.containerId, port: endpoint.port, containerHostPort: endpoint.containerHostPort, readyMs: endpoint.readyMs };
           if (argv.json) ctx.json(info, { line: true });
