@@ -6,6 +6,7 @@ import { pack } from 'tar-fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
 import { InvokeError, UsageError } from '../src/errors.js';
+import { runConformanceCheck } from '../src/jobs/check-runner.js';
 import { MultiModelStore } from '../src/jobs/multi-model.js';
 import { startEndpoint, type EndpointHandle, type EndpointInput } from '../src/jobs/serving-runner.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
@@ -119,5 +120,18 @@ describe.skipIf(dockerUnavailable())('multi-model endpoints (CONTRACT §7) on a 
     const err = await startEndpoint({ image: fixtureTag('serve-good'), endpointName: `mme-nolabel-${s.session}`, multiModel: store, port: 0 }, deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(/does not carry the label com\.amazonaws\.sagemaker\.capabilities\.multi-models=true/);
+  });
+
+  it('sm-local check --multi-model passes a container that follows the /models API, and fails one that does not, saying where', async () => {
+    const { deps } = s.deps();
+    const good = await runConformanceCheck({ image: IMAGE, serve: true, multiModel: store, serveStopGraceSeconds: 2 }, deps);
+    expect(good.checks.find((c) => c.id === 'serve.multi-model')).toMatchObject({ status: 'pass', observed: expect.stringMatching(/loaded and invoked.*a second load: 409.*404 for get and invoke once unloaded/) });
+    expect(good.verdict).toBe('pass');
+    const lax = await runConformanceCheck({ image: IMAGE, serve: true, multiModel: store, serveStopGraceSeconds: 2, environment: { MME_LAX: '1' } }, s.deps().deps);
+    const row = lax.checks.find((c) => c.id === 'serve.multi-model')!;
+    expect(row.status).toBe('fail');
+    expect(row.observed).toMatch(/a second load of a loaded model answered 200, not 409/);
+    expect(row.observed).toMatch(/GET \/models does not list \{"modelName"/);
+    expect(lax.verdict).toBe('fail');
   });
 });

@@ -48,13 +48,15 @@ export interface CheckFlags {
   entrypoint?: string;
   arg?: string[];
   processStopGrace?: number;
+  /** A multi-model endpoint's model store: the /models API check instead of the single-model serving checks. */
+  multiModel?: string;
 }
 
 /** Keys of sm-local.check.json, documented in the README. */
 const FILE_KEYS = [
   'image', 'train', 'serve', 'static', 'instanceType', 'channels', 'failChannels', 'hyperparameters', 'environment', 'model', 'samples',
   'concurrency', 'trainStopGraceSeconds', 'serveStopGraceSeconds', 'startupTimeoutSeconds', 'maxRuntimeSeconds', 'output',
-  'entryPoint', 'sourceDir', 'strict', 'process', 'inputs', 'processOutputs', 'failInputs', 'entrypoint', 'arguments', 'processStopGraceSeconds',
+  'entryPoint', 'sourceDir', 'strict', 'process', 'inputs', 'processOutputs', 'failInputs', 'entrypoint', 'arguments', 'processStopGraceSeconds', 'multiModel',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -267,6 +269,8 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
     if (!(await exists(script))) p.add(flags.entryPoint !== undefined ? '--entry-point' : at('entryPoint'), `${script} does not exist${sourceDir !== undefined ? ` (the entry point is relative to ${sourceDir})` : ''}.`);
   }
   const strict = flags.strict ?? bool('strict');
+  const multiModel = flags.multiModel !== undefined ? resolve(cwd, flags.multiModel) : str('multiModel') !== undefined ? resolve(base, str('multiModel')!) : undefined;
+  if (multiModel !== undefined && !(await exists(multiModel))) p.add(flags.multiModel !== undefined ? '--multi-model' : at('multiModel'), `${multiModel} does not exist: give a folder of model .tar.gz files.`);
 
   // Processing: inputs and outputs in `process`'s flag syntax, from flags or the file's lists (relative to the file).
   const flagList = (k: (typeof FILE_KEYS)[number]) => {
@@ -346,5 +350,6 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
         }
       : {}),
     ...(processStop !== undefined ? { processStopGraceSeconds: processStop } : {}),
+    ...(multiModel !== undefined ? { multiModel } : {}),
   };
 }

@@ -212,6 +212,12 @@ export const CHECKS = {
     ref: '§2.2',
     fix: 'Handle SIGTERM: stop accepting requests, finish the ones in flight and exit within 30 s. PID 1 gets no default action for SIGTERM, so the process that gets it must handle it or pass it on.',
   },
+  'serve.multi-model': {
+    group: 'serve',
+    title: 'The /models API of a multi-model container',
+    ref: '§7.2',
+    fix: 'Implement the multi-model container API as SageMaker drives it: POST /models {"model_name","url"} loads (409 when already loaded), GET /models lists {"models":[{"modelName","modelUrl"}]}, GET /models/<name> answers {"modelName","modelUrl"} (404 when not loaded), DELETE /models/<name> unloads, POST /models/<name>/invoke answers (404 when not loaded). The SageMaker inference toolkit with Multi Model Server implements it.',
+  },
   'serve.no-network': {
     group: 'serve',
     title: 'Serving works with no outside network',

@@ -18,7 +18,7 @@ export interface ProbeResponse {
  */
 export function probeRequest(
   url: string,
-  opts: { method: 'GET' | 'POST'; body?: Buffer; headers?: Record<string, string>; timeoutMs: number; keepBytes?: number; signal?: AbortSignal },
+  opts: { method: 'GET' | 'POST' | 'DELETE'; body?: Buffer; headers?: Record<string, string>; timeoutMs: number; keepBytes?: number; signal?: AbortSignal },
 ): Promise<ProbeResponse> {
   const started = process.hrtime.bigint();
   const ms = () => Number(process.hrtime.bigint() - started) / 1e6;

@@ -19,7 +19,7 @@ import {
 import { BIND_TO_PORT_LABEL, INVOCATION_TIMEOUT_MS, MAX_PAYLOAD_BYTES, PING_TIMEOUT_MS, SERVING_STOP_GRACE_SECONDS } from '../contract/serving.js';
 import { PROCESSING_STOP_GRACE_SECONDS, TRAINING_STOP_GRACE_SECONDS } from '../contract/limits.js';
 import type { ChannelSpec } from '../contract/training-spec.js';
-import { AlgorithmError, InputPathError, InterruptedError, InvalidSpecError, jobRecordOf, ModelArchiveError, ServingStartupError } from '../errors.js';
+import { AlgorithmError, InputPathError, InterruptedError, InvalidSpecError, InvokeError, jobRecordOf, ModelArchiveError, ServingStartupError } from '../errors.js';
 import { LABEL } from '../docker/labels.js';
 import { checkChannelSources, runTrainingJob, type TrainingJobInput, type TrainingResult } from './training-runner.js';
 import { checkInputSources, runProcessingJob, type ProcessingJobInput, type ProcessingResult } from './processing-runner.js';
@@ -32,6 +32,7 @@ import { resolveJobDeps, type JobDeps } from './deps.js';
 import { probeImage } from './image-probe.js';
 import { ResourceScope } from './resource-scope.js';
 import { multiModelNotices, startEndpoint, type EndpointHandle, type EndpointInput } from './serving-runner.js';
+import { listModelArchives, MODELS_DIR, MultiModelStore } from './multi-model.js';
 
 /** A request to send to the endpoint, and the status the container should answer it with. */
 export interface CheckSample {
@@ -89,6 +90,8 @@ export interface CheckInput {
   };
   /** SIGTERM → SIGKILL grace for processing (default 120 s, training's: UNCONFIRMED for processing). */
   processStopGraceSeconds?: number;
+  /** A multi-model endpoint's model store (`--multi-model DIR`): runs the /models API check instead of the single-model serving checks. */
+  multiModel?: string;
   /** Warnings fail the check too. */
   strict?: boolean;
   /** Keep the training job folders here; by default they go to a workspace removed after the check. */
@@ -229,6 +232,10 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
       const serveIds = ['serve.ready', 'serve.bind-to-port', 'serve.ping', 'serve.sample', 'serve.concurrency', 'serve.malformed', 'serve.sigterm', 'serve.no-network'] as const;
       if (failedStatic('image.serve-program')) {
         for (const id of serveIds) add(skipped(id, 'the image has nothing to run for `serve` (see image.serve-program)'));
+      } else if (input.multiModel !== undefined) {
+        deps.log.info(`Serving the model store ${input.multiModel} as a multi-model endpoint…`);
+        await checkMultiModel(input, deps, { run, instanceType, add, evidence, ...(hint ? { hint } : {}) });
+        for (const id of serveIds.filter((i) => i !== 'serve.ready')) add(skipped(id, 'a multi-model endpoint: these single-model checks are not run on it yet (see serve.multi-model)'));
       } else if (!model) {
         const why = runs.includes('train')
           ? (noModel ?? 'there is no model to serve; pass --model')
@@ -582,6 +589,77 @@ async function checkProcessing(input: CheckInput, deps: JobDeps, ctx: Ctx & { ou
     for (const i of given.failInputs) bad.set(i.inputName, { ...bad.get(i.inputName), ...i });
     const failed = await runProcessingJob(job('-bad-input', { inputs: [...bad.values()] }), tagged(deps, 'process:bad-input')).catch((err: unknown) => runRecord<ProcessingResult>(err, deps));
     add(judgeMessage(failed, 'the bad input'));
+  }
+}
+
+/**
+ * A multi-model container driven as SageMaker drives it (CONTRACT §7.2): a model loaded and invoked
+ * through the runtime (TargetModel), then the /models API straight on the container: a second load
+ * (409), the list and get shapes, unload, and 404 for get and invoke once unloaded.
+ */
+async function checkMultiModel(input: CheckInput, deps: JobDeps, ctx: Ctx): Promise<void> {
+  const { add } = ctx;
+  const [target] = await listModelArchives(input.multiModel!).catch(() => [] as string[]);
+  if (!target) return add(skipped('serve.ready', `no model .tar.gz in ${input.multiModel}`), skipped('serve.multi-model', `no model .tar.gz in ${input.multiModel}`));
+  let endpoint: EndpointHandle;
+  try {
+    endpoint = await startEndpoint(
+      { image: input.image, endpointName: ctx.run.slice(0, 63), multiModel: input.multiModel!, instanceType: ctx.instanceType, environment: input.environment ?? {}, stopGraceSeconds: input.serveStopGraceSeconds ?? SERVING_STOP_GRACE_SECONDS, port: 0, ...(input.startupTimeoutSeconds ? { startupTimeoutSeconds: input.startupTimeoutSeconds } : {}) },
+      tagged(deps, 'serve'),
+    );
+  } catch (err) {
+    if (!(err instanceof ServingStartupError)) throw err;
+    add(checkResult('serve.ready', 'fail', `${err.message}${lastOutput(err.logTail)}`, { ...(err.hint ? { fix: err.hint } : {}) }));
+    return add(skipped('serve.multi-model', 'the endpoint did not become ready (see serve.ready)'));
+  }
+  try {
+    add(checkResult('serve.ready', 'pass', `ready in ${seconds(endpoint.readyMs)}`));
+    const problems: string[] = [];
+    const seen: string[] = [];
+    const first = await endpoint.invoke(input.samples?.[0]?.body ?? '{}', { targetModel: target, ...(input.samples?.[0]?.contentType ? { contentType: input.samples[0].contentType } : {}) }).then(
+      (r) => `${target}: loaded and invoked (${r.body.length} B)`,
+      (err: unknown) => {
+        problems.push(`invoking ${target} through the runtime failed: ${err instanceof InvokeError ? `${err.status} ${err.errorType ?? ''} ${err.body.toString().slice(0, 200)}` : (err as Error).message}`);
+        return undefined;
+      },
+    );
+    if (first) seen.push(first);
+    const base = endpoint.containerUrl;
+    const name = MultiModelStore.nameOf(target);
+    const url = `${MODELS_DIR}/${name}/model`;
+    const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: string) => {
+      const r = await probeRequest(`${base}${path}`, { method, timeoutMs: 10_000, keepBytes: 64 * 1024, ...(body !== undefined ? { body: Buffer.from(body), headers: { 'content-type': 'application/json' } } : {}) });
+      return r;
+    };
+    const json = (r: ProbeResponse) => {
+      try {
+        return JSON.parse(r.head) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    if (first) {
+      const again = await call('POST', '/models', JSON.stringify({ model_name: name, url }));
+      if (again.status === 409) seen.push('a second load: 409');
+      else problems.push(`a second load of a loaded model answered ${answered(again)}, not 409`);
+      const list = json(await call('GET', '/models')) as { models?: { modelName?: string; modelUrl?: string }[] } | undefined;
+      if (list?.models?.some((m) => m.modelName === name && m.modelUrl === url)) seen.push('GET /models lists it');
+      else problems.push(`GET /models does not list {"modelName": "${name}", "modelUrl": "${url}"} under "models" (got ${JSON.stringify(list)?.slice(0, 200)})`);
+      const got = json(await call('GET', `/models/${name}`)) as { modelName?: string; modelUrl?: string } | undefined;
+      if (got?.modelName === name && got.modelUrl === url) seen.push('GET /models/<name> describes it');
+      else problems.push(`GET /models/${name} is not {"modelName": "${name}", "modelUrl": "${url}"} (got ${JSON.stringify(got)?.slice(0, 200)})`);
+      const unload = await call('DELETE', `/models/${name}`);
+      if (unload.status !== undefined && unload.status >= 200 && unload.status < 300) seen.push('DELETE unloads it');
+      else problems.push(`DELETE /models/${name} answered ${answered(unload)}`);
+      const gone = await call('GET', `/models/${name}`);
+      if (gone.status !== 404) problems.push(`GET /models/${name} after the unload answered ${answered(gone)}, not 404`);
+      const invokeGone = await call('POST', `/models/${name}/invoke`, '{}');
+      if (invokeGone.status !== 404) problems.push(`POST /models/${name}/invoke after the unload answered ${answered(invokeGone)}, not 404`);
+      if (gone.status === 404 && invokeGone.status === 404) seen.push('404 for get and invoke once unloaded');
+    }
+    add(problems.length ? checkResult('serve.multi-model', 'fail', problems.join('; ')) : checkResult('serve.multi-model', 'pass', seen.join('; ')));
+  } finally {
+    await endpoint.stop();
   }
 }
 

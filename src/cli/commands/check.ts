@@ -34,6 +34,7 @@ interface CheckArgs extends GlobalArgs {
   entrypoint?: string;
   arg?: string[];
   'process-stop-grace'?: number;
+  'multi-model'?: string;
   json?: boolean;
   junit?: string;
 }
@@ -71,6 +72,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('entrypoint', { type: 'string', describe: 'Processing: AppSpecification.ContainerEntrypoint (a program, or a JSON array)' })
         .option('arg', { type: 'string', coerce: list, describe: 'Processing: AppSpecification.ContainerArguments item (repeatable)' })
         .option('process-stop-grace', { type: 'number', describe: 'SIGTERM→SIGKILL grace for processing (default 120 s)' })
+        .option('multi-model', { type: 'string', describe: 'Serve a multi-model endpoint from this folder of model .tar.gz files and check the /models API (instead of the single-model serving checks)' })
         .option('strict', { type: 'boolean', describe: 'Warnings fail the check too (exit 1)' })
         .option('output', { type: 'string', describe: 'Keep the training job folders here (by default they go to ./sm-local-output only when a check fails)' })
         .option('json', { type: 'boolean', describe: 'Print the report as JSON (docs/check-report.schema.json) instead of the table' })
@@ -93,7 +95,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
           ...pickFlags(argv, [
             'image', 'instance-type', 'channel', 'fail-channel', 'hyperparameter', 'env', 'env-file', 'model', 'sample', 'config',
             'concurrency', 'train-stop-grace', 'serve-stop-grace', 'startup-timeout', 'max-runtime', 'output', 'entry-point', 'source-dir',
-            'input', 'process-output', 'fail-input', 'entrypoint', 'arg', 'process-stop-grace',
+            'input', 'process-output', 'fail-input', 'entrypoint', 'arg', 'process-stop-grace', 'multi-model',
           ]),
           ...(argv.process !== undefined ? { process: argv.process } : {}),
           ...(argv.strict !== undefined ? { strict: argv.strict } : {}),
