@@ -427,12 +427,7 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
           : checkResult('train.model-archive', 'pass', 'extracts into /opt/ml/model with nothing outside it'),
       );
     }
-    const outside = writesOutside(result.changes ?? []);
-    add(
-      outside.length
-        ? checkResult('train.writes-outside', 'warn', `wrote ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}: lost when the job ends`)
-        : checkResult('train.writes-outside', 'pass', 'nothing outside /opt/ml/model, /opt/ml/output, /opt/ml/checkpoints, scratch folders and interpreter caches'),
-    );
+    add(writesOutsideResult('train.writes-outside', writesOutside(result.changes ?? []), 'nothing outside /opt/ml/model, /opt/ml/output, /opt/ml/checkpoints, scratch folders and interpreter caches'));
   }
 
   // SIGTERM: a second run, stopped once it is under way (StopTrainingJob). Just before the signal,
@@ -445,15 +440,11 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
     delayMs: input.sigtermDelayMs ?? 1000,
     run: (d) => runTrainingJob(sigtermJob, d),
   });
-  const host = stopped.hosts[0];
-  if (stopped.status !== 'Stopped') {
-    add(skipped('train.sigterm', `the job ended on its own (${stopped.status}, exit ${host?.exitCode}) before SIGTERM was sent; give it enough data or epochs to run for a few seconds`));
-  } else if (host?.killed) {
-    const advice = sigtermAdvice(procs, { word: 'train', graceSeconds: grace, entrypoint: ctx.evidence.entrypoint, trainingToolkit: hasTrainingToolkit(ctx.evidence) });
-    add(checkResult('train.sigterm', 'warn', advice.observed, { fix: advice.fix }));
-  } else {
-    add(checkResult('train.sigterm', 'pass', sigtermExitObservation(host?.stopMs, host?.exitCode, sentAfterMs, completed ? firstClock.busyMs : undefined)));
-  }
+  add(
+    sigtermResult('train.sigterm', stopped, { sentAfterMs, busyMs: completed ? firstClock.busyMs : undefined, tooShort: 'give it enough data or epochs to run for a few seconds' }, () =>
+      sigtermAdvice(procs, { word: 'train', graceSeconds: grace, entrypoint: ctx.evidence.entrypoint, trainingToolkit: hasTrainingToolkit(ctx.evidence) }),
+    ),
+  );
 
   // Bad input: the job must fail, and say why in /opt/ml/output/failure.
   if (!input.failChannels?.length) {
@@ -469,6 +460,32 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
     else add(checkResult('train.failure-file', 'pass', `exit code ${failed.exitCode}; FailureReason: ${failed.failureReason}`));
   }
   return { ...(completed && artifact && !noModel ? { model: artifact } : {}), ...(noModel ? { noModel } : {}) };
+}
+
+/** `*.writes-outside`: the files a run wrote where SageMaker keeps nothing, as a warning, or the pass text. */
+function writesOutsideResult(id: 'train.writes-outside' | 'process.writes-outside', outside: readonly string[], passText: string): CheckResult {
+  return outside.length
+    ? checkResult(id, 'warn', `wrote ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}: lost when the job ends`)
+    : checkResult(id, 'pass', passText);
+}
+
+/**
+ * `*.sigterm` from a stopped run: skipped when the job ended before the signal, a warning with the
+ * advice when SIGKILL was needed, else what was seen.
+ */
+function sigtermResult(
+  id: 'train.sigterm' | 'process.sigterm',
+  stopped: { status: string; hosts: { exitCode?: number; killed?: boolean; stopMs?: number }[] },
+  seen: { sentAfterMs?: number; busyMs: number | undefined; tooShort: string },
+  advice: () => { observed: string; fix: string },
+): CheckResult {
+  const host = stopped.hosts[0];
+  if (stopped.status !== 'Stopped') return skipped(id, `the job ended on its own (${stopped.status}, exit ${host?.exitCode}) before SIGTERM was sent; ${seen.tooShort}`);
+  if (host?.killed) {
+    const a = advice();
+    return checkResult(id, 'warn', a.observed, { fix: a.fix });
+  }
+  return checkResult(id, 'pass', sigtermExitObservation(host?.stopMs, host?.exitCode, seen.sentAfterMs, seen.busyMs));
 }
 
 /** Files (not folders) at any depth under a local folder; 0 when it is missing. */
@@ -546,12 +563,7 @@ async function checkProcessing(input: CheckInput, deps: JobDeps, ctx: Ctx & { ou
       ...(described.ProcessingInputs ?? []).map((i) => i.S3Input.LocalPath),
       ...(described.ProcessingOutputConfig?.Outputs ?? []).map((o) => o.S3Output.LocalPath),
     ];
-    const outside = writesOutside(result.changes ?? [], areas);
-    add(
-      outside.length
-        ? checkResult('process.writes-outside', 'warn', `wrote ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}: lost when the job ends`)
-        : checkResult('process.writes-outside', 'pass', 'nothing outside the outputs, /opt/ml/output, scratch folders and interpreter caches'),
-    );
+    add(writesOutsideResult('process.writes-outside', writesOutside(result.changes ?? [], areas), 'nothing outside the outputs, /opt/ml/output, scratch folders and interpreter caches'));
   }
 
   deps.log.info(`Processing: a second run, stopped with SIGTERM (grace ${grace} s)…`);
@@ -562,15 +574,11 @@ async function checkProcessing(input: CheckInput, deps: JobDeps, ctx: Ctx & { ou
     delayMs: input.sigtermDelayMs ?? 1000,
     run: (d) => runProcessingJob(sigtermJob, d),
   });
-  const host = stopped.hosts[0];
-  if (stopped.status !== 'Stopped') {
-    add(skipped('process.sigterm', `the job ended on its own (${stopped.status}, exit ${host?.exitCode}) before SIGTERM was sent; give it enough input to run for a few seconds`));
-  } else if (host?.killed) {
-    const advice = sigtermAdvice(procs, { word: 'process', graceSeconds: grace, entrypoint: given.containerEntrypoint ?? ctx.evidence.entrypoint, trainingToolkit: false });
-    add(checkResult('process.sigterm', 'warn', advice.observed, { fix: advice.fix }));
-  } else {
-    add(checkResult('process.sigterm', 'pass', sigtermExitObservation(host?.stopMs, host?.exitCode, sentAfterMs, completed ? firstClock.busyMs : undefined)));
-  }
+  add(
+    sigtermResult('process.sigterm', stopped, { sentAfterMs, busyMs: completed ? firstClock.busyMs : undefined, tooShort: 'give it enough input to run for a few seconds' }, () =>
+      sigtermAdvice(procs, { word: 'process', graceSeconds: grace, entrypoint: given.containerEntrypoint ?? ctx.evidence.entrypoint, trainingToolkit: false }),
+    ),
+  );
 
   // A failed run must say why: ExitMessage is what DescribeProcessingJob and pipelines show.
   const judgeMessage = (r: ProcessingResult, what: string) =>
