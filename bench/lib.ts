@@ -56,3 +56,35 @@ export function timeCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pr
 export function verdict(ratio: number, target: number): string {
   return ratio <= target ? `PASS (ratio ${ratio.toFixed(3)} ≤ ${target})` : `MISS (ratio ${ratio.toFixed(3)} > ${target})`;
 }
+
+/** What wrk measured: p50 and p99 latency in ms, and requests per second. */
+export interface WrkResult {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+function wrkMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!m) throw new Error(`cannot read wrk latency "${value}"`);
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+/** One wrk run with a Lua request script; rejects on any non-2xx answer or socket error. */
+export function runWrk(url: string, connections: number, opts: { seconds: number; script: string }): Promise<WrkResult> {
+  const { seconds, script } = opts;
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url]);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', () => {
+      if (/Non-2xx or 3xx responses: (\d+)/.test(out) || /Socket errors/.test(out)) return reject(new Error(`errors under load:\n${out}`));
+      const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
+      const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+      if (!p50 || !p99 || !rps) return reject(new Error(`unexpected wrk output:\n${out}`));
+      resolve({ p50: wrkMs(p50), p99: wrkMs(p99), rps: Number(rps) });
+    });
+  });
+}
+

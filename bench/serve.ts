@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DockerClient } from '../src/docker/client.js';
 import { ensureFixtures, ensurePythonBase, fixtureTag } from '../scripts/lib/images.js';
 import { CLI_BIN } from '../scripts/lib/paths.js';
-import { stats } from './lib.js';
+import { runWrk, stats, type WrkResult } from './lib.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 8);
@@ -43,33 +43,7 @@ const rss = () => {
 };
 const sampler = setInterval(rss, 50);
 
-interface WrkResult {
-  p50: number;
-  p99: number;
-  rps: number;
-}
-
-function toMs(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
-  if (!m) throw new Error(`cannot read wrk latency "${value}"`);
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-}
-
-function wrk(url: string, connections: number): Promise<WrkResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url]);
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', () => {
-      if (/Non-2xx or 3xx responses: (\d+)/.test(out) || /Socket errors/.test(out)) return reject(new Error(`errors under load:\n${out}`));
-      const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
-      const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-      if (!p50 || !p99 || !rps) return reject(new Error(`unexpected wrk output:\n${out}`));
-      resolve({ p50: toMs(p50), p99: toMs(p99), rps: Number(rps) });
-    });
-  });
-}
+const wrk = (url: string, connections: number) => runWrk(url, connections, { seconds, script });
 
 const direct = `http://127.0.0.1:${info.containerHostPort}/invocations`;
 const lines: string[] = [];
