@@ -32,7 +32,12 @@ describe.skipIf(dockerUnavailable())('multi-model endpoints (CONTRACT §7) on a 
   async function serve(over: Partial<EndpointInput> = {}) {
     const { deps, lines, log } = s.deps();
     const endpoint = await startEndpoint({ image: IMAGE, endpointName: `mme-${++n}-${s.session}`, multiModel: store, port: 0, stopGraceSeconds: 2, ...over }, deps);
-    const mme = () => lines.filter((l) => l.line.startsWith('MME ')).map((l) => l.line);
+    const seen = () => lines.filter((l) => l.line.startsWith('MME ')).map((l) => l.line);
+    /** The container's MME lines, once at least `count` have come: its output arrives a little after its answers. */
+    const mme = async (count: number) => {
+      for (let i = 0; i < 250 && seen().length < count; i++) await new Promise((r) => setTimeout(r, 20));
+      return seen();
+    };
     return { endpoint, mme, lines, log };
   }
   const answer = async (ep: EndpointHandle, target: string) => JSON.parse((await ep.invoke('{"x":1}', { contentType: 'application/json', targetModel: target })).body.toString()) as { model: { name: string }; target: string; body: string };
@@ -48,7 +53,7 @@ describe.skipIf(dockerUnavailable())('multi-model endpoints (CONTRACT §7) on a 
       const a = MultiModelStore.nameOf('model-a.tar.gz');
       const c = MultiModelStore.nameOf('team-b/model-c.tar.gz');
       // Loaded once each, then invoked from memory.
-      expect(mme()).toEqual([`MME load ${a}`, `MME invoke ${a}`, `MME load ${c}`, `MME invoke ${c}`, `MME invoke ${a}`]);
+      expect(await mme(5)).toEqual([`MME load ${a}`, `MME invoke ${a}`, `MME load ${c}`, `MME invoke ${c}`, `MME invoke ${a}`]);
       expect(log.messages.filter((m) => /^Multi-model: loaded model-a\.tar\.gz as [0-9a-f]{16} in [\d.]+ s\.$/.test(m.message))).toHaveLength(1);
     } finally {
       await endpoint.stop();
@@ -63,8 +68,10 @@ describe.skipIf(dockerUnavailable())('multi-model endpoints (CONTRACT §7) on a 
       await answer(endpoint, 'model-a.tar.gz');
       expect((await answer(endpoint, 'team-b/model-c.tar.gz')).model.name).toBe('team-b/model-c');
       const [a, b, c] = ['model-a.tar.gz', 'model-b.tar.gz', 'team-b/model-c.tar.gz'].map((t) => MultiModelStore.nameOf(t));
-      expect(mme().slice(-4)).toEqual([`MME full ${c}`, `MME unload ${b}`, `MME load ${c}`, `MME invoke ${c}`]);
-      expect(mme()).not.toContain(`MME unload ${a}`);
+      // load a, invoke a, load b, invoke b, invoke a, then c: full, unload b, load c, invoke c.
+      const all = await mme(9);
+      expect(all.slice(-4)).toEqual([`MME full ${c}`, `MME unload ${b}`, `MME load ${c}`, `MME invoke ${c}`]);
+      expect(all).not.toContain(`MME unload ${a}`);
     } finally {
       await endpoint.stop();
     }
@@ -75,8 +82,7 @@ describe.skipIf(dockerUnavailable())('multi-model endpoints (CONTRACT §7) on a 
     try {
       await answer(endpoint, 'model-a.tar.gz');
       const a = MultiModelStore.nameOf('model-a.tar.gz');
-      for (let i = 0; i < 50 && !mme().includes(`MME unload ${a}`); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(mme()).toEqual([`MME load ${a}`, `MME invoke ${a}`, `MME unload ${a}`]);
+      expect(await mme(3)).toEqual([`MME load ${a}`, `MME invoke ${a}`, `MME unload ${a}`]);
     } finally {
       await endpoint.stop();
     }
