@@ -5,7 +5,7 @@ import { resolveProcessingJobSpec, type ProcessingInputSpec, type ProcessingJobS
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { dedupe, parseEntrypoint, parseEscapeHatches, readJobFile, type TrainingRunSettings } from './training-input.js';
+import { dedupe, parseEntrypoint, parseEscapeHatches, readJobFile, splitOptions, type TrainingRunSettings } from './training-input.js';
 import { createUriMapper } from './uri-mapping.js';
 
 /** `sm-local process` flags as yargs hands them over (camel-cased). */
@@ -34,21 +34,6 @@ export interface ProcessFlags {
 
 /** Local run choices of a processing job (the runner's ProcessingRunOptions). */
 export type ProcessingRunSettings = Pick<TrainingRunSettings, 'outputDir' | 'transfer' | 'keep' | 'shmSizeBytes' | 'gpus' | 'platform'>;
-
-/** `key=value` options after a flag's main value, split off the end; a comma in the value stays. */
-function splitOptions(rest: string, known: readonly string[]): { main: string; options: Record<string, string>; unknown: string[] } {
-  const parts = rest.split(',');
-  const main: string[] = [];
-  const options: Record<string, string> = {};
-  const unknown: string[] = [];
-  for (const part of parts) {
-    const m = /^([a-z-]+)=(.*)$/.exec(part);
-    if (m && known.includes(m[1]!) && main.length > 0) options[m[1]!] = m[2]!;
-    else if (Object.keys(options).length === 0 && unknown.length === 0) main.push(part);
-    else unknown.push(part);
-  }
-  return { main: main.join(','), options, unknown };
-}
 
 function checkChoice(p: Problems, at: string, key: string, value: string | undefined, allowed: readonly string[]): void {
   if (value !== undefined && !allowed.includes(value)) p.add(at, `${key} "${value}" is not one of ${allowed.join(', ')}.`);

@@ -126,6 +126,21 @@ export function parseHyperparameterFlags(raws: readonly string[] | undefined, p:
  * PATH may be a local path or an `s3://` URI (mapped with the s3 root). A comma followed by
  * something that is not a known option stays part of the path.
  */
+/** `key=value` options after a flag's main value, split off the end; a comma in the value stays. */
+export function splitOptions(rest: string, known: readonly string[]): { main: string; options: Record<string, string>; unknown: string[] } {
+  const parts = rest.split(',');
+  const main: string[] = [];
+  const options: Record<string, string> = {};
+  const unknown: string[] = [];
+  for (const part of parts) {
+    const m = /^([a-z-]+)=(.*)$/.exec(part);
+    if (m && known.includes(m[1]!) && main.length > 0) options[m[1]!] = m[2]!;
+    else if (Object.keys(options).length === 0 && unknown.length === 0) main.push(part);
+    else unknown.push(part);
+  }
+  return { main: main.join(','), options, unknown };
+}
+
 export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3: (uri: string, path: string) => string | undefined, cwd: string): ChannelSpec | undefined {
   const at = `--channel #${index + 1} (${raw})`;
   const eq = raw.indexOf('=');
@@ -134,20 +149,10 @@ export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3:
     return undefined;
   }
   const channelName = raw.slice(0, eq);
-  const parts = raw.slice(eq + 1).split(',');
-  const pathParts: string[] = [];
+  const { main, options, unknown } = splitOptions(raw.slice(eq + 1), Object.keys(CHANNEL_OPTIONS));
   const channel: Partial<ChannelSpec> = { channelName };
-  for (const part of parts) {
-    const m = /^([a-z-]+)=(.*)$/.exec(part);
-    const key = m?.[1] as keyof typeof CHANNEL_OPTIONS | undefined;
-    if (m && key && key in CHANNEL_OPTIONS && pathParts.length > 0) {
-      (channel as Record<string, string>)[CHANNEL_OPTIONS[key]] = m[2] ?? '';
-    } else if (pathParts.length === 0 || Object.keys(channel).length === 1) {
-      pathParts.push(part);
-    } else {
-      p.add(at, `unknown channel option "${part}"; known options: ${Object.keys(CHANNEL_OPTIONS).join(', ')}.`);
-    }
-  }
+  for (const [key, value] of Object.entries(options)) (channel as Record<string, string>)[CHANNEL_OPTIONS[key as keyof typeof CHANNEL_OPTIONS]] = value;
+  for (const part of unknown) p.add(at, `unknown channel option "${part}"; known options: ${Object.keys(CHANNEL_OPTIONS).join(', ')}.`);
   const raw2 = channel as Record<string, unknown>;
   if (typeof raw2.shuffleSeed === 'string') {
     const seed = Number(raw2.shuffleSeed);
@@ -155,7 +160,7 @@ export function parseChannelFlag(raw: string, index: number, p: Problems, mapS3:
     raw2.shuffleSeed = seed;
   }
   if (typeof raw2.instanceGroupNames === 'string') raw2.instanceGroupNames = raw2.instanceGroupNames.split('+').filter(Boolean);
-  const path = pathParts.join(',');
+  const path = main;
   if (!path) {
     p.add(at, 'the channel has no path.');
     return undefined;
