@@ -17,20 +17,55 @@ describe('parseCreateModelRequest', () => {
       model: '/s3/acme-ml-artifacts/churn/models/churn-xgb-2024-05-02-10-15-07-311/output/model.tar.gz',
       modelUri: 's3://acme-ml-artifacts/churn/models/churn-xgb-2024-05-02-10-15-07-311/output/model.tar.gz',
       endpointName: 'churn-xgb-v3',
+      modelName: 'churn-xgb-v3',
     });
   });
 
-  it('takes a single-item Containers list, and refuses pipelines and multi-model', () => {
+  it('takes a single-item Containers list as the PrimaryContainer', () => {
     const req = example();
     const container = req.PrimaryContainer!;
     delete req.PrimaryContainer;
     (req as Record<string, unknown>).Containers = [container];
-    expect(parseCreateModelRequest(req, mapper).problems).toEqual([]);
-    (req as Record<string, unknown>).Containers = [container, { ...container, Mode: 'MultiModel' }];
-    expect(parseCreateModelRequest(req, mapper).problems.map((p) => p.path)).toEqual(['Containers']);
+    const { spec, problems } = parseCreateModelRequest(req, mapper);
+    expect(problems).toEqual([]);
+    expect(spec.containers).toBeUndefined();
+    expect(spec.image).toBe(container.Image);
+  });
+
+  it('reads a multi-container model: each container with its hostname, model and environment, and the execution mode', () => {
+    const req = {
+      ModelName: 'pipe',
+      Containers: [
+        { ContainerHostname: 'featurizer', Image: 'feat:1', ModelDataUrl: 's3://b/feat.tar.gz', Environment: { A: '1' } },
+        { ContainerHostname: 'predictor', Image: 'pred:1' },
+      ],
+      InferenceExecutionConfig: { Mode: 'Direct' },
+    };
+    const { spec, problems } = parseCreateModelRequest(req, mapper);
+    expect(problems).toEqual([]);
+    expect(spec.executionMode).toBe('Direct');
+    expect(spec.containers).toEqual([
+      { image: 'feat:1', hostname: 'featurizer', environment: { A: '1' }, model: '/s3/b/feat.tar.gz', modelUri: 's3://b/feat.tar.gz' },
+      { image: 'pred:1', hostname: 'predictor' },
+    ]);
+    const tooMany = { ModelName: 'm', Containers: Array.from({ length: 16 }, () => ({ Image: 'i' })), InferenceExecutionConfig: {} };
+    expect(parseCreateModelRequest(tooMany, mapper).problems.map((p) => p.path)).toEqual(['Containers', 'InferenceExecutionConfig.Mode']);
+  });
+
+  it('reads Mode MultiModel: ModelDataUrl is the model store (a prefix), with the cache setting; not in a pipeline', () => {
     const mme = example();
     mme.PrimaryContainer!.Mode = 'MultiModel';
-    expect(parseCreateModelRequest(mme, mapper).problems.map((p) => p.path)).toEqual(['PrimaryContainer.Mode']);
+    mme.PrimaryContainer!.ModelDataUrl = 's3://acme/models/';
+    mme.PrimaryContainer!.MultiModelConfig = { ModelCacheSetting: 'Disabled' };
+    const { spec, problems } = parseCreateModelRequest(mme, mapper);
+    expect(problems).toEqual([]);
+    expect(spec).toMatchObject({ multiModel: '/s3/acme/models/', modelCacheDisabled: true });
+    expect(spec.model).toBeUndefined();
+    const req = example();
+    const container = req.PrimaryContainer!;
+    delete req.PrimaryContainer;
+    (req as Record<string, unknown>).Containers = [container, { ...container, Mode: 'MultiModel' }];
+    expect(parseCreateModelRequest(req, mapper).problems.map((p) => p.path)).toEqual(['Containers[1].Mode']);
   });
 
   it('reports structural problems with their paths', () => {

@@ -1,11 +1,12 @@
 import type { UriMapper } from './create-training-job.js';
 import { Problems } from './problems.js';
 import { Reader, typeName } from './request-reader.js';
-import type { EndpointSpec } from './serving-spec.js';
+import { MAX_MODEL_CONTAINERS, type ContainerSpec, type EndpointSpec } from './serving-spec.js';
 
 /**
  * Reads a CreateModel request (CONTRACT §10.2: the file `aws sagemaker create-model --cli-input-json`
- * takes) into an {@link EndpointSpec}: the PrimaryContainer's image, model data and environment.
+ * takes) into an {@link EndpointSpec}: the PrimaryContainer's image, model data and environment (its
+ * model store, for Mode MultiModel), or a multi-container model's Containers and execution mode.
  * Checked as the AWS CLI checks it; every problem with its field path.
  */
 
@@ -21,6 +22,8 @@ const NESTED_MEMBERS: Record<string, readonly string[]> = {
     'Environment', 'ModelPackageName', 'InferenceSpecificationName', 'MultiModelConfig',
   ],
   ModelDataSource: ['S3DataSource'],
+  MultiModelConfig: ['ModelCacheSetting'],
+  InferenceExecutionConfig: ['Mode'],
   S3ModelDataSource: ['S3Uri', 'S3DataType', 'CompressionType', 'ModelAccessConfig', 'HubAccessConfig', 'ManifestS3Uri', 'ETag', 'ManifestEtag'],
 };
 
@@ -31,6 +34,56 @@ export interface ParsedModelRequest {
   modelName?: string;
   problems: Problems['problems'];
   notices: Problems['notices'];
+}
+
+type Json = Record<string, unknown>;
+
+/** One ContainerDefinition: its image, hostname, environment, model data and mode. */
+function readContainer(r: Reader, p: Problems, at: string, container: Json, mapUri: UriMapper): ContainerSpec & { mode?: 'SingleModel' | 'MultiModel'; cacheDisabled?: boolean } {
+  const out: ContainerSpec & { mode?: 'SingleModel' | 'MultiModel'; cacheDisabled?: boolean } = { image: '' };
+  const image = r.string(`${at}.Image`, container.Image);
+  if (image !== undefined) out.image = image;
+  const hostname = r.string(`${at}.ContainerHostname`, container.ContainerHostname);
+  if (hostname !== undefined) out.hostname = hostname;
+  const env = r.stringMap(`${at}.Environment`, container.Environment);
+  if (env) out.environment = env;
+  const mode = r.oneOf(`${at}.Mode`, container.Mode, ['SingleModel', 'MultiModel'] as const);
+  if (mode) out.mode = mode;
+  const mmc = r.struct(`${at}.MultiModelConfig`, container.MultiModelConfig, 'MultiModelConfig');
+  const cache = mmc ? r.oneOf(`${at}.MultiModelConfig.ModelCacheSetting`, mmc.ModelCacheSetting, ['Enabled', 'Disabled'] as const) : undefined;
+  if (cache === 'Disabled') out.cacheDisabled = true;
+  if (mmc && mode !== 'MultiModel') p.notice(`${at}.MultiModelConfig only matters with Mode MultiModel; ignored.`);
+  for (const member of ['AdditionalModelDataSources', 'ModelPackageName', 'InferenceSpecificationName'] as const) {
+    if (container[member] !== undefined) p.add(`${at}.${member}`, `is not supported locally; give Image and ModelDataUrl.`);
+  }
+  const map = (uri: string, path: string) => {
+    const local = mapUri(uri, path, p);
+    if (local !== undefined) {
+      out.model = local;
+      out.modelUri = uri;
+    }
+  };
+  const url = r.string(`${at}.ModelDataUrl`, container.ModelDataUrl);
+  const source = r.struct(`${at}.ModelDataSource`, container.ModelDataSource, 'ModelDataSource');
+  if (url !== undefined && source) p.add(`${at}.ModelDataSource`, 'give either ModelDataUrl or ModelDataSource, not both.');
+  if (url !== undefined) {
+    // The platform only downloads ModelDataUrl objects that are gzip'd tars (CONTRACT §4.1); a
+    // multi-model container's ModelDataUrl is the prefix its models are under (§7.1).
+    if (mode !== 'MultiModel' && url.startsWith('s3://') && !url.endsWith('.tar.gz')) p.add(`${at}.ModelDataUrl`, `${url} must name a .tar.gz object.`);
+    map(url, `${at}.ModelDataUrl`);
+  }
+  if (source) {
+    const s3 = r.required(`${at}.ModelDataSource.S3DataSource`, `${at}.ModelDataSource`, 'S3DataSource', source.S3DataSource, (q, v) => r.struct(q, v, 'S3ModelDataSource'));
+    if (s3) {
+      const sp = `${at}.ModelDataSource.S3DataSource`;
+      const uri = r.required(`${sp}.S3Uri`, sp, 'S3Uri', s3.S3Uri, (q, v) => r.string(q, v));
+      r.required(`${sp}.S3DataType`, sp, 'S3DataType', s3.S3DataType, (q, v) => r.oneOf(q, v, ['S3Prefix', 'S3Object'] as const));
+      r.required(`${sp}.CompressionType`, sp, 'CompressionType', s3.CompressionType, (q, v) => r.oneOf(q, v, ['None', 'Gzip'] as const));
+      if (uri !== undefined) map(uri, `${sp}.S3Uri`);
+    }
+  }
+  if (mode === 'MultiModel' && out.model === undefined) p.add(`${at}.ModelDataUrl`, 'a MultiModel container needs ModelDataUrl: the S3 prefix its model archives are under.');
+  return out;
 }
 
 export function parseCreateModelRequest(request: unknown, mapUri: UriMapper): ParsedModelRequest {
@@ -45,64 +98,45 @@ export function parseCreateModelRequest(request: unknown, mapUri: UriMapper): Pa
   const modelName = r.required('ModelName', '', 'ModelName', root.ModelName, (q, v) => r.string(q, v));
   if (modelName !== undefined) p.checkString('ModelName', modelName, { min: 1, max: 63, pattern: MODEL_NAME, patternText: '^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$' });
 
-  let at = 'PrimaryContainer';
-  let container = r.struct(at, root.PrimaryContainer, 'ContainerDefinition');
-  const containers = r.list('Containers', root.Containers);
-  if (containers && root.PrimaryContainer !== undefined) p.add('Containers', 'give either PrimaryContainer or Containers, not both.');
-  if (containers && containers.length > 1) {
-    p.add('Containers', `${containers.length} containers (an inference pipeline or multi-container model) are not supported by this version of sm-local; serve one container.`);
+  const primary = r.struct('PrimaryContainer', root.PrimaryContainer, 'ContainerDefinition');
+  const list = r.list('Containers', root.Containers);
+  if (list && root.PrimaryContainer !== undefined) p.add('Containers', 'give either PrimaryContainer or Containers, not both.');
+  if (root.PrimaryContainer === undefined && !list) p.add('PrimaryContainer', 'Missing required parameter in input: "PrimaryContainer" (or "Containers")');
+  if (list && list.length === 0) p.add('Containers', 'must hold at least 1 container.');
+  if (list && list.length > MAX_MODEL_CONTAINERS) p.add('Containers', `has ${list.length} containers; a model may have at most ${MAX_MODEL_CONTAINERS}.`);
+  const containers = primary
+    ? [readContainer(r, p, 'PrimaryContainer', primary, mapUri)]
+    : (list ?? []).flatMap((c, i) => {
+        const read = r.struct(`Containers[${i}]`, c, 'ContainerDefinition');
+        return read ? [readContainer(r, p, `Containers[${i}]`, read, mapUri)] : [];
+      });
+  const multi = containers.length > 1;
+  containers.forEach((c, i) => {
+    if (multi && c.mode === 'MultiModel') p.add(`Containers[${i}].Mode`, 'a multi-model container is served as a single-container model in sm-local; give one container.');
+  });
+  if (!multi && containers[0]) {
+    const [{ mode, cacheDisabled, hostname, ...one }] = containers as [(typeof containers)[number]];
+    if (hostname !== undefined) p.notice(`${primary ? 'PrimaryContainer' : 'Containers[0]'}.ContainerHostname only matters for multi-container models; ignored.`);
+    if (mode === 'MultiModel') {
+      // A multi-model container's ModelDataUrl is its model store (CONTRACT §7.1).
+      const { model, modelUri: _uri, ...rest } = one;
+      Object.assign(spec, rest, model !== undefined ? { multiModel: model } : {}, cacheDisabled ? { modelCacheDisabled: true } : {});
+    } else Object.assign(spec, one);
   }
-  if (!container && containers?.length === 1) {
-    at = 'Containers[0]';
-    container = r.struct(at, containers[0], 'ContainerDefinition');
+  if (multi) {
+    spec.containers = containers.map(({ mode: _m, cacheDisabled: _c, ...c }) => c);
+    if (containers[0]?.image) spec.image = containers[0].image;
   }
-  if (!container && root.PrimaryContainer === undefined && !containers) p.add('PrimaryContainer', 'Missing required parameter in input: "PrimaryContainer" (or "Containers")');
-
-  if (container) {
-    const image = r.string(`${at}.Image`, container.Image);
-    if (image !== undefined) spec.image = image;
-    const env = r.stringMap(`${at}.Environment`, container.Environment);
-    if (env) spec.environment = env;
-    const mode = r.oneOf(`${at}.Mode`, container.Mode, ['SingleModel', 'MultiModel'] as const);
-    if (mode === 'MultiModel') p.add(`${at}.Mode`, 'multi-model endpoints are not supported by this version of sm-local; use SingleModel.');
-    for (const member of ['AdditionalModelDataSources', 'ModelPackageName', 'InferenceSpecificationName'] as const) {
-      if (container[member] !== undefined) p.add(`${at}.${member}`, `is not supported locally; give Image and ModelDataUrl.`);
-    }
-    if (container.ContainerHostname !== undefined) p.notice(`${at}.ContainerHostname only matters for multi-container models; ignored.`);
-
-    const url = r.string(`${at}.ModelDataUrl`, container.ModelDataUrl);
-    const source = r.struct(`${at}.ModelDataSource`, container.ModelDataSource, 'ModelDataSource');
-    if (url !== undefined && source) p.add(`${at}.ModelDataSource`, 'give either ModelDataUrl or ModelDataSource, not both.');
-    if (url !== undefined) {
-      // The platform only downloads ModelDataUrl objects that are gzip'd tars (CONTRACT §4.1).
-      if (url.startsWith('s3://') && !url.endsWith('.tar.gz')) {
-        p.add(`${at}.ModelDataUrl`, `${url} must name a .tar.gz object.`);
-      }
-      const local = mapUri(url, `${at}.ModelDataUrl`, p);
-      if (local !== undefined) {
-        spec.model = local;
-        spec.modelUri = url;
-      }
-    }
-    if (source) {
-      const s3 = r.required(`${at}.ModelDataSource.S3DataSource`, `${at}.ModelDataSource`, 'S3DataSource', source.S3DataSource, (q, v) => r.struct(q, v, 'S3ModelDataSource'));
-      if (s3) {
-        const sp = `${at}.ModelDataSource.S3DataSource`;
-        const uri = r.required(`${sp}.S3Uri`, sp, 'S3Uri', s3.S3Uri, (q, v) => r.string(q, v));
-        r.required(`${sp}.S3DataType`, sp, 'S3DataType', s3.S3DataType, (q, v) => r.oneOf(q, v, ['S3Prefix', 'S3Object'] as const));
-        r.required(`${sp}.CompressionType`, sp, 'CompressionType', s3.CompressionType, (q, v) => r.oneOf(q, v, ['None', 'Gzip'] as const));
-        if (uri !== undefined) {
-          const local = mapUri(uri, `${sp}.S3Uri`, p);
-          if (local !== undefined) {
-            spec.model = local;
-            spec.modelUri = uri;
-          }
-        }
-      }
-    }
+  const exec = r.struct('InferenceExecutionConfig', root.InferenceExecutionConfig, 'InferenceExecutionConfig');
+  if (exec) {
+    const mode = r.required('InferenceExecutionConfig.Mode', 'InferenceExecutionConfig', 'Mode', exec.Mode, (q, v) => r.oneOf(q, v, ['Serial', 'Direct'] as const));
+    if (mode && multi) spec.executionMode = mode;
+    else if (mode) p.notice('InferenceExecutionConfig only matters for multi-container models; ignored.');
   }
   if (root.EnableNetworkIsolation === true) p.add('EnableNetworkIsolation', 'Network isolation is not supported by this version of sm-local. Set it to false to run locally.');
-  if (root.InferenceExecutionConfig !== undefined) p.notice('InferenceExecutionConfig only matters for multi-container models; ignored.');
-  if (modelName !== undefined) spec.endpointName = modelName;
+  if (modelName !== undefined) {
+    spec.endpointName = modelName;
+    spec.modelName = modelName;
+  }
   return { spec, ...(modelName !== undefined ? { modelName } : {}), problems: p.problems, notices: p.notices };
 }

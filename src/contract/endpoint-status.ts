@@ -1,6 +1,6 @@
 /**
  * DescribeEndpoint as the service answers it (CONTRACT §4.6, §9.4), for an endpoint sm-local runs:
- * one production variant of one instance. Data in, data out.
+ * its production variants, each of its instances and images. Data in, data out.
  */
 import { epochSeconds } from './training-status.js';
 import type { EndpointIdentity } from './serving.js';
@@ -12,9 +12,20 @@ export function endpointArn(e: EndpointIdentity): string {
   return `arn:aws:sagemaker:${e.region}:${e.account}:endpoint/${e.endpointName.toLowerCase()}`;
 }
 
-export interface EndpointRecord extends EndpointIdentity {
+/** One production variant as DescribeEndpoint reports it. */
+export interface VariantRecord {
   variantName: string;
-  image: string;
+  /** Its model's images, in container order. */
+  images: readonly string[];
+  weight: number;
+  instanceCount: number;
+}
+
+export interface EndpointRecord extends EndpointIdentity {
+  /** One variant of one image, or `variants`. */
+  variantName?: string;
+  image?: string;
+  variants?: readonly VariantRecord[];
   status: EndpointStatus;
   /** Epoch ms. */
   createdAt: number;
@@ -27,16 +38,14 @@ export function renderDescribeEndpoint(r: EndpointRecord): Record<string, unknow
     EndpointName: r.endpointName,
     EndpointArn: endpointArn(r),
     EndpointConfigName: r.endpointName,
-    ProductionVariants: [
-      {
-        VariantName: r.variantName,
-        DeployedImages: [{ SpecifiedImage: r.image }],
-        CurrentWeight: 1,
-        DesiredWeight: 1,
-        CurrentInstanceCount: r.status === 'InService' ? 1 : 0,
-        DesiredInstanceCount: 1,
-      },
-    ],
+    ProductionVariants: (r.variants ?? [{ variantName: r.variantName ?? 'AllTraffic', images: [r.image ?? ''], weight: 1, instanceCount: 1 }]).map((v) => ({
+      VariantName: v.variantName,
+      DeployedImages: v.images.map((image) => ({ SpecifiedImage: image })),
+      CurrentWeight: v.weight,
+      DesiredWeight: v.weight,
+      CurrentInstanceCount: r.status === 'InService' ? v.instanceCount : 0,
+      DesiredInstanceCount: v.instanceCount,
+    })),
     EndpointStatus: r.status,
     ...(r.failureReason !== undefined ? { FailureReason: r.failureReason } : {}),
     CreationTime: epochSeconds(r.createdAt),

@@ -63,6 +63,11 @@ export class Reader {
     return this.typed(path, value, (v): v is number => typeof v === 'number' && Number.isInteger(v), 'integer');
   }
 
+  /** A float member (InitialVariantWeight). */
+  number(path: string, value: unknown): number | undefined {
+    return this.typed(path, value, (v): v is number => typeof v === 'number' && Number.isFinite(v), 'float, int');
+  }
+
   boolean(path: string, value: unknown): boolean | undefined {
     return this.typed(path, value, (v): v is boolean => typeof v === 'boolean', 'boolean');
   }

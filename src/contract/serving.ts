@@ -49,6 +49,10 @@ export const HEADER = {
   targetModel: 'x-amzn-sagemaker-target-model',
   customAttributes: 'x-amzn-sagemaker-custom-attributes',
   invokedVariant: 'x-amzn-invoked-production-variant',
+  /** InvokeEndpoint.TargetVariant: overrides weight-based routing (CONTRACT §4.4). */
+  targetVariant: 'x-amzn-sagemaker-target-variant',
+  /** InvokeEndpoint.TargetContainerHostname: a direct-invocation endpoint's container (CONTRACT §8.3). */
+  targetContainer: 'x-amzn-sagemaker-target-container-hostname',
   requestId: 'x-amzn-requestid',
 } as const;
 
@@ -89,12 +93,16 @@ function modelError(e: EndpointIdentity, m: { errorCode: string; message: string
   };
 }
 
-/** ModelError: the container answered non-2xx. `ErrorCode` for 5xx is UNCONFIRMED (CONTRACT §4.5). */
-export function modelErrorFromStatus(e: EndpointIdentity, originalStatus: number, originalMessage: string): RuntimeError {
+/**
+ * ModelError: the container answered non-2xx. `ErrorCode` for 5xx is UNCONFIRMED (CONTRACT §4.5).
+ * `container` is `primary` for a single-container model; in a multi-container model the service names
+ * the container, and how is UNCONFIRMED: its ContainerHostname is used.
+ */
+export function modelErrorFromStatus(e: EndpointIdentity, originalStatus: number, originalMessage: string, container: string = PRIMARY_CONTAINER): RuntimeError {
   const client = originalStatus >= 400 && originalStatus < 500;
   return modelError(e, {
     errorCode: client ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
-    message: `Received ${client ? 'client' : 'server'} error (${originalStatus}) from ${PRIMARY_CONTAINER} with message "${originalMessage}".`,
+    message: `Received ${client ? 'client' : 'server'} error (${originalStatus}) from ${container} with message "${originalMessage}".`,
     originalStatus,
     originalMessage,
   });
@@ -104,17 +112,46 @@ export function modelErrorFromStatus(e: EndpointIdentity, originalStatus: number
  * ModelError for an invocation that did not answer within the deadline (CONTRACT §4.5: status 0 in the
  * message). Its `ErrorCode` is UNCONFIRMED; the server-error code is used, as the message says "server error".
  */
-export function modelErrorTimeout(e: EndpointIdentity): RuntimeError {
-  const original = `Your invocation timed out while waiting for a response from container ${PRIMARY_CONTAINER}. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`;
-  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (0) from ${PRIMARY_CONTAINER} with message "${original}".`, originalStatus: 0, originalMessage: original });
+export function modelErrorTimeout(e: EndpointIdentity, container: string = PRIMARY_CONTAINER): RuntimeError {
+  const original = `Your invocation timed out while waiting for a response from container ${container}. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`;
+  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (0) from ${container} with message "${original}".`, originalStatus: 0, originalMessage: original });
 }
 
 /**
  * ModelError for a response that could not be read whole: larger than 6 MiB, or the connection broke.
  * The wording is the service's; exactly when it uses it is UNCONFIRMED (CONTRACT §4.5).
  */
-export function modelErrorUnreadable(e: EndpointIdentity): RuntimeError {
-  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (500) from ${PRIMARY_CONTAINER} and could not load the entire response body.`, originalStatus: 500 });
+export function modelErrorUnreadable(e: EndpointIdentity, container: string = PRIMARY_CONTAINER): RuntimeError {
+  return modelError(e, { errorCode: 'SERVER_ERROR_FROM_MODEL', message: `Received server error (500) from ${container} and could not load the entire response body.`, originalStatus: 500 });
+}
+
+/**
+ * The ValidationErrors of direct invocation (CONTRACT §8.3: a hostname the endpoint does not have, none
+ * for a Direct endpoint, one for an endpoint that is not Direct). The service's exact wording is
+ * UNCONFIRMED; the documented cases are kept apart so each says what to change.
+ */
+export const directInvocationError = {
+  unknown: (hostname: string, endpointName: string, known: readonly string[]) =>
+    validationError(`TargetContainerHostname ${hostname} does not exist in endpoint ${endpointName}; its containers are ${known.join(', ')}.`),
+  missing: (endpointName: string) =>
+    validationError(`Endpoint ${endpointName} is configured for direct invocation (InferenceExecutionConfig Mode Direct): give TargetContainerHostname (header X-Amzn-SageMaker-Target-Container-Hostname) to pick its container.`),
+  notDirect: (endpointName: string) =>
+    validationError(`TargetContainerHostname is only for endpoints configured for direct invocation; endpoint ${endpointName} is not (its InferenceExecutionConfig Mode is not Direct).`),
+};
+
+/** TargetVariant naming no variant of the endpoint (wording UNCONFIRMED). */
+export function unknownVariant(variant: string, endpointName: string, known: readonly string[]): RuntimeError {
+  return validationError(`The variant ${variant} is not present in endpoint ${endpointName}; its variants are ${known.join(', ')}.`);
+}
+
+/** Every variant weighs 0 and no TargetVariant was given: there is nowhere to send the request (wording UNCONFIRMED). */
+export function noWeightedVariant(endpointName: string): RuntimeError {
+  return validationError(`Every production variant of endpoint ${endpointName} has weight 0: give TargetVariant, or a variant a weight above 0.`);
+}
+
+/** What CreateModel says of an image in a multi-container model without the bind-to-port label (DG:multi-container-troubleshooting). */
+export function missingBindToPortLabel(image: string): string {
+  return `Your Ecr Image ${image} does not contain required ${BIND_TO_PORT_LABEL}=true Docker label(s).`;
 }
 
 /** ValidationError (HTTP 400) for an endpoint name this runtime does not know (CONTRACT §4.5). */
@@ -184,4 +221,21 @@ export function renderServingEnvironment(environment: Record<string, string>, bi
     ...environment,
     ...(bind ? { SAGEMAKER_BIND_TO_PORT: String(bind.port), SAGEMAKER_SAFE_PORT_RANGE: `${bind.safeRange[0]}-${bind.safeRange[1]}` } : {}),
   };
+}
+
+/**
+ * The headers stage `index` of `count` in a serial inference pipeline receives (CONTRACT §8.2): the
+ * first gets the client's Content-Type, each later one the previous container's answer's Content-Type
+ * (none if it sent none). Which Accept intermediate containers get is UNCONFIRMED: only the last gets
+ * the client's, so the others answer in their own default type (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT,
+ * which pipeline images rely on). Custom attributes reach every container.
+ */
+export function serialStageHeaders(client: Readonly<Record<string, string>>, index: number, count: number, previousContentType?: string): Record<string, string> {
+  const headers: Record<string, string> = { ...client };
+  if (index > 0) {
+    delete headers['content-type'];
+    if (previousContentType !== undefined) headers['content-type'] = previousContentType;
+  }
+  if (index < count - 1) delete headers.accept;
+  return headers;
 }

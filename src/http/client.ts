@@ -8,6 +8,10 @@ export interface InvokeOptions {
   customAttributes?: string;
   /** A multi-model endpoint's TargetModel. */
   targetModel?: string;
+  /** TargetVariant: the production variant to invoke. */
+  targetVariant?: string;
+  /** TargetContainerHostname of a direct-invocation endpoint. */
+  targetContainerHostname?: string;
   timeoutMs?: number;
 }
 
@@ -21,16 +25,24 @@ export interface InvokeResult {
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
 
+/** The request headers both InvokeEndpoint operations send; `acceptHeader` is where Accept goes (the stream has its own). */
+function invokeHeaders(opts: InvokeOptions, acceptHeader: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
+  if (opts.accept !== undefined) headers[acceptHeader] = opts.accept;
+  if (opts.customAttributes !== undefined) headers[HEADER.customAttributes] = opts.customAttributes;
+  if (opts.targetModel !== undefined) headers[HEADER.targetModel] = opts.targetModel;
+  if (opts.targetVariant !== undefined) headers[HEADER.targetVariant] = opts.targetVariant;
+  if (opts.targetContainerHostname !== undefined) headers[HEADER.targetContainer] = opts.targetContainerHostname;
+  return headers;
+}
+
 /**
  * `POST <proxy>/endpoints/<name>/invocations` as the AWS SDKs send it. A non-2xx answer throws
  * InvokeError with the status, `X-Amzn-ErrorType` and body the client saw.
  */
 export async function invokeEndpoint(proxyBase: string, endpointName: string, body: Uint8Array | string, opts: InvokeOptions = {}): Promise<InvokeResult> {
-  const headers: Record<string, string> = {};
-  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
-  if (opts.accept !== undefined) headers.accept = opts.accept;
-  if (opts.customAttributes !== undefined) headers[HEADER.customAttributes] = opts.customAttributes;
-  if (opts.targetModel !== undefined) headers[HEADER.targetModel] = opts.targetModel;
+  const headers = invokeHeaders(opts, 'accept');
   const res = await request(`${proxyBase}/endpoints/${encodeURIComponent(endpointName)}/invocations`, {
     method: 'POST',
     headers,
@@ -64,10 +76,7 @@ export async function invokeEndpointStream(
   opts: InvokeOptions = {},
 ): Promise<Omit<InvokeResult, 'body'> & { parts: number }> {
   const { decodeMessages } = await import('./response-stream.js');
-  const headers: Record<string, string> = {};
-  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
-  if (opts.accept !== undefined) headers['x-amzn-sagemaker-accept'] = opts.accept;
-  if (opts.customAttributes !== undefined) headers[HEADER.customAttributes] = opts.customAttributes;
+  const headers = invokeHeaders(opts, 'x-amzn-sagemaker-accept');
   const res = await request(`${proxyBase}/endpoints/${encodeURIComponent(endpointName)}/invocations-response-stream`, {
     method: 'POST',
     headers,

@@ -1,15 +1,53 @@
+import type { Dispatcher } from 'undici';
 import type { EndpointIdentity } from '../contract/serving.js';
-import type { ForwardContext, InvocationRoutes, ModelRouter, RequestLogEntry } from './forward.js';
+import { PRIMARY_CONTAINER } from '../contract/serving.js';
+import type { ForwardContext, InvocationRoutes, RequestLogEntry } from './forward.js';
 import { BufferBudget, containerPool } from './invocation.js';
+import { VariantRouter, type ModelRouter, type VariantTarget } from './variant-routing.js';
 
-/** One endpoint the runtime fronts: who it is, where its container listens, its InvokeEndpoint deadline. */
+type Upstream = { host: string; port: number };
+
+/** A production variant as the runtime sees it: each instance's containers by name and where they listen. */
+export interface RuntimeVariant extends Omit<VariantTarget, 'instances'> {
+  instances: { containers: { name: string; upstream: Upstream }[]; models?: ModelRouter }[];
+}
+
+/**
+ * One endpoint the runtime fronts: who it is, its InvokeEndpoint deadline, and its containers: one
+ * (`upstream`, the single variant `endpoint.variantName`), or its production `variants`.
+ */
 export interface RuntimeTarget {
   endpoint: EndpointIdentity & { variantName: string };
-  /** Where the container's server is reached. */
-  upstream: { host: string; port: number };
   invocationTimeoutMs: number;
-  /** A multi-model endpoint's models. */
+  /** A single-container endpoint: where the container's server is reached. */
+  upstream?: Upstream;
+  /** A single-container multi-model endpoint's models. */
   models?: ModelRouter;
+  /** Production variants, each of one or more instances of one or more containers (replaces `upstream`). */
+  variants?: RuntimeVariant[];
+}
+
+/** The variants of a target, with a connection pool per container (all of them in `pools`, to close). */
+function connect(target: RuntimeTarget): { variants: VariantTarget[]; pools: Dispatcher[] } {
+  const pools: Dispatcher[] = [];
+  const pool = (upstream: Upstream) => {
+    const made = containerPool(upstream);
+    pools.push(made);
+    return made;
+  };
+  const given: RuntimeVariant[] = target.variants ?? [
+    {
+      variantName: target.endpoint.variantName,
+      weight: 1,
+      mode: 'Single',
+      instances: [{ containers: [{ name: PRIMARY_CONTAINER, upstream: target.upstream! }], ...(target.models ? { models: target.models } : {}) }],
+    },
+  ];
+  const variants = given.map((v) => ({
+    ...v,
+    instances: v.instances.map((i) => ({ containers: i.containers.map((c) => ({ name: c.name, pool: pool(c.upstream) })), ...(i.models ? { models: i.models } : {}) })),
+  }));
+  return { variants, pools };
 }
 
 /**
@@ -18,7 +56,7 @@ export interface RuntimeTarget {
  * SageMaker registers every endpoint it runs.
  */
 export class EndpointRegistry implements InvocationRoutes {
-  private readonly targets = new Map<string, ForwardContext>();
+  private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[] }>();
   private readonly budget: BufferBudget;
 
   constructor(
@@ -47,20 +85,25 @@ export class EndpointRegistry implements InvocationRoutes {
   add(target: RuntimeTarget): () => Promise<void> {
     const name = target.endpoint.endpointName;
     if (this.targets.has(name)) throw new Error(`endpoint ${name} is already registered`);
-    const ctx: ForwardContext = {
-      pool: containerPool(target.upstream),
+    if (!target.upstream && !target.variants?.length) throw new Error(`endpoint ${name} has no container to route to`);
+    const { variants, pools } = connect(target);
+    const routes = new VariantRouter(name, variants);
+    const containers = routes.containers();
+    const ctx: ForwardContext & { pools: Dispatcher[] } = {
+      routes,
+      pools,
+      ...(containers.length === 1 ? { sole: containers[0]!.pool } : {}),
       endpoint: target.endpoint,
       cap: this.opts.cap,
       timeoutMs: target.invocationTimeoutMs,
       budget: this.budget,
       ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}),
-      ...(target.models ? { models: target.models } : {}),
     };
     this.targets.set(name, ctx);
     return async () => {
       if (this.targets.get(name) !== ctx) return;
       this.targets.delete(name);
-      await ctx.pool.destroy();
+      await Promise.all(ctx.pools.map((p) => p.destroy()));
     };
   }
 
@@ -68,15 +111,20 @@ export class EndpointRegistry implements InvocationRoutes {
     return this.targets.get(endpointName);
   }
 
-  /** The endpoint, when exactly one is registered: `GET /ping` and `POST /invocations` go straight to it. */
-  sole(): ForwardContext | undefined {
-    return this.targets.size === 1 ? [...this.targets.values()][0] : undefined;
+  /**
+   * The container, when exactly one endpoint of exactly one container is registered: `GET /ping` and
+   * `POST /invocations` go straight to it.
+   */
+  sole(): { pool: Dispatcher; timeoutMs: number; onRequest?: (entry: RequestLogEntry) => void } | undefined {
+    const only = this.targets.size === 1 ? [...this.targets.values()][0] : undefined;
+    if (!only?.sole) return undefined;
+    return { pool: only.sole, timeoutMs: only.timeoutMs, ...(only.onRequest ? { onRequest: only.onRequest } : {}) };
   }
 
   /** Unregisters every endpoint and closes their pools. */
   async close(): Promise<void> {
     const all = [...this.targets.values()];
     this.targets.clear();
-    await Promise.all(all.map((c) => c.pool.destroy()));
+    await Promise.all(all.flatMap((c) => c.pools.map((p) => p.destroy())));
   }
 }

@@ -3,6 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { checkInvokeHeaders, endpointNotFound, FORWARDED_REQUEST_HEADERS, HEADER, internalFailure, payloadTooLarge, validationError, type RuntimeError } from '../contract/serving.js';
 import { discard, invokeContainer, isTimeout, readCapped, TooLarge, type InvocationTarget } from './invocation.js';
+import { throughStages } from './pipeline.js';
+import type { Route, VariantRouter } from './variant-routing.js';
+
+export type { ModelRouter } from './variant-routing.js';
 
 /**
  * Forwarding between a client and a serving container, on raw Node requests and responses (fastify
@@ -23,6 +27,8 @@ export interface RequestLogEntry {
   errorType?: string;
   /** Why the proxy itself failed, if it did. */
   detail?: string;
+  /** The production variant that answered, when one was picked. */
+  variant?: string;
 }
 
 /** Responses of a known length up to this size are read whole before they are sent (the deadline then applies to all of it). */
@@ -37,20 +43,21 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 /**
- * A multi-model endpoint's models (CONTRACT §7): where a TargetModel is invoked once it is loaded
- * (`/models/<name>/invoke`), or the runtime error the client gets instead (no such model, still
- * loading after 60 s). `done` follows each invocation (to unload with caching disabled).
+ * An endpoint the runtime app forwards to: its variants and containers (`routes`), the runtime's
+ * limits (the cap also bounds requests), and its request log.
  */
-export interface ModelRouter {
-  route(targetModel: string): Promise<{ path: string } | { error: RuntimeError }>;
-  done?(targetModel: string): void;
+export interface ForwardContext extends Omit<InvocationTarget, 'pool' | 'container'> {
+  routes: VariantRouter;
+  /** The endpoint's only container, when it has exactly one. */
+  sole?: Dispatcher;
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
-/** An endpoint the runtime app forwards to: its invocation target (the cap also bounds requests), and its request log. */
-export interface ForwardContext extends InvocationTarget {
-  onRequest?: (entry: RequestLogEntry) => void;
-  /** Set for a multi-model endpoint: TargetModel picks the model. */
-  models?: ModelRouter;
+/** The routing headers of an InvokeEndpoint call (TargetVariant, TargetContainerHostname), and the route they pick. */
+export function pickRoute(ctx: ForwardContext, req: IncomingMessage): Route | { error: RuntimeError } {
+  const targetVariant = headerValue(req.headers[HEADER.targetVariant]);
+  const targetContainer = headerValue(req.headers[HEADER.targetContainer]);
+  return ctx.routes.pick({ ...(targetVariant !== undefined ? { targetVariant } : {}), ...(targetContainer !== undefined ? { targetContainer } : {}) });
 }
 
 /**
@@ -138,12 +145,7 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   const ctx = routes.lookup(endpointName);
   const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>
     (ctx?.onRequest ?? routes.onRequest)?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
-  const fail = (err: RuntimeError, detail?: string) => {
-    log(err.status, sendRuntimeError(res, err), errorEntry(err, detail));
-  };
   if (!ctx) return answerEarly(req, res, endpointNotFound(endpointName, routes.account), log);
-  const { endpoint } = ctx;
-
   const contentType = headerValue(req.headers['content-type']);
   const accept = headerValue(req.headers.accept);
   const customAttributes = headerValue(req.headers[HEADER.customAttributes]);
@@ -161,12 +163,17 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     const v = headerValue(req.headers[name]);
     if (v !== undefined) headers[name] = v;
   }
+  const route = pickRoute(ctx, req);
+  if ('error' in route) return answerEarly(req, res, route.error, log);
+  const { instance, variant, chain } = route;
+  const variantLog = { variant: variant.variantName };
   // A multi-model endpoint invokes the target model, loaded first if need be (CONTRACT §7.2–7.3).
   const targetModel = headerValue(req.headers[HEADER.targetModel]);
+  const models = instance.models;
   let path = '/invocations';
-  if (ctx.models) {
+  if (models) {
     if (!targetModel) return answerEarly(req, res, validationError('TargetModel is required for a multi-model endpoint (header X-Amzn-SageMaker-Target-Model).'), log);
-    const routed = await ctx.models.route(targetModel);
+    const routed = await models.route(targetModel);
     if ('error' in routed) return answerEarly(req, res, routed.error, log);
     path = routed.path;
     headers[HEADER.targetModel] = targetModel;
@@ -190,13 +197,15 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     }
   }
 
-  const result = await invokeContainer(ctx, { path, headers, body, ...(streamed ? { length: declared! } : {}) }, { streamAbove: STREAM_RESPONSES_ABOVE });
-  if (ctx.models && targetModel) ctx.models.done?.(targetModel);
+  // A serial pipeline's containers before the last answer first; the last one's answer goes back.
+  const staged = await throughStages(ctx, chain, { path, headers, body, ...(streamed ? { length: declared! } : {}) });
+  const result = staged.ok ? await invokeContainer(staged.target, staged.request, { streamAbove: STREAM_RESPONSES_ABOVE }) : staged;
+  if (models && targetModel) models.done?.(targetModel);
   if (!result.ok) {
-    if (streamed && req.destroyed && !req.complete) return log(0, 0, { detail: 'the client went away while sending the body' });
-    return fail(result.error, result.detail);
+    if (streamed && req.destroyed && !req.complete) return log(0, 0, { ...variantLog, detail: 'the client went away while sending the body' });
+    return log(result.error.status, sendRuntimeError(res, result.error), { ...variantLog, ...errorEntry(result.error, result.detail) });
   }
-  res.setHeader(HEADER.invokedVariant, endpoint.variantName);
+  res.setHeader(HEADER.invokedVariant, variant.variantName);
   res.setHeader(HEADER.requestId, randomUUID());
   if (result.contentType !== undefined) res.setHeader('content-type', result.contentType);
   if (result.customAttributes !== undefined) res.setHeader(HEADER.customAttributes, result.customAttributes);
@@ -213,18 +222,18 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
     upBody.pipe(res);
     await new Promise<void>((resolve) => res.once('close', resolve));
     clearTimeout(timer);
-    return log(200, length, res.writableFinished ? {} : { detail: 'the answer was cut off' });
+    return log(200, length, res.writableFinished ? variantLog : { ...variantLog, detail: 'the answer was cut off' });
   }
   res.writeHead(200, { 'content-length': String(result.body.length) });
   res.end(result.body);
-  log(200, result.body.length);
+  log(200, result.body.length, variantLog);
 }
 
 /**
  * `GET /ping` and `POST /invocations`: straight to the container and back, headers and all, streamed
  * both ways with no SageMaker limits. Failures of the proxy itself still answer in the runtime's shape.
  */
-export async function passThrough(req: IncomingMessage, res: ServerResponse, ctx: Pick<ForwardContext, 'pool' | 'timeoutMs' | 'onRequest'>): Promise<void> {
+export async function passThrough(req: IncomingMessage, res: ServerResponse, ctx: { pool: Dispatcher; timeoutMs: number; onRequest?: (entry: RequestLogEntry) => void }): Promise<void> {
   const started = process.hrtime.bigint();
   const bytesIn = declaredBytes(req) ?? 0;
   const log = (status: number, bytesOut: number, extra: Partial<RequestLogEntry> = {}) =>

@@ -41,6 +41,8 @@ export interface InvocationTarget {
   timeoutMs: number;
   /** Bodies of unknown length wait here for room before they are read. */
   budget: BufferBudget;
+  /** The container's name in ModelError messages: `primary` (the default), or a pipeline container's hostname. */
+  container?: string;
 }
 
 /** A connection pool to a container's server, for an `InvocationTarget`; destroy it when done. */
@@ -138,9 +140,9 @@ function withDeadline<T>(work: Promise<T>, ms: number, onLate: () => void): Prom
  * `streamAbove`, a 2xx answer of a known length above that size is handed back as a stream instead.
  */
 export async function invokeContainer(target: InvocationTarget, request: InvocationRequest, opts: { streamAbove?: number } = {}): Promise<InvocationAnswer> {
-  const { endpoint, cap, timeoutMs } = target;
+  const { endpoint, cap, timeoutMs, container } = target;
   const deadline = Date.now() + timeoutMs;
-  const timedOut = (): InvocationAnswer => ({ ok: false, error: modelErrorTimeout(endpoint), detail: `no response within ${timeoutMs} ms` });
+  const timedOut = (): InvocationAnswer => ({ ok: false, error: modelErrorTimeout(endpoint, container), detail: `no response within ${timeoutMs} ms` });
   const headers = request.length !== undefined ? { ...request.headers, 'content-length': String(request.length) } : request.headers;
   let upstream: Dispatcher.ResponseData;
   try {
@@ -154,7 +156,7 @@ export async function invokeContainer(target: InvocationTarget, request: Invocat
     }
   } catch (err) {
     if (isTimeout(err)) return timedOut();
-    return { ok: false, error: modelErrorUnreadable(endpoint), detail: (err as Error).message };
+    return { ok: false, error: modelErrorUnreadable(endpoint, container), detail: (err as Error).message };
   }
   const { statusCode: status, headers: upHeaders, body: upBody } = upstream;
   // undici's timers run about a second coarse: a head that came after the deadline is still late.
@@ -164,7 +166,7 @@ export async function invokeContainer(target: InvocationTarget, request: Invocat
   }
   const length = upHeaders['content-length'] !== undefined ? Number(upHeaders['content-length']) : undefined;
   const ok = status >= 200 && status <= 299;
-  const tooLarge = (detail: string): InvocationAnswer => ({ ok: false, error: ok ? modelErrorUnreadable(endpoint) : modelErrorFromStatus(endpoint, status, ''), detail });
+  const tooLarge = (detail: string): InvocationAnswer => ({ ok: false, error: ok ? modelErrorUnreadable(endpoint, container) : modelErrorFromStatus(endpoint, status, '', container), detail });
   if (length !== undefined && length > cap) {
     discard(upBody);
     return tooLarge(`response of ${length} bytes is larger than ${cap}`);
@@ -183,10 +185,10 @@ export async function invokeContainer(target: InvocationTarget, request: Invocat
   } catch (err) {
     if (err instanceof TooLarge) return tooLarge(`response larger than ${cap} bytes`);
     if (isTimeout(err)) return timedOut();
-    return { ok: false, error: modelErrorUnreadable(endpoint), detail: (err as Error).message };
+    return { ok: false, error: modelErrorUnreadable(endpoint, container), detail: (err as Error).message };
   } finally {
     release();
   }
-  if (!ok) return { ok: false, error: modelErrorFromStatus(endpoint, status, body.toString('utf8')) };
+  if (!ok) return { ok: false, error: modelErrorFromStatus(endpoint, status, body.toString('utf8'), container) };
   return { ok: true, ...meta, body };
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
-import { EndpointRegistry } from './endpoint-registry.js';
+import { EndpointRegistry, type RuntimeVariant } from './endpoint-registry.js';
 import { forwardResponseStream } from './response-stream.js';
 import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type ModelRouter, type RequestLogEntry } from './forward.js';
 
@@ -9,8 +9,10 @@ export type { RequestLogEntry } from './forward.js';
 
 export interface ProxyOptions {
   endpoint: EndpointIdentity & { variantName: string };
-  /** The container's published port on 127.0.0.1. */
-  upstream: { host: string; port: number };
+  /** A single-container endpoint: where its container's server is reached. */
+  upstream?: { host: string; port: number };
+  /** An endpoint of production variants (multi-container models, several instances): replaces `upstream`. */
+  variants?: RuntimeVariant[];
   /** InvokeEndpoint's deadline (60 s on SageMaker). */
   invocationTimeoutMs: number;
   /** Request and response cap of InvokeEndpoint (6 MiB on SageMaker). */
@@ -48,7 +50,13 @@ function refuseOnSocket(socket: Socket, err: RuntimeError): void {
 export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
   const cap = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const registry = new EndpointRegistry({ cap, budgetBytes: opts.bufferBudgetBytes ?? 4 * cap, account: opts.endpoint.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
-  registry.add({ endpoint: opts.endpoint, upstream: opts.upstream, invocationTimeoutMs: opts.invocationTimeoutMs, ...(opts.models ? { models: opts.models } : {}) });
+  registry.add({
+    endpoint: opts.endpoint,
+    invocationTimeoutMs: opts.invocationTimeoutMs,
+    ...(opts.upstream ? { upstream: opts.upstream } : {}),
+    ...(opts.variants ? { variants: opts.variants } : {}),
+    ...(opts.models ? { models: opts.models } : {}),
+  });
   return buildRuntimeApp(registry);
 }
 

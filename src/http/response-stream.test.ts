@@ -142,3 +142,58 @@ describe('InvokeEndpointWithResponseStream', () => {
     expect((err as InvokeError).errorType).toBe('ModelStreamError');
   });
 });
+
+describe('InvokeEndpointWithResponseStream on a serial pipeline', () => {
+  it("runs the earlier containers whole and streams the last one's answer; each stage sees the previous Content-Type", async () => {
+    const featurizerSaw: string[] = [];
+    const featurizer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        featurizerSaw.push(`${req.headers['content-type']} ${Buffer.concat(chunks).toString()}`);
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        res.end('1,2,3');
+      });
+    });
+    await new Promise<void>((r) => featurizer.listen(0, '127.0.0.1', r));
+    let predictorSaw = '';
+    behaviour = (req, body, res) => {
+      predictorSaw = `${req.headers['content-type']} ${body.toString()}`;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('tok1 ');
+      setTimeout(() => res.end('tok2'), 20);
+    };
+    const app = buildProxyApp({
+      endpoint: { endpointName: 'chat', region: 'us-east-1', account: '123456789012', variantName: 'AllTraffic' },
+      variants: [{ variantName: 'AllTraffic', weight: 1, mode: 'Serial', instances: [{ containers: [{ name: 'feat', upstream: { host: '127.0.0.1', port: (featurizer.address() as AddressInfo).port } }, { name: 'gen', upstream: { host: '127.0.0.1', port } }] }] }],
+      invocationTimeoutMs: 5000,
+    });
+    apps.push(app);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const parts: string[] = [];
+      const out = await invokeEndpointStream(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, 'chat', '{"q":1}', (b) => parts.push(Buffer.from(b).toString()), { contentType: 'application/json' });
+      expect(parts).toEqual(['tok1 ', 'tok2']);
+      expect(out.contentType).toBe('text/plain');
+      expect(featurizerSaw).toEqual(['application/json {"q":1}']);
+      expect(predictorSaw).toBe('text/csv 1,2,3');
+      // The first container failing is a ModelError naming it, before any part.
+      featurizer.removeAllListeners('request');
+      featurizer.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(500);
+        res.end('boom');
+      });
+      const err = await invokeEndpointStream(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, 'chat', 'x', () => {}).then(
+        () => undefined,
+        (e: unknown) => e as InvokeError,
+      );
+      expect(err).toBeInstanceOf(InvokeError);
+      if (!err) return;
+      expect([err.status, err.errorType]).toEqual([424, 'ModelError']);
+      expect((JSON.parse(err.body.toString()) as { Message: string }).Message).toMatch(/^Received server error \(500\) from feat with message "boom"/);
+    } finally {
+      featurizer.closeAllConnections();
+      await new Promise((r) => featurizer.close(r));
+    }
+  });
+});

@@ -13,7 +13,8 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { Dispatcher } from 'undici';
 import { checkInvokeHeaders, endpointNotFound, HEADER, modelErrorFromStatus, modelErrorTimeout, modelErrorUnreadable, payloadTooLarge, validationError, type RuntimeError } from '../contract/serving.js';
 import type { InvocationRoutes, RequestLogEntry } from './forward.js';
-import { sendRuntimeError } from './forward.js';
+import { pickRoute, sendRuntimeError } from './forward.js';
+import { throughStages } from './pipeline.js';
 import { discard, isTimeout, readCapped, TooLarge } from './invocation.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -65,6 +66,11 @@ export async function forwardResponseStream(req: IncomingMessage, res: ServerRes
   const customAttributes = one(req.headers[HEADER.customAttributes]);
   const invalid = checkInvokeHeaders({ ...(contentType !== undefined ? { contentType } : {}), ...(accept !== undefined ? { accept } : {}), ...(customAttributes !== undefined ? { customAttributes } : {}) });
   if (invalid) return fail(validationError(invalid));
+  const route = pickRoute(ctx, req);
+  if ('error' in route) return fail(route.error);
+  // InvokeEndpointWithResponseStream has no TargetModel (botocore's model): a multi-model endpoint cannot stream.
+  if (route.instance.models) return fail(validationError('InvokeEndpointWithResponseStream does not support multi-model endpoints (it has no TargetModel); use InvokeEndpoint.'));
+  const variantName = route.variant.variantName;
   let body: Buffer;
   try {
     body = await readCapped(req, ctx.cap, true);
@@ -79,25 +85,29 @@ export async function forwardResponseStream(req: IncomingMessage, res: ServerRes
     ...(accept !== undefined ? { accept } : {}),
     ...(customAttributes !== undefined ? { [HEADER.customAttributes]: customAttributes } : {}),
   };
+  // A serial pipeline's containers before the last answer whole; the last one's answer is streamed.
+  const staged = await throughStages(ctx, route.chain, { headers, body });
+  if (!staged.ok) return fail(staged.error, staged.detail);
+  const { target, request } = staged;
   let upstream: Dispatcher.ResponseData;
   try {
     // The first byte within the invocation deadline; after it, each part within the same idle time
     // (the service's limits for streams are UNCONFIRMED, CONTRACT §4.4).
-    upstream = await ctx.pool.request({ path: '/invocations', method: 'POST', headers, body, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs });
+    upstream = await target.pool.request({ path: '/invocations', method: 'POST', headers: request.headers, body: request.body, headersTimeout: ctx.timeoutMs, bodyTimeout: ctx.timeoutMs });
   } catch (err) {
-    return fail(isTimeout(err) ? modelErrorTimeout(ctx.endpoint) : modelErrorUnreadable(ctx.endpoint), (err as Error).message);
+    return fail(isTimeout(err) ? modelErrorTimeout(ctx.endpoint, target.container) : modelErrorUnreadable(ctx.endpoint, target.container), (err as Error).message);
   }
   const { statusCode, headers: upHeaders, body: upBody } = upstream;
   if (statusCode < 200 || statusCode > 299) {
     const text = await readCapped(upBody, ctx.cap).then((b) => b.toString('utf8'), () => '');
-    return fail(modelErrorFromStatus(ctx.endpoint, statusCode, text));
+    return fail(modelErrorFromStatus(ctx.endpoint, statusCode, text, target.container));
   }
   const upType = one(upHeaders['content-type']);
   const upAttributes = one(upHeaders[HEADER.customAttributes]);
   res.writeHead(200, {
     'content-type': 'application/vnd.amazon.eventstream',
     [HEADER.requestId]: randomUUID(),
-    [HEADER.invokedVariant]: ctx.endpoint.variantName,
+    [HEADER.invokedVariant]: variantName,
     ...(upType !== undefined ? { [STREAM_CONTENT_TYPE]: upType } : {}),
     ...(upAttributes !== undefined ? { [HEADER.customAttributes]: upAttributes } : {}),
   });

@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { renderDescribeEndpoint, type EndpointStatus } from '../contract/endpoint-status.js';
 import { describeExit } from '../contract/check-advice.js';
 import { checkImage } from '../contract/image-checks.js';
-import { BIND_TO_PORT_LABEL, MULTI_MODEL_LABEL, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
-import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedEndpointSpec } from '../contract/serving-spec.js';
+import { BIND_TO_PORT_LABEL, missingBindToPortLabel, MULTI_MODEL_LABEL, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
+import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedContainer, type ResolvedEndpointSpec, type ResolvedVariant } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
-import type { StopOutcome } from '../docker/engine.js';
+import type { ImageInfo, StopOutcome } from '../docker/engine.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -52,18 +52,25 @@ export interface EndpointOptions {
    * the container at its address on that network, which this machine keeps.
    */
   networkIsolation?: boolean;
-  /**
-   * A multi-model endpoint (CONTRACT §7): the folder of model `.tar.gz` files standing in for
-   * ModelDataUrl's prefix; TargetModel names one. The image must carry the multi-models label.
-   */
-  multiModel?: string;
-  /** MultiModelConfig.ModelCacheSetting Disabled: each model is unloaded after its call. */
-  modelCacheDisabled?: boolean;
   /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
   modelLoadWaitMs?: number;
 }
 
 export type EndpointInput = EndpointSpec & EndpointOptions;
+
+/** One running container of an endpoint: which variant, instance and container of its model it is, and where it listens. */
+export interface EndpointContainerInfo {
+  variantName: string;
+  /** 1-based, per variant. */
+  instance: number;
+  /** `primary`, or the ContainerHostname in a multi-container model. */
+  hostname: string;
+  image: string;
+  containerId: string;
+  containerHostPort: number;
+  containerUrl: string;
+  bindToPort?: number;
+}
 
 export interface EndpointInfo {
   name: string;
@@ -78,8 +85,10 @@ export interface EndpointInfo {
   containerUrl: string;
   /** SAGEMAKER_BIND_TO_PORT, when it was set. */
   bindToPort?: number;
-  /** From the start request to the first `GET /ping` that answered 200. */
+  /** From the start request to the first `GET /ping` that answered 200 (of every container). */
   readyMs: number;
+  /** Every container, in variant, instance and model order; the fields above are the first one's. */
+  containers: EndpointContainerInfo[];
 }
 
 /** A running endpoint. `stop()` is idempotent; `await using` stops it too. */
@@ -87,8 +96,8 @@ export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
   invoke(body: Uint8Array | string, opts?: InvokeOptions): Promise<InvokeResult>;
   /** DescribeEndpoint as of now: InService while it serves, Deleting once stopped, Failed after a crash. */
   describe(): Record<string, unknown>;
-  /** Settles when the container exits; a crash while serving resolves with its exit code. */
-  readonly exited: Promise<{ exitCode: number; tail: string[] }>;
+  /** Settles when a container exits; a crash while serving resolves with its exit code (and which container). */
+  readonly exited: Promise<{ exitCode: number; tail: string[]; container: string }>;
   /**
    * SIGTERM, the grace (30 s), SIGKILL; then removes the container, the proxy and the workspace.
    * Resolves with how the container ended.
@@ -162,8 +171,34 @@ export async function startEndpoint(input: EndpointInput, depsIn: Partial<JobDep
 }
 
 /**
- * CreateEndpoint: checks the request (the spec, the proxy's port, the image, the name not taken) and
- * returns once it is known to be good, the endpoint `Creating`; the model, the container, readiness
+ * What SageMaker's CreateModel and CreateEndpoint refuse of an endpoint's images, before anything
+ * starts: a multi-model variant's image without the multi-models label, a multi-container model's
+ * images without the bind-to-port label (CONTRACT §7.1, §8.1). Returns the notices to print.
+ */
+export function imageNotices(variants: readonly ResolvedVariant[], images: ReadonlyMap<string, ImageInfo>): string[] {
+  const notices: string[] = [];
+  for (const v of variants) {
+    if (v.mode === 'Single') {
+      const c = v.containers[0]!;
+      notices.push(...multiModelNotices(c.image, images.get(c.image)!.labels, c.environment, v.multiModel !== undefined));
+      if (v.multiModel !== undefined && c.model !== undefined) throw new UsageError('Give either --model (a single-model endpoint) or --multi-model (a model store), not both.');
+      continue;
+    }
+    for (const c of v.containers) {
+      if (images.get(c.image)!.labels[BIND_TO_PORT_LABEL] !== 'true') {
+        throw new UsageError(
+          `${missingBindToPortLabel(c.image)} Container ${c.hostname} of ${v.modelName ? `model ${v.modelName}` : `variant ${v.variantName}`} runs in a multi-container model, where SageMaker tells each container its port in SAGEMAKER_BIND_TO_PORT and refuses images that do not declare they honour it.`,
+          `Add LABEL ${BIND_TO_PORT_LABEL}=true to the Dockerfile of ${c.image}, and make its server listen on $SAGEMAKER_BIND_TO_PORT (8080 when unset).`,
+        );
+      }
+    }
+  }
+  return [...new Set(notices)];
+}
+
+/**
+ * CreateEndpoint: checks the request (the spec, the proxy's port, the images, the name not taken) and
+ * returns once it is known to be good, the endpoint `Creating`; the models, the containers, readiness
  * and the proxy follow, and `ready` settles when the endpoint is InService or has failed.
  */
 export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDeps> = {}): Promise<EndpointCreation> {
@@ -173,10 +208,11 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
   const deps: JobDeps = { ...given, stop: given.stop ? AbortSignal.any([deleter.signal, given.stop]) : deleter.signal };
   const { spec, notices } = resolveEndpointSpecOrThrow(input);
   for (const n of notices) deps.log.warn(n);
+  const distinctImages = [...new Set(spec.variants.flatMap((v) => v.containers.map((c) => c.image)))];
 
   // The checks below are independent of each other.
   const pinged = deps.docker.ping();
-  const [proxyPort, image, existing] = await Promise.all([
+  const [proxyPort, imageInfos, existing] = await Promise.all([
     // Take the proxy's port first: a taken port should fail before anything starts.
     probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
       if (input.port === undefined && err instanceof PortInUseError) {
@@ -186,18 +222,25 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
       }
       throw err;
     }),
-    pinged.then(() => deps.docker.requireLocalImage(spec.image)),
+    pinged.then(() => Promise.all(distinctImages.map((ref) => deps.docker.requireLocalImage(ref)))),
     pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
-  for (const w of checkImage(image, { jobWord: 'serve', entrypointOverridden: false, instanceType: spec.instanceType })) deps.log.warn(w);
-  for (const n of multiModelNotices(spec.image, image.labels, spec.environment, input.multiModel !== undefined)) deps.log.warn(n);
-  if (input.multiModel !== undefined && spec.model !== undefined) throw new UsageError('Give either --model (a single-model endpoint) or --multi-model (a model store), not both.');
-  const store = input.multiModel !== undefined ? resolve(deps.cwd, input.multiModel) : undefined;
-  if (store !== undefined && !(await stat(store).then((s) => s.isDirectory(), () => false))) {
-    throw new InputPathError('The model store', store, 'Give --multi-model a folder of model .tar.gz files (the S3 prefix ModelDataUrl names).');
+  const images = new Map(distinctImages.map((ref, i) => [ref, imageInfos[i]!]));
+  for (const v of spec.variants) {
+    for (const ref of new Set(v.containers.map((c) => c.image))) {
+      for (const w of checkImage(images.get(ref)!, { jobWord: 'serve', entrypointOverridden: false, instanceType: v.instanceType })) deps.log.warn(w);
+    }
   }
-  const archives = store !== undefined ? await listModelArchives(store) : [];
-  if (store !== undefined) deps.log.info(`Multi-model endpoint: ${archives.length} model${archives.length === 1 ? '' : 's'} in ${store}${archives.length ? `: ${archives.slice(0, 10).join(', ')}${archives.length > 10 ? ', …' : ''}` : ''}.`);
+  for (const n of imageNotices(spec.variants, images)) deps.log.warn(n);
+  for (const v of spec.variants) {
+    if (!v.multiModel) continue;
+    const store = resolve(deps.cwd, v.multiModel.store);
+    if (!(await stat(store).then((s) => s.isDirectory(), () => false))) {
+      throw new InputPathError('The model store', store, 'Give --multi-model a folder of model .tar.gz files (the S3 prefix ModelDataUrl names).');
+    }
+    const archives = await listModelArchives(store);
+    deps.log.info(`Multi-model endpoint${spec.variants.length > 1 ? ` (variant ${v.variantName})` : ''}: ${archives.length} model${archives.length === 1 ? '' : 's'} in ${store}${archives.length ? `: ${archives.slice(0, 10).join(', ')}${archives.length > 10 ? ', …' : ''}` : ''}.`);
+  }
   if (existing[0]) throw new EndpointExistsError(spec.endpointName, `http://127.0.0.1:${existing[0].proxyPort}/endpoints/${spec.endpointName}/invocations`);
   if (input.networkIsolation && deps.docker.remote) {
     throw new UsageError('Network isolation for an endpoint needs a local engine: the proxy reaches the container at its address on an isolated network.');
@@ -215,14 +258,13 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
       endpointName: spec.endpointName,
       region: spec.region,
       account: spec.account,
-      variantName: spec.variantName,
-      image: spec.image,
+      variants: spec.variants.map((v) => ({ variantName: v.variantName, images: v.containers.map((c) => c.image), weight: v.weight, instanceCount: v.instanceCount })),
       status: state.status,
       createdAt: started,
       lastModifiedAt: state.modifiedAt,
       ...(state.failureReason !== undefined ? { failureReason: state.failureReason } : {}),
     });
-  const ready = bringUp(input, spec, image.labels, proxyPort, deps, { started, describe, enter, state });
+  const ready = bringUp(input, spec, images, proxyPort, deps, { started, describe, enter, state });
   ready.then(
     () => {},
     (err: unknown) => {
@@ -251,15 +293,79 @@ interface EndpointState {
   state: { status: EndpointStatus };
 }
 
-/** Everything after the request was found good: the model, the container until it is ready, the proxy. */
-async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLabels: Record<string, string>, proxyPort: number, deps: JobDeps, status: EndpointState): Promise<EndpointHandle> {
-  const { started } = status;
-  // SAGEMAKER_BIND_TO_PORT is honoured only by images that declare it; the port chosen is UNCONFIRMED
-  // (CONTRACT §8.1), so it is deliberately not 8080: an image that ignores it is caught here.
-  const wantsBind = input.bindToPort ?? imageLabels[BIND_TO_PORT_LABEL] === 'true';
-  const bind = wantsBind ? { port: randomInt(10_000, 19_900), safeRange: [20_000, 20_099] as [number, number] } : undefined;
-  const containerPort = bind?.port ?? SERVING_PORT;
+/** One container to start: which variant, instance and model container it is, and how it is told its port. */
+interface ContainerPlan {
+  variant: ResolvedVariant;
+  /** 0-based. */
+  instance: number;
+  container: ResolvedContainer;
+  modelDir?: string;
+  modelsDir?: string;
+  bind?: { port: number; safeRange: [number, number] };
+  hostname: string;
+  /** How it is named in the log and in messages: `primary`, or `<variant>/<instance>/<hostname>` as SageMaker's log streams name pipeline containers. */
+  label: string;
+}
 
+/** How many containers each port block of a multi-container instance may hold (CONTRACT §8.1: at most 15). */
+const PORT_BLOCK = 16;
+
+/**
+ * The ports of one instance's containers. Which ports SageMaker assigns is UNCONFIRMED (CONTRACT
+ * §8.1), so none is 8080: an image that ignores SAGEMAKER_BIND_TO_PORT is caught. Each container of
+ * a multi-container instance gets its own port and its own SAGEMAKER_SAFE_PORT_RANGE, as containers
+ * that share an instance must.
+ */
+function instancePorts(count: number): { port: number; safeRange: [number, number] }[] {
+  const base = randomInt(10_000, 19_900 - PORT_BLOCK);
+  return Array.from({ length: count }, (_, i) => ({ port: base + i, safeRange: [20_000 + 100 * i, 20_000 + 100 * i + 99] as [number, number] }));
+}
+
+/** The endpoint's containers, one per container of each instance of each variant. */
+async function planContainers(input: EndpointInput, spec: ResolvedEndpointSpec, images: ReadonlyMap<string, ImageInfo>, deps: JobDeps, scope: ResourceScope): Promise<ContainerPlan[]> {
+  const single = spec.variants.length === 1 && spec.variants[0]!.instanceCount === 1 && spec.variants[0]!.containers.length === 1;
+  const plans: ContainerPlan[] = [];
+  for (const variant of spec.variants) {
+    // A model's data is extracted once and bound read-only into every instance.
+    const modelDirs = await Promise.all(variant.containers.map((c) => prepareModel({ ...c, name: spec.endpointName, jobType: JOB_TYPE }, deps, scope)));
+    for (let instance = 0; instance < variant.instanceCount; instance++) {
+      const multi = variant.containers.length > 1;
+      const ports = instancePorts(variant.containers.length);
+      // A multi-model instance loads its own models: they are extracted on first use into its own workspace, bound read-only at /opt/ml/models.
+      const modelsDir = variant.multiModel ? await createWorkspace(deps, scope, { name: `${spec.endpointName}-models-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE }) : undefined;
+      variant.containers.forEach((container, i) => {
+        // SAGEMAKER_BIND_TO_PORT is set in multi-container models; a single container gets it only when its image declares it (or when asked).
+        const wantsBind = multi || (input.bindToPort ?? images.get(container.image)!.labels[BIND_TO_PORT_LABEL] === 'true');
+        const modelDir = modelDirs[i];
+        plans.push({
+          variant,
+          instance,
+          container,
+          ...(modelDir ? { modelDir } : {}),
+          ...(modelsDir ? { modelsDir } : {}),
+          ...(wantsBind ? { bind: ports[i]! } : {}),
+          // In a multi-container model the container's DNS name is its ContainerHostname (CONTRACT §4.1).
+          hostname: multi ? container.hostname : ec2Hostname(spec.region),
+          label: single ? container.hostname : `${variant.variantName}/${instance + 1}/${container.hostname}`,
+        });
+      });
+    }
+  }
+  return plans;
+}
+
+/** A start-up failure of one container of several, named as SageMaker names it ("… did not pass the ping health check"). */
+function namedStartupError(plan: ContainerPlan, err: ServingStartupError): ServingStartupError {
+  return new ServingStartupError(`Container ${plan.label} (${plan.container.image}) did not pass the ping health check: ${err.message}`, err.logTail, err.hint, err.observation);
+}
+
+function containerStartError(err: ContainerStartError): ServingStartupError {
+  return new ServingStartupError(`The container could not start: ${err.detail}`, [err.detail], 'SageMaker runs `docker run <image> serve`: give the image an exec-form ENTRYPOINT, or put an executable named `serve` on its PATH.');
+}
+
+/** Everything after the request was found good: the models, the containers until every one is ready, the proxy. */
+async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images: ReadonlyMap<string, ImageInfo>, proxyPort: number, deps: JobDeps, status: EndpointState): Promise<EndpointHandle> {
+  const { started } = status;
   const scope = new ResourceScope(deps.log);
   // A stop may come at any moment, also while nothing is listening for it (a Ctrl-C just as the
   // container answers its first ping): every step checks before the next, and before the handle is returned.
@@ -267,9 +373,7 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
     if (deps.stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
   };
   try {
-    const modelDir = await prepareModel({ ...spec, name: spec.endpointName, jobType: JOB_TYPE }, deps, scope);
-    // A multi-model endpoint: models are extracted on first use into a workspace bound read-only at /opt/ml/models.
-    const modelsDir = input.multiModel !== undefined ? await createWorkspace(deps, scope, { name: `${spec.endpointName}-models-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE }) : undefined;
+    const plans = await planContainers(input, spec, images, deps, scope);
     honourStop();
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.endpointName, { [LABEL.proxyPort]: String(proxyPort) });
     let network: string | undefined;
@@ -281,50 +385,86 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
       scope.defer(`network ${network}`, () => created.remove());
     }
     let loadingProxy: Promise<typeof import('../http/proxy-app.js')> | undefined;
-    const serving = await startServingContainer(
-      {
-        name: resourceName(JOB_TYPE, spec.endpointName, randomBytes(3).toString('hex')),
-        image: spec.image,
-        labels,
-        hostname: ec2Hostname(spec.region),
-        env: toEnvList({ ...renderServingEnvironment(spec.environment, bind), ...(modelsDir ? { SAGEMAKER_MULTI_MODEL: 'true' } : {}) }),
-        ...(modelDir ? { modelDir } : {}),
-        ...(modelsDir ? { modelsDir } : {}),
-        port: containerPort,
-        ...(network ? { network } : {}),
-        startupTimeoutSeconds: spec.startupTimeoutSeconds,
-        onLine: (line) => deps.onLine?.(line, spec.endpointName),
-        ...(bind ? { note: `, SAGEMAKER_BIND_TO_PORT=${bind.port}` } : {}),
-        // The proxy's HTTP stack compiles while the engine starts the container.
-        onStarting: () => {
-          loadingProxy = import('../http/proxy-app.js');
-          loadingProxy.catch(() => {});
-        },
-        checkpoint: honourStop,
-      },
-      deps,
-      scope,
+    // The containers start side by side; the first to fail stops the others' wait for readiness.
+    const failFast = new AbortController();
+    const several = plans.length > 1;
+    const settled = await Promise.allSettled(
+      plans.map((plan, i) =>
+        startServingContainer(
+          {
+            name: resourceName(JOB_TYPE, spec.endpointName, several ? `${plan.label.replace(/\//g, '-')}-${randomBytes(3).toString('hex')}` : randomBytes(3).toString('hex')),
+            image: plan.container.image,
+            labels,
+            hostname: plan.hostname,
+            env: toEnvList({ ...renderServingEnvironment(plan.container.environment, plan.bind), ...(plan.modelsDir ? { SAGEMAKER_MULTI_MODEL: 'true' } : {}) }),
+            ...(plan.modelDir ? { modelDir: plan.modelDir } : {}),
+            ...(plan.modelsDir ? { modelsDir: plan.modelsDir } : {}),
+            port: plan.bind?.port ?? SERVING_PORT,
+            ...(network ? { network } : {}),
+            startupTimeoutSeconds: plan.variant.startupTimeoutSeconds,
+            onLine: (line) => deps.onLine?.(line, several ? `${spec.endpointName}/${plan.label}` : spec.endpointName),
+            note: `${several ? ` as ${plan.label}` : ''}${plan.bind ? `, SAGEMAKER_BIND_TO_PORT=${plan.bind.port}` : ''}`,
+            // The proxy's HTTP stack compiles while the engine starts the container.
+            ...(i === 0
+              ? {
+                  onStarting: () => {
+                    loadingProxy = import('../http/proxy-app.js');
+                    loadingProxy.catch(() => {});
+                  },
+                }
+              : {}),
+            checkpoint: honourStop,
+          },
+          { ...deps, stop: AbortSignal.any([deps.stop!, failFast.signal]) },
+          scope,
+        ).catch((err: unknown) => {
+          failFast.abort();
+          if (err instanceof ContainerStartError) err = containerStartError(err);
+          throw several && err instanceof ServingStartupError ? namedStartupError(plan, err) : err;
+        }),
+      ),
     );
+    honourStop();
+    // The first container that failed for a reason of its own, not because another one did.
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length) throw failures.find((e) => !(e instanceof InterruptedError)) ?? failures[0];
+    const servings = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startServingContainer>>>).value);
     const readyMs = Date.now() - started;
-    const { upstream } = serving;
-    deps.log.debug(`the proxy reaches the container at ${upstream.host}:${upstream.port}`);
     const { buildProxyApp } = await (loadingProxy ?? import('../http/proxy-app.js'));
+    const at = (plan: ContainerPlan) => servings[plans.indexOf(plan)]!;
+    const base = (plan: ContainerPlan) => `http://${at(plan).upstream.host}:${at(plan).upstream.port}`;
+    const variants = spec.variants.map((variant) => {
+      const mine = plans.filter((pl) => pl.variant === variant);
+      return {
+        variantName: variant.variantName,
+        weight: variant.weight,
+        mode: variant.mode,
+        instances: Array.from({ length: variant.instanceCount }, (_, instance) => {
+          const containers = mine.filter((pl) => pl.instance === instance);
+          const first = containers[0]!;
+          return {
+            containers: containers.map((pl) => ({ name: pl.container.hostname, upstream: at(pl).upstream })),
+            ...(variant.multiModel && first.modelsDir
+              ? {
+                  models: new MultiModelStore({
+                    store: resolve(deps.cwd, variant.multiModel.store),
+                    workspace: first.modelsDir,
+                    base: base(first),
+                    log: deps.log,
+                    ...(variant.multiModel.cacheDisabled ? { cacheDisabled: true } : {}),
+                    ...(input.modelLoadWaitMs !== undefined ? { loadWaitMs: input.modelLoadWaitMs } : {}),
+                  }),
+                }
+              : {}),
+          };
+        }),
+      };
+    });
+    for (const plan of plans) deps.log.debug(`the proxy reaches ${plan.label} at ${base(plan)}`);
     const app = buildProxyApp({
       endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
-      upstream,
+      variants,
       invocationTimeoutMs: spec.invocationTimeoutMs,
-      ...(modelsDir
-        ? {
-            models: new MultiModelStore({
-              store: resolve(deps.cwd, input.multiModel!),
-              workspace: modelsDir,
-              base: `http://${upstream.host}:${upstream.port}`,
-              log: deps.log,
-              ...(input.modelCacheDisabled ? { cacheDisabled: true } : {}),
-              ...(input.modelLoadWaitMs !== undefined ? { loadWaitMs: input.modelLoadWaitMs } : {}),
-            }),
-          }
-        : {}),
       ...(input.onRequest ? { onRequest: input.onRequest } : {}),
     });
     let closing: Promise<void> | undefined;
@@ -335,20 +475,34 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
     });
 
     const proxyBase = `http://127.0.0.1:${proxyPort}`;
-    const { exited } = serving;
+    // The first container to exit ends the endpoint's service.
+    const exited = Promise.race(plans.map((plan) => at(plan).exited.then((e) => ({ ...e, container: plan.label }))));
+    exited.catch(() => {});
     let stopping: Promise<StopOutcome> | undefined;
     void exited.then((e) => {
-      if (!stopping) status.enter('Failed', `The primary container exited with ${describeExit(e.exitCode)} while serving.`);
+      if (!stopping) status.enter('Failed', `The ${e.container} container exited with ${describeExit(e.exitCode)} while serving.`);
     }, () => undefined);
+    const containers: EndpointContainerInfo[] = plans.map((plan) => ({
+      variantName: plan.variant.variantName,
+      instance: plan.instance + 1,
+      hostname: plan.container.hostname,
+      image: plan.container.image,
+      containerId: at(plan).container.id,
+      containerHostPort: at(plan).hostPort,
+      containerUrl: base(plan),
+      ...(plan.bind ? { bindToPort: plan.bind.port } : {}),
+    }));
+    const first = containers[0]!;
     const handle: EndpointHandle = {
       name: spec.endpointName,
       url: `${proxyBase}/endpoints/${spec.endpointName}/invocations`,
       port: proxyPort,
-      containerId: serving.container.id,
-      containerHostPort: serving.hostPort,
-      containerUrl: `http://${upstream.host}:${upstream.port}`,
-      ...(bind ? { bindToPort: bind.port } : {}),
+      containerId: first.containerId,
+      containerHostPort: first.containerHostPort,
+      containerUrl: first.containerUrl,
+      ...(first.bindToPort !== undefined ? { bindToPort: first.bindToPort } : {}),
       readyMs,
+      containers,
       exited,
       describe: status.describe,
       invoke: async (body, opts) => (await import('../http/client.js')).invokeEndpoint(proxyBase, spec.endpointName, body, opts),
@@ -356,9 +510,9 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
         if (!stopping && status.state.status === 'InService') status.enter('Deleting');
         stopping ??= (async () => {
           await closeProxy();
-          const outcome = await serving.stop(spec.stopGraceSeconds * 1000);
+          const outcomes = await Promise.all(servings.map((sv) => sv.stop(spec.stopGraceSeconds * 1000)));
           await scope.dispose();
-          return outcome;
+          return { ...outcomes[0]!, killed: outcomes.some((o) => o.killed), stopMs: Math.max(...outcomes.map((o) => o.stopMs)) };
         })();
         return stopping;
       },
@@ -366,14 +520,12 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, imageLa
     };
     honourStop();
     status.enter('InService');
-    deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s): ${handle.url}`);
+    deps.log.info(`Endpoint ${spec.endpointName} is InService (ready in ${(readyMs / 1000).toFixed(1)}s${several ? `, ${plans.length} containers` : ''}): ${handle.url}`);
     return handle;
   } catch (err) {
-    // Removing the container (forced) also ends it.
+    // Removing the containers (forced) also ends them.
     await scope.dispose();
-    if (err instanceof ContainerStartError) {
-      throw new ServingStartupError(`The container could not start: ${err.detail}`, [err.detail], 'SageMaker runs `docker run <image> serve`: give the image an exec-form ENTRYPOINT, or put an executable named `serve` on its PATH.');
-    }
+    if (err instanceof ContainerStartError) throw containerStartError(err);
     throw err;
   }
 }

@@ -13,6 +13,8 @@ interface InvokeArgs extends GlobalArgs {
   port?: number;
   stream?: boolean;
   'target-model'?: string;
+  'target-variant'?: string;
+  'target-container'?: string;
 }
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -34,6 +36,8 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
         .option('custom-attributes', { type: 'string', describe: 'CustomAttributes (X-Amzn-SageMaker-Custom-Attributes)' })
         .option('port', { type: 'number', describe: 'Proxy port (default: found from the running endpoint)' })
         .option('target-model', { type: 'string', describe: 'TargetModel of a multi-model endpoint (X-Amzn-SageMaker-Target-Model), e.g. model-a.tar.gz' })
+        .option('target-variant', { type: 'string', describe: 'TargetVariant (X-Amzn-SageMaker-Target-Variant): the production variant to invoke, whatever the weights' })
+        .option('target-container', { type: 'string', describe: 'TargetContainerHostname of a direct-invocation multi-container endpoint (X-Amzn-SageMaker-Target-Container-Hostname)' })
         .option('stream', { type: 'boolean', describe: 'InvokeEndpointWithResponseStream: print each PayloadPart as it arrives' }) as unknown as Argv<InvokeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
@@ -64,6 +68,8 @@ export function invokeCommand(io: CliIO & { stdin?: NodeJS.ReadableStream }): Co
           ...(argv.accept !== undefined ? { accept: argv.accept } : {}),
           ...(argv['custom-attributes'] !== undefined ? { customAttributes: argv['custom-attributes'] } : {}),
           ...(argv['target-model'] !== undefined ? { targetModel: argv['target-model'] } : {}),
+          ...(argv['target-variant'] !== undefined ? { targetVariant: argv['target-variant'] } : {}),
+          ...(argv['target-container'] !== undefined ? { targetContainerHostname: argv['target-container'] } : {}),
         };
         if (argv.stream) {
           let bytes = 0;

@@ -4,11 +4,13 @@ import type { ServeFlags } from '../../config/serving-input.js';
 import { EXIT, ServingStartupError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
-import { commonJobOptions, pickFlags } from '../options.js';
+import { commonJobOptions, list, pickFlags } from '../options.js';
 
 interface ServeArgs extends GlobalArgs {
   image?: string;
-  'model-json'?: string;
+  'model-json'?: string | string[];
+  'endpoint-config-json'?: string;
+  'instance-count'?: number;
   model?: string;
   name?: string;
   env?: string[];
@@ -36,7 +38,9 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
       commonJobOptions(y, { stopGraceDefault: 30 })
         .positional('image', { type: 'string', describe: 'Inference image (must already be in the Docker engine; never pulled)' })
         .option('model', { type: 'string', describe: 'Model folder (mounted read-only) or model.tar.gz (extracted first) for /opt/ml/model' })
-        .option('model-json', { type: 'string', describe: 'CreateModel request JSON (PrimaryContainer: Image, ModelDataUrl, Environment)' })
+        .option('model-json', { type: 'string', coerce: list, describe: 'CreateModel request JSON (PrimaryContainer, or Containers and InferenceExecutionConfig for a multi-container model); repeat it for the models an --endpoint-config-json names' })
+        .option('endpoint-config-json', { type: 'string', describe: 'CreateEndpointConfig request JSON: its ProductionVariants (ModelName, InitialInstanceCount, InitialVariantWeight) all run, routed by weight or TargetVariant' })
+        .option('instance-count', { type: 'number', describe: 'InitialInstanceCount: that many copies of the model behind the variant, taking requests in turn (default 1)' })
         .option('multi-model', { type: 'string', describe: 'A multi-model endpoint: the folder of model .tar.gz files (the S3 prefix); TargetModel names one (sm-local invoke --target-model)' })
         .option('model-cache', { type: 'string', choices: ['Enabled', 'Disabled'], describe: 'MultiModelConfig.ModelCacheSetting: Disabled unloads each model after its call' })
         .option('name', { type: 'string', describe: 'EndpointName (default: the image name, or ModelName)' })
@@ -49,7 +53,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
         const [{ resolveServingInput }, { startEndpoint }] = await Promise.all([import('../../config/serving-input.js'), import('../../jobs/serving-runner.js')]);
-        const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type']);
+        const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'endpoint-config-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type', 'instance-count']);
         const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
         notices.forEach((n) => ctx.log.warn(n));
         ctx.masker.addEnvironment(input.environment ?? {});
@@ -64,8 +68,11 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         );
         try {
           const info = { name: endpoint.name, url: endpoint.url, containerId: endpoint.containerId, port: endpoint.port, containerHostPort: endpoint.containerHostPort, readyMs: endpoint.readyMs };
-          if (argv.json) ctx.json(info, { line: true });
+          if (argv.json) ctx.json({ ...info, containers: endpoint.containers }, { line: true });
           else ctx.result(endpoint.url);
+          if (endpoint.containers.length > 1) {
+            for (const c of endpoint.containers) ctx.log.info(`  variant ${c.variantName}, instance ${c.instance}, container ${c.hostname} (${c.image}): ${c.containerUrl}`);
+          }
           ctx.log.info(`Serving until Ctrl-C. Try: sm-local invoke ${endpoint.name} --body '…' --content-type application/json`);
           const crashed = await Promise.race([whenAborted(ctx.stop).then(() => undefined), endpoint.exited]);
           if (crashed) {
