@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeEndpointCommand, SageMakerRuntimeClient, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { fixtureTag } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
 import { InvokeError, ServingStartupError, UsageError } from '../src/errors.js';
 import { startEndpoint, type EndpointInput } from '../src/jobs/serving-runner.js';
+import { runTransformJob } from '../src/jobs/transform-runner.js';
 import { runCli, type CliOptions, type CliRun } from './support/cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
@@ -19,6 +20,7 @@ interface Seen {
   custom_attributes: string | null;
   input: string;
   port: number;
+  batch?: string | null;
 }
 
 const stage = (hostname: string | undefined, env: Record<string, string> = {}) => ({
@@ -212,5 +214,39 @@ describe.skipIf(dockerUnavailable())('multi-container endpoints and production v
     expect(gamma.stderr).toMatch(/ValidationError.*TargetContainerHostname gamma does not exist/s);
     expect(run.stderr).toMatch(/variant Pair, instance 1, container alpha/);
     expect(await leftovers(endpoint)).toEqual([]);
+  });
+
+  it('batch transform with a pipeline model: each record goes through the containers in series; the last answers are the output', async () => {
+    const input = s.dir('pipeline-in');
+    mkdirSync(join(input, 'day=1'));
+    writeFileSync(join(input, 'day=1', 'rows.csv'), 'r1\nr2\n');
+    const { deps } = s.deps();
+    const result = await runTransformJob(
+      {
+        image: '',
+        containers: [stage('featurizer', { STAGE_OUTPUT_TYPE: 'text/csv' }), stage('predictor')],
+        input,
+        contentType: 'text/plain',
+        accept: 'application/json',
+        splitType: 'Line',
+        batchStrategy: 'SingleRecord',
+        assembleWith: 'Line',
+        transformJobName: `mc-transform-${s.session}`,
+        outputDir: s.dir(),
+        stopGraceSeconds: 2,
+      },
+      deps,
+    );
+    const lines = readFileSync(join(result.outputDir, 'day=1', 'rows.csv.out'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Seen);
+    expect(lines.map((l) => [l.stage, l.content_type, l.accept])).toEqual([
+      ['predictor', 'text/csv', 'application/json'],
+      ['predictor', 'text/csv', 'application/json'],
+    ]);
+    expect(lines.map((l) => (JSON.parse(l.input) as Seen).input.trim())).toEqual(['r1', 'r2']);
+    expect((JSON.parse(lines[0]!.input) as Seen).content_type).toBe('text/plain');
+    // Both containers got the batch environment, and their lines are told apart in the instance's log.
+    expect([lines[0]!.batch, (JSON.parse(lines[0]!.input) as Seen).batch]).toEqual(['true', 'true']);
+    expect(readFileSync(join(result.jobDir, 'algo-1.log'), 'utf8')).toMatch(/\[featurizer\] serve: mode=stage listening on 0\.0\.0\.0:\d+/);
+    expect(await leftovers(`mc-transform-${s.session}`)).toEqual([]);
   });
 });

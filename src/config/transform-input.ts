@@ -71,6 +71,10 @@ export async function resolveTransformInput(
   };
   const input = mapped('--input', flags.input);
   const output = mapped('--output', flags.output);
+  if (model.containers && flags.image !== undefined) p.add('IMAGE', 'does not apply to a pipeline model: its Containers name their images.');
+  if (model.containers && flags.model !== undefined) p.add('--model', 'does not apply to a pipeline model: give each container its ModelDataUrl.');
+  // Which order a Direct model's containers take in a transform job is UNCONFIRMED: they run in series, as a pipeline.
+  if (model.containers && model.executionMode === 'Direct') p.notice('The model is for direct invocation (InferenceExecutionConfig Mode Direct); a transform job sends each request through its containers in series.');
   const image = flags.image ?? model.image;
   if (!image) p.add('image', 'no image given: pass IMAGE, or a --model-json file with PrimaryContainer.Image.');
   const modelPath = flags.model !== undefined ? resolve(cwd, flags.model) : model.model;
@@ -94,6 +98,7 @@ export async function resolveTransformInput(
     ...(modelPath !== undefined ? { model: modelPath } : {}),
     ...(flags.model === undefined && model.modelUri !== undefined ? { modelUri: model.modelUri } : {}),
     ...(model.environment ? { modelEnvironment: model.environment } : {}),
+    ...(model.containers ? { containers: model.containers } : {}),
     ...(model.endpointName !== undefined && base.modelName === undefined ? { modelName: model.endpointName } : {}),
     environment: { ...(base.environment ?? {}), ...(await collectEnvironment(flags, opts, p)) },
     ...(flags.jobName !== undefined ? { transformJobName: flags.jobName } : {}),

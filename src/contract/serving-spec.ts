@@ -169,7 +169,7 @@ function checkImageName(p: Problems, at: string, image: string): void {
 }
 
 /** A model's containers as SageMaker runs them: one (`primary`), or 2–15 with their hostnames (CONTRACT §8.1, §8.3). */
-function resolveModel(p: Problems, model: ModelSpec, where: string): Pick<ResolvedVariant, 'mode' | 'containers' | 'multiModel' | 'modelName'> {
+export function resolveModel(p: Problems, model: ModelSpec, where: string): Pick<ResolvedVariant, 'mode' | 'containers' | 'multiModel' | 'modelName'> {
   const named = (path: string) => (where ? `${where} ${path}` : path);
   const extra = { ...(model.modelName !== undefined ? { modelName: model.modelName } : {}) };
   const multiModel = model.multiModel !== undefined ? { multiModel: { store: model.multiModel, cacheDisabled: model.modelCacheDisabled === true } } : {};

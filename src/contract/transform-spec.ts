@@ -7,6 +7,7 @@ import { resolveIdentity, resolveStopGrace } from './identity.js';
 import { INSTANCE_TYPE_PATTERN, TRAINING_LIMITS } from './limits.js';
 import { Problems } from './problems.js';
 import { SERVING_STOP_GRACE_SECONDS } from './serving.js';
+import { resolveModel, type ContainerSpec, type ResolvedContainer } from './serving-spec.js';
 import { checkJsonPath, DATA_PROCESSING_CONTENT_TYPES, type DataProcessing } from './transform-data-processing.js';
 import type { AssembleWith, BatchStrategy, SplitType } from './transform-records.js';
 import { checkStringMap, defaultTrainingJobName as defaultJobName } from './training-spec.js';
@@ -20,6 +21,11 @@ export interface TransformJobSpec {
   /** The model's own Environment (CreateModel), below the job's. */
   modelEnvironment?: Record<string, string>;
   modelName?: string;
+  /**
+   * A pipeline model (CreateModel.Containers, 2–15; CONTRACT §8.2): every container gets the batch
+   * environment, and each request goes through them in series. Replaces image, model and modelEnvironment.
+   */
+  containers?: ContainerSpec[];
   /** TransformInput: a folder of objects (the S3 prefix) or one file. */
   input: string;
   inputUri?: string;
@@ -58,6 +64,8 @@ export interface ResolvedTransformJobSpec {
   modelUri?: string;
   modelName: string;
   modelEnvironment: Readonly<Record<string, string>>;
+  /** A pipeline model's containers, in order (each with its model and Environment); absent for one container. */
+  containers?: ResolvedContainer[];
   input: string;
   inputUri?: string;
   contentType?: string;
@@ -101,8 +109,9 @@ export function transformJobArn(region: string, account: string, name: string): 
 /** Validates a transform job against the API (CONTRACT §5, §10.4), every problem with its field path. */
 export function resolveTransformJobSpec(input: TransformJobSpec, ctx: { now: Date }): { spec?: ResolvedTransformJobSpec; problems: Problems['problems']; notices: Problems['notices'] } {
   const p = new Problems();
-  const image = input.image ?? '';
-  p.checkString('image', image, { min: 1, max: 255, pattern: /^\S+$/, patternText: 'no whitespace' });
+  const pipeline = (input.containers?.length ?? 0) > 1 ? resolveModel(p, { containers: input.containers! }, 'model') : undefined;
+  const image = pipeline ? pipeline.containers[0]!.image : (input.image ?? '');
+  if (!pipeline) p.checkString('image', image, { min: 1, max: 255, pattern: /^\S+$/, patternText: 'no whitespace' });
   const transformJobName = input.transformJobName ?? defaultJobName(image, ctx.now);
   p.checkString('TransformJobName', transformJobName, { min: 1, max: 63, pattern: TRAINING_LIMITS.jobName.pattern, patternText: '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$' });
   const environment = { ...(input.environment ?? {}) };
@@ -164,6 +173,7 @@ export function resolveTransformJobSpec(input: TransformJobSpec, ctx: { now: Dat
       ...(input.modelUri !== undefined ? { modelUri: input.modelUri } : {}),
       modelName: input.modelName ?? transformJobName,
       modelEnvironment: { ...(input.modelEnvironment ?? {}) },
+      ...(pipeline ? { containers: pipeline.containers } : {}),
       input: input.input,
       ...(input.inputUri !== undefined ? { inputUri: input.inputUri } : {}),
       ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),

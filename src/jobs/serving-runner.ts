@@ -184,16 +184,21 @@ export function imageNotices(variants: readonly ResolvedVariant[], images: Reado
       if (v.multiModel !== undefined && c.model !== undefined) throw new UsageError('Give either --model (a single-model endpoint) or --multi-model (a model store), not both.');
       continue;
     }
-    for (const c of v.containers) {
-      if (images.get(c.image)!.labels[BIND_TO_PORT_LABEL] !== 'true') {
-        throw new UsageError(
-          `${missingBindToPortLabel(c.image)} Container ${c.hostname} of ${v.modelName ? `model ${v.modelName}` : `variant ${v.variantName}`} runs in a multi-container model, where SageMaker tells each container its port in SAGEMAKER_BIND_TO_PORT and refuses images that do not declare they honour it.`,
-          `Add LABEL ${BIND_TO_PORT_LABEL}=true to the Dockerfile of ${c.image}, and make its server listen on $SAGEMAKER_BIND_TO_PORT (8080 when unset).`,
-        );
-      }
-    }
+    requireBindToPortLabels(v.containers, images, v.modelName ? `model ${v.modelName}` : `variant ${v.variantName}`);
   }
   return [...new Set(notices)];
+}
+
+/** A multi-container model's images must each declare SAGEMAKER_BIND_TO_PORT support, or CreateModel refuses them (CONTRACT §8.1). */
+export function requireBindToPortLabels(containers: readonly ResolvedContainer[], images: ReadonlyMap<string, ImageInfo>, owner: string): void {
+  for (const c of containers) {
+    if (images.get(c.image)!.labels[BIND_TO_PORT_LABEL] !== 'true') {
+      throw new UsageError(
+        `${missingBindToPortLabel(c.image)} Container ${c.hostname} of ${owner} runs in a multi-container model, where SageMaker tells each container its port in SAGEMAKER_BIND_TO_PORT and refuses images that do not declare they honour it.`,
+        `Add LABEL ${BIND_TO_PORT_LABEL}=true to the Dockerfile of ${c.image}, and make its server listen on $SAGEMAKER_BIND_TO_PORT (8080 when unset).`,
+      );
+    }
+  }
 }
 
 /**
@@ -316,7 +321,7 @@ const PORT_BLOCK = 16;
  * a multi-container instance gets its own port and its own SAGEMAKER_SAFE_PORT_RANGE, as containers
  * that share an instance must.
  */
-function instancePorts(count: number): { port: number; safeRange: [number, number] }[] {
+export function instancePorts(count: number): { port: number; safeRange: [number, number] }[] {
   const base = randomInt(10_000, 19_900 - PORT_BLOCK);
   return Array.from({ length: count }, (_, i) => ({ port: base + i, safeRange: [20_000 + 100 * i, 20_000 + 100 * i + 99] as [number, number] }));
 }

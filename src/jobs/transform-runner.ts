@@ -15,7 +15,8 @@ import { gunzip } from 'node:zlib';
 import { request } from 'undici';
 import { shardKeys } from '../contract/hosts.js';
 import { checkImage } from '../contract/image-checks.js';
-import { SERVING_PORT } from '../contract/serving.js';
+import { PRIMARY_CONTAINER, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
+import type { ResolvedContainer } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
 import { epochSeconds } from '../contract/training-status.js';
 import { DataProcessingError, filterInput, joinAndFilterOutput } from '../contract/transform-data-processing.js';
@@ -33,6 +34,8 @@ import type { EngineInfo } from '../docker/engine.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
 import { AlgorithmError, InterruptedError, InvalidSpecError, jobRecordOf, type SpecProblem } from '../errors.js';
 import { containerPool, BufferBudget, invokeContainer, type InvocationTarget } from '../http/invocation.js';
+import { throughStages } from '../http/pipeline.js';
+import type { ContainerTarget } from '../http/variant-routing.js';
 import { maskSecretValues, SecretMasker } from '../log.js';
 import { listChannelFiles, locateChannels } from '../workspace/channels.js';
 import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
@@ -43,7 +46,7 @@ import { ec2Hostname } from './ec2-hostname.js';
 import { endHostLogs, OnceNotices, ownSignals, prepareJob, throwIfLogFailed, withHostLog, type HostLog } from './job-run.js';
 import { ResourceScope } from './resource-scope.js';
 import { startServingContainer, type ServingContainer } from './serving-container.js';
-import { prepareModel } from './serving-runner.js';
+import { instancePorts, prepareModel, requireBindToPortLabels } from './serving-runner.js';
 
 const JOB_TYPE = 'transform';
 
@@ -146,8 +149,11 @@ export async function startTransformJob(input: TransformJobInput, depsIn: Partia
 
 interface Instance extends HostLog {
   name: string;
-  serving?: ServingContainer;
-  target?: InvocationTarget;
+  /** Its containers: one, or a pipeline model's, in order. */
+  servings: ServingContainer[];
+  /** The runtime's limits for its calls, and the containers a request goes through. */
+  target?: Omit<InvocationTarget, 'pool' | 'container'>;
+  chain?: ContainerTarget[];
 }
 
 /** Runs `work` for each item with at most `limit` at once; results in input order. */
@@ -197,10 +203,10 @@ class TransformRun {
     private readonly engine: EngineInfo,
   ) {
     this.modifiedAt = createdAt;
-    this.masker = new SecretMasker().addEnvironment({ ...spec.modelEnvironment, ...spec.environment });
+    this.masker = new SecretMasker().addEnvironment(Object.assign({}, spec.modelEnvironment, ...(spec.containers ?? []).map((c) => c.environment), spec.environment));
     this.once = new OnceNotices(notices, deps.log);
     this.outputDir = spec.output ? resolve(deps.cwd, spec.output) : join(jobDir, 'output');
-    this.instances = Array.from({ length: spec.instanceCount }, (_, i) => withHostLog({ name: `algo-${i + 1}` }, jobDir, `algo-${i + 1}`));
+    this.instances = Array.from({ length: spec.instanceCount }, (_, i) => withHostLog({ name: `algo-${i + 1}`, servings: [] as ServingContainer[] }, jobDir, `algo-${i + 1}`));
   }
 
   private enter(status: TransformJobStatus): void {
@@ -222,8 +228,8 @@ class TransformRun {
       error = err;
     } finally {
       // Stopping the containers is part of the job: SIGTERM, the grace, SIGKILL, then removal.
-      await Promise.all(this.instances.map((i) => i.serving?.stop(this.spec.stopGraceSeconds * 1000)));
-      await Promise.all(this.instances.map((i) => i.target?.pool.destroy()));
+      await Promise.all(this.instances.flatMap((i) => i.servings.map((sv) => sv.stop(this.spec.stopGraceSeconds * 1000))));
+      await Promise.all(this.instances.flatMap((i) => (i.chain ?? []).map((c) => c.pool.destroy())));
       if (!this.options.keep) await scope.dispose();
     }
     if (error instanceof InterruptedError || this.deps.stop?.aborted) this.enter('Stopped');
@@ -255,34 +261,53 @@ class TransformRun {
 
   private async transform(scope: ResourceScope): Promise<void> {
     const { deps, spec } = this;
-    const modelDir = await prepareModel({ ...(spec.model !== undefined ? { model: spec.model } : {}), ...(spec.modelUri !== undefined ? { modelUri: spec.modelUri } : {}), name: spec.transformJobName, jobType: JOB_TYPE }, deps, scope);
+    // One container, or a pipeline model's (CONTRACT §8.2): every instance runs all of them.
+    const defs: ResolvedContainer[] = spec.containers ?? [
+      { hostname: PRIMARY_CONTAINER, image: spec.image, environment: spec.modelEnvironment, ...(spec.model !== undefined ? { model: spec.model } : {}), ...(spec.modelUri !== undefined ? { modelUri: spec.modelUri } : {}) },
+    ];
+    const pipeline = defs.length > 1;
+    if (pipeline) {
+      const images = new Map(await Promise.all([...new Set(defs.map((c) => c.image))].map(async (ref) => [ref, await deps.docker.requireLocalImage(ref)] as const)));
+      requireBindToPortLabels(defs, images, `model ${spec.modelName}`);
+    }
+    const modelDirs = await Promise.all(defs.map((c) => prepareModel({ ...c, name: spec.transformJobName, jobType: JOB_TYPE }, deps, scope)));
     this.honourStop();
     const labels = ownerLabels(deps.owner, JOB_TYPE, spec.transformJobName);
     const suffix = randomBytes(3).toString('hex');
     const resources = instanceLimits(spec.instanceType, { engineInfo: this.engine, warnOnce: (m) => this.once.warn(m) });
-    const env = toEnvList({ ...(resources?.gpus ? {} : { NVIDIA_VISIBLE_DEVICES: 'void' }), ...renderTransformEnvironment(spec) });
-    // Every instance starts side by side; each is ready once GET /ping answers 200.
+    // The batch environment reaches every container, each over its own model Environment.
+    const envOf = (c: ResolvedContainer, bind?: { port: number; safeRange: [number, number] }) =>
+      toEnvList({ ...(resources?.gpus ? {} : { NVIDIA_VISIBLE_DEVICES: 'void' }), ...renderServingEnvironment(renderTransformEnvironment({ ...spec, modelEnvironment: c.environment }), bind) });
+    // Every instance starts side by side; each is ready once GET /ping answers 200 (from every container).
     const started = await Promise.allSettled(
       this.instances.map(async (inst) => {
-        inst.serving = await startServingContainer(
-          {
-            name: resourceName(JOB_TYPE, spec.transformJobName, `${inst.name}-${suffix}`),
-            image: spec.image,
-            labels,
-            hostname: ec2Hostname(spec.region),
-            env,
-            ...(modelDir ? { modelDir } : {}),
-            port: SERVING_PORT,
-            startupTimeoutSeconds: spec.startupTimeoutSeconds,
-            onLine: (line) => {
-              inst.log.write(`${this.masker.mask(line)}\n`);
-              deps.onLine?.(line, inst.name);
-            },
-            checkpoint: () => this.honourStop(),
-            ...(resources ? { resources } : {}),
-          },
-          deps,
-          scope,
+        const ports = pipeline ? instancePorts(defs.length) : [];
+        const hostname = ec2Hostname(spec.region);
+        inst.servings = await Promise.all(
+          defs.map((c, i) =>
+            startServingContainer(
+              {
+                name: resourceName(JOB_TYPE, spec.transformJobName, `${inst.name}${pipeline ? `-${c.hostname}` : ''}-${suffix}`),
+                image: c.image,
+                labels,
+                hostname: pipeline ? c.hostname : hostname,
+                env: envOf(c, ports[i]),
+                ...(modelDirs[i] ? { modelDir: modelDirs[i] } : {}),
+                port: ports[i]?.port ?? SERVING_PORT,
+                startupTimeoutSeconds: spec.startupTimeoutSeconds,
+                ...(pipeline ? { note: ` as ${c.hostname}, SAGEMAKER_BIND_TO_PORT=${ports[i]!.port}` } : {}),
+                onLine: (line) => {
+                  const masked = this.masker.mask(line);
+                  inst.log.write(`${pipeline ? `[${c.hostname}] ` : ''}${masked}\n`);
+                  deps.onLine?.(line, pipeline ? `${inst.name}/${c.hostname}` : inst.name);
+                },
+                checkpoint: () => this.honourStop(),
+                ...(resources ? { resources } : {}),
+              },
+              deps,
+              scope,
+            ),
+          ),
         );
       }),
     );
@@ -291,8 +316,9 @@ class TransformRun {
     this.startedAt = deps.now();
     this.modifiedAt = this.startedAt;
 
-    // CONTRACT §5.3: the request's values win, then the container's, then the defaults.
-    const first = this.instances[0]!.serving!;
+    // CONTRACT §5.3: the request's values win, then the container's, then the defaults. Which
+    // container of a pipeline is asked is UNCONFIRMED: the first, which receives the records.
+    const first = this.instances[0]!.servings[0]!;
     const proposal = await this.executionParameters(`http://${first.upstream.host}:${first.upstream.port}`);
     const params = effectiveParameters(spec, proposal);
     this.parameters = params;
@@ -300,13 +326,13 @@ class TransformRun {
     const budget = new BufferBudget(Number.MAX_SAFE_INTEGER);
     for (const inst of this.instances) {
       inst.target = {
-        pool: containerPool(inst.serving!.upstream),
         endpoint: { endpointName: spec.transformJobName, region: spec.region, account: spec.account, variantName: 'AllTraffic' },
         // Batch answers have no 6 MiB cap; a gigabyte bounds one in memory.
         cap: 1024 ** 3,
         timeoutMs: spec.invocationsTimeoutInSeconds * 1000,
         budget,
       };
+      inst.chain = inst.servings.map((sv, i) => ({ name: defs[i]!.hostname, pool: containerPool(sv.upstream) }));
     }
 
     // CONTRACT §5.1: objects divided between the instances by key; one object always to one instance.
@@ -426,7 +452,10 @@ class TransformRun {
     for (let attempt = 0; ; attempt++) {
       this.honourStop();
       // MaxPayloadInMB 0: no limit, and the body goes with chunked transfer encoding (CONTRACT §5.4).
-      const answer = await invokeContainer(inst.target!, { headers, body: unlimited ? Readable.from([body]) : body });
+      // A pipeline's containers before the last answer first (CONTRACT §8.2); the last one's answer is the record's.
+      const request = { headers, body: unlimited ? Readable.from([body]) : body };
+      const staged = await throughStages(inst.target!, inst.chain!, request);
+      const answer = staged.ok ? await invokeContainer(staged.target, staged.request) : staged;
       if (answer.ok) return answer.body!;
       // What the container did, in the words of the runtime's ModelError (its original status and message).
       const e = answer.error.body as { OriginalStatusCode?: number; OriginalMessage?: string; Message?: string };
