@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
+import { runConformanceCheck } from '../src/jobs/check-runner.js';
 import { runCli, type CliOptions } from './support/cli.js';
 import { readExample } from './support/examples.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
@@ -135,5 +136,17 @@ describe.skipIf(dockerUnavailable())('sm-local serve and invoke', () => {
       blocker.close();
     }
     expect([...(await leftovers(name('corrupt'))), ...(await leftovers(name('port')))]).toEqual([]);
+  });
+
+  it('sm-local check: a streaming sample passes when the answer comes as parts, and fails when it comes as one block', async () => {
+    const sample = { name: 'prompt.txt', body: Buffer.from('one two three four'), contentType: 'text/plain', stream: true };
+    const model = s.dir('stream-model');
+    writeFileSync(join(model, 'model.json'), '{}');
+    const streaming = await runConformanceCheck({ image: fixtureTag('serve-stream'), model, serve: true, samples: [sample], serveStopGraceSeconds: 2 }, s.deps().deps);
+    expect(streaming.checks.find((c) => c.id === 'serve.sample-1')).toMatchObject({ status: 'pass', title: 'Sample prompt.txt streams as parts (InvokeEndpointWithResponseStream)', observed: expect.stringMatching(/^4 parts, 18 bytes, the first after \d+ ms/) });
+    const block = await runConformanceCheck({ image: fixtureTag('serve-good'), model, serve: true, samples: [sample], serveStopGraceSeconds: 2 }, s.deps().deps);
+    const row = block.checks.find((c) => c.id === 'serve.sample-1')!;
+    expect(row).toMatchObject({ status: 'fail', observed: expect.stringMatching(/^the answer came as 1 part \(\d+ bytes after \d+ ms\): nothing streamed$/) });
+    expect(row.fix).toMatch(/chunked response/);
   });
 });

@@ -143,6 +143,7 @@ describe('parseSampleFlag', () => {
   it('keeps commas that belong to the file name, and takes options only after it', () => {
     expect(parse('in,put.csv,content-type=text/csv,expect-status=400').draft).toMatchObject({ file: '/work/in,put.csv', contentType: 'text/csv', expectStatus: 400 });
     expect(parse('content-type=x').draft).toMatchObject({ file: '/work/content-type=x' });
+    expect(parse('prompt.txt,content-type=text/plain,stream').draft).toMatchObject({ file: '/work/prompt.txt', contentType: 'text/plain', stream: true });
   });
 
   it('rejects a status that is not an HTTP status, and a missing file', () => {

@@ -68,9 +68,10 @@ interface SampleDraft {
   contentType?: string;
   accept?: string;
   expectStatus?: number;
+  stream?: boolean;
 }
 
-/** `FILE[,content-type=T][,accept=T][,expect-status=N]`. */
+/** `FILE[,content-type=T][,accept=T][,expect-status=N][,stream]`. */
 export function parseSampleFlag(raw: string, index: number, p: Problems, cwd: string): SampleDraft | undefined {
   const at = `--sample #${index + 1} (${raw})`;
   const parts = raw.split(',');
@@ -78,7 +79,8 @@ export function parseSampleFlag(raw: string, index: number, p: Problems, cwd: st
   const draft: Partial<SampleDraft> = { at };
   for (const part of parts) {
     const m = /^(content-type|accept|expect-status)=(.*)$/.exec(part);
-    if (m && fileParts.length) {
+    if (part === 'stream' && fileParts.length) draft.stream = true;
+    else if (m && fileParts.length) {
       if (m[1] === 'content-type') draft.contentType = m[2]!;
       else if (m[1] === 'accept') draft.accept = m[2]!;
       else {
@@ -207,7 +209,7 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
   let drafts: SampleDraft[] = [];
   if (flags.sample?.length) drafts = flags.sample.flatMap((raw, i) => parseSampleFlag(raw, i, p, cwd) ?? []);
   else if (d.samples !== undefined) {
-    if (!Array.isArray(d.samples)) p.add(at('samples'), 'must be a list of {"file": …, "contentType": …, "accept": …, "expectStatus": …}.');
+    if (!Array.isArray(d.samples)) p.add(at('samples'), 'must be a list of {"file": …, "contentType": …, "accept": …, "expectStatus": …, "stream": …}.');
     else {
       d.samples.forEach((s, i) => {
         const where = at(`samples[${i}]`);
@@ -221,6 +223,7 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
           ...(typeof s.contentType === 'string' ? { contentType: s.contentType } : {}),
           ...(typeof s.accept === 'string' ? { accept: s.accept } : {}),
           ...(typeof s.expectStatus === 'number' ? { expectStatus: s.expectStatus } : {}),
+          ...(s.stream === true ? { stream: true } : {}),
         });
       });
     }
@@ -234,6 +237,7 @@ export async function resolveCheckInput(flags: CheckFlags, config: ResolvedConfi
         ...(s.contentType ? { contentType: s.contentType } : {}),
         ...(s.accept ? { accept: s.accept } : {}),
         ...(s.expectStatus !== undefined ? { expectStatus: s.expectStatus } : {}),
+        ...(s.stream ? { stream: true } : {}),
       });
     } catch {
       p.add(s.at, `${s.file} does not exist or cannot be read.`);

@@ -43,6 +43,8 @@ export interface CheckSample {
   accept?: string;
   /** Default 200. */
   expectStatus?: number;
+  /** Sent with InvokeEndpointWithResponseStream: the answer must come as parts, not one block. */
+  stream?: boolean;
 }
 
 /** What `sm-local check` runs (CLI flags and sm-local.check.json resolve to this). */
@@ -709,6 +711,33 @@ function sendSample(base: string, s: CheckSample, signal?: AbortSignal): Promise
   });
 }
 
+const STREAM_FIX =
+  'Write the answer as it is produced: a chunked response (no Content-Length), each part flushed as soon as it exists (a token, a row). A server that writes it all at once makes InvokeEndpointWithResponseStream clients wait for the end, as InvokeEndpoint would.';
+
+/**
+ * A streaming sample through the runtime's InvokeEndpointWithResponseStream route: it passes when
+ * the container's answer reaches the client as more than one part, the first before the last.
+ */
+async function streamSample(endpoint: EndpointHandle, s: CheckSample, id: string, title: string): Promise<CheckResult> {
+  const { invokeEndpointStream } = await import('../http/client.js');
+  const t = performance.now();
+  let firstMs: number | undefined;
+  let bytes = 0;
+  try {
+    const out = await invokeEndpointStream(`http://127.0.0.1:${endpoint.port}`, endpoint.name, s.body, (part) => {
+      firstMs ??= performance.now() - t;
+      bytes += part.length;
+    }, { ...(s.contentType ? { contentType: s.contentType } : {}), ...(s.accept ? { accept: s.accept } : {}), timeoutMs: INVOCATION_TIMEOUT_MS });
+    const ms = performance.now() - t;
+    if (out.parts < 2) {
+      return checkResult('serve.sample', 'fail', `the answer came as ${out.parts} part${out.parts === 1 ? '' : 's'} (${bytes} bytes after ${ms.toFixed(0)} ms): nothing streamed`, { id, title, fix: STREAM_FIX, durationMs: ms });
+    }
+    return checkResult('serve.sample', 'pass', `${out.parts} parts, ${bytes} bytes, the first after ${firstMs!.toFixed(0)} ms, the last after ${ms.toFixed(0)} ms`, { id, title, durationMs: ms });
+  } catch (err) {
+    return checkResult('serve.sample', 'fail', `InvokeEndpointWithResponseStream failed: ${(err as Error).message}`, { id, title, durationMs: performance.now() - t });
+  }
+}
+
 const CRASH_FIX =
   'The serving process died on a request: read its output above (a segfault in native code, an out-of-memory kill, an unhandled exception in a single-process server). On SageMaker the instance then fails its health checks and is replaced, and clients get errors until it is back.';
 
@@ -828,6 +857,14 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     // Samples: status, Content-Type, size and time, as the runtime would take them.
     if (!samples.length) record(skipped('serve.sample', 'no --sample given: sm-local does not know what the model accepts'));
     for (const [i, s] of samples.entries()) {
+      if (s.stream) {
+        const id = `serve.sample-${i + 1}`;
+        const title = `Sample ${s.name} streams as parts (InvokeEndpointWithResponseStream)`;
+        if (skipIfGone('serve.sample', { id, title })) continue;
+        record(await streamSample(endpoint, s, id, title));
+        throwIfInterrupted(deps);
+        continue;
+      }
       const want = s.expectStatus ?? 200;
       const title = `Sample ${s.name} gets ${want} within 60 s, with a Content-Type, at most 6 MiB`;
       const id = `serve.sample-${i + 1}`;

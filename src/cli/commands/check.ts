@@ -56,7 +56,7 @@ export function checkCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('env', { type: 'string', coerce: list, describe: 'KEY=VALUE for the containers (repeatable)' })
         .option('env-file', { type: 'string', coerce: list, describe: 'File of KEY=VALUE lines' })
         .option('model', { type: 'string', describe: 'Model folder or model.tar.gz to serve' })
-        .option('sample', { type: 'string', coerce: list, describe: 'FILE[,content-type=T][,accept=T][,expect-status=N]: a request for the endpoint (repeatable)' })
+        .option('sample', { type: 'string', coerce: list, describe: 'FILE[,content-type=T][,accept=T][,expect-status=N][,stream]: a request for the endpoint (repeatable); stream sends it with InvokeEndpointWithResponseStream and wants parts, not one block' })
         .option('config', { type: 'string', describe: 'Check config file (default ./sm-local.check.json when present); flags win' })
         .option('concurrency', { type: 'number', describe: 'Concurrent requests of the concurrency check (default 8)' })
         .option('train-stop-grace', { type: 'number', describe: 'SIGTERM→SIGKILL grace for training (default 120 s, as SageMaker)' })
