@@ -44,3 +44,27 @@ describe('resolveServingInput', () => {
     expect((err2 as InvalidSpecError).problems.map((p) => p.path)).toEqual(['EndpointName', 'invocation timeout']);
   });
 });
+
+describe('resolveServingInput: model files for multi-model, multi-container and production variants', () => {
+  it('serves a Mode MultiModel file from its ModelDataUrl prefix, with its cache setting', async () => {
+    writeFileSync(join(cwd, 'mme.json'), JSON.stringify({ ModelName: 'mme', PrimaryContainer: { Image: 'mme:1', Mode: 'MultiModel', ModelDataUrl: 's3://bucket/models/', MultiModelConfig: { ModelCacheSetting: 'Disabled' } } }));
+    const { input } = await run({ modelJson: ['mme.json'] }, { s3Root: '/s3' });
+    expect(input).toMatchObject({ image: 'mme:1', multiModel: '/s3/bucket/models/', modelCacheDisabled: true, endpointName: 'mme' });
+  });
+
+  it('builds the variants an endpoint config names from the model files; flags for one model are refused with it', async () => {
+    writeFileSync(join(cwd, 'a.json'), JSON.stringify({ ModelName: 'a', Containers: [{ Image: 'f:1', ContainerHostname: 'f' }, { Image: 'p:1', ContainerHostname: 'p' }] }));
+    writeFileSync(join(cwd, 'b.json'), JSON.stringify({ ModelName: 'b', PrimaryContainer: { Image: 'b:1' } }));
+    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ EndpointConfigName: 'ab', ProductionVariants: [{ VariantName: 'A', ModelName: 'a', InitialVariantWeight: 2 }, { VariantName: 'B', ModelName: 'b', InitialInstanceCount: 2 }] }));
+    const { input } = await run({ modelJson: ['a.json', 'b.json'], endpointConfigJson: 'config.json' });
+    expect(input.endpointName).toBe('ab');
+    expect(input.variants!.map((v) => [v.variantName, v.weight, v.instanceCount, v.model.modelName])).toEqual([
+      ['A', 2, undefined, 'a'],
+      ['B', undefined, 2, 'b'],
+    ]);
+    const err = await run({ modelJson: ['a.json', 'b.json'], endpointConfigJson: 'config.json', image: 'x:1', env: ['A=1'] }).catch((e: unknown) => e as InvalidSpecError);
+    expect((err as InvalidSpecError).problems.map((p) => p.path)).toEqual(['IMAGE', '--env']);
+    const two = await run({ modelJson: ['a.json', 'b.json'] }).catch((e: unknown) => e as InvalidSpecError);
+    expect((two as InvalidSpecError).problems.map((p) => p.message)).toEqual(['2 model files were given: an endpoint of several models needs --endpoint-config-json, whose production variants name them.']);
+  });
+});

@@ -198,7 +198,8 @@ export async function forwardInvocation(req: IncomingMessage, res: ServerRespons
   }
 
   // A serial pipeline's containers before the last answer first; the last one's answer goes back.
-  const staged = await throughStages(ctx, chain, { path, headers, body, ...(streamed ? { length: declared! } : {}) });
+  const pending = throughStages(ctx, chain, { path, headers, body, ...(streamed ? { length: declared! } : {}) });
+  const staged = pending instanceof Promise ? await pending : pending;
   const result = staged.ok ? await invokeContainer(staged.target, staged.request, { streamAbove: STREAM_RESPONSES_ABOVE }) : staged;
   if (models && targetModel) models.done?.(targetModel);
   if (!result.ok) {

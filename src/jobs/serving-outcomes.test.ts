@@ -127,3 +127,52 @@ describe('endpoint outcomes on the in-memory engine', () => {
     expect(engine.leftovers()).toEqual([]);
   });
 });
+
+describe('multi-container endpoints on the in-memory engine', () => {
+  const BIND = { 'com.amazonaws.sagemaker.capabilities.accept-bind-to-port': 'true' };
+  /** A stage that answers its input transformed, typed `type`. */
+  const stage = (transform: (s: string) => string, type: string) => (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/ping') return res.writeHead(200).end();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': type });
+      res.end(`${transform(Buffer.concat(chunks).toString())} (got ${req.headers['content-type']})`);
+    });
+  };
+  const engineFor = (behaviours: Record<string, ScriptedBehaviour>) =>
+    new MemoryEngine({ images: Object.fromEntries(Object.keys(behaviours).map((ref) => [ref, { entrypoint: ['serve-model'], labels: BIND }])), behaviour: (input) => behaviours[input.image]! });
+
+  it('chains a serial pipeline: each container on its own SAGEMAKER_BIND_TO_PORT, each answer into the next; all removed at stop', async () => {
+    const engine = engineFor({
+      'upper:1': { serve: { handler: stage((s) => s.toUpperCase(), 'text/csv') }, onSigterm: { exitCode: 0 } },
+      'reverse:1': { serve: { handler: stage((s) => [...s].reverse().join(''), 'text/plain') }, onSigterm: { exitCode: 0 } },
+    });
+    const endpoint = await startEndpoint({ image: '', endpointName: 'pipe', port: 0, stopGraceSeconds: 0.2, containers: [{ image: 'upper:1', hostname: 'up' }, { image: 'reverse:1', hostname: 'rev' }] }, { docker: engine, log: createMemoryLogger() });
+    try {
+      const answer = await endpoint.invoke('ab', { contentType: 'application/json' });
+      expect(answer.body.toString()).toBe(')nosj/noitacilppa tog( BA (got text/csv)');
+      const ports = engine.containers.map((c) => c.input.env?.find((e) => e.startsWith('SAGEMAKER_BIND_TO_PORT='))?.split('=')[1]);
+      expect(new Set(ports).size).toBe(2);
+      expect(ports).not.toContain('8080');
+      expect(engine.containers.map((c) => c.input.hostname)).toEqual(['up', 'rev']);
+    } finally {
+      await endpoint.stop();
+    }
+    expect(engine.containers.map((c) => c.signals)).toEqual([['SIGTERM'], ['SIGTERM']]);
+    expect(engine.leftovers()).toEqual([]);
+  });
+
+  it('a container that exits while starting fails the start with its name and exit, and the others are removed', async () => {
+    const engine = engineFor({
+      'upper:1': { serve: { handler: stage((s) => s, 'text/plain') } },
+      'broken:1': { exitAtMs: 20, exitCode: 2, output: [{ line: 'cannot load the model' }] },
+    });
+    const started = startEndpoint({ image: '', endpointName: 'pipe', port: 0, stopGraceSeconds: 0.2, containers: [{ image: 'upper:1' }, { image: 'broken:1' }] }, { docker: engine, log: createMemoryLogger() });
+    const err = await started.then(() => undefined, (e: unknown) => e as ServingStartupError);
+    expect(err).toBeInstanceOf(ServingStartupError);
+    expect(err!.message).toMatch(/^Container AllTraffic\/1\/container-2 \(broken:1\) did not pass the ping health check: The container exited with exit code 2 while starting/);
+    expect(err!.logTail).toContain('cannot load the model');
+    expect(engine.leftovers()).toEqual([]);
+  });
+});

@@ -77,7 +77,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
           const crashed = await Promise.race([whenAborted(ctx.stop).then(() => undefined), endpoint.exited]);
           if (crashed) {
             setExitCode(EXIT.jobFailed);
-            throw new ServingStartupError(`The container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
+            throw new ServingStartupError(`The ${endpoint.containers.length > 1 ? `${crashed.container} ` : ''}container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
           }
           ctx.log.info(`Stopping endpoint ${endpoint.name}: SIGTERM, SIGKILL after the grace period…`);
         } finally {
