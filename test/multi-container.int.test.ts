@@ -213,6 +213,7 @@ describe.skipIf(dockerUnavailable())('multi-container endpoints and production v
     expect(gamma.code).toBe(2);
     expect(gamma.stderr).toMatch(/ValidationError.*TargetContainerHostname gamma does not exist/s);
     expect(run.stderr).toMatch(/variant Pair, instance 1, container alpha/);
+    expect(run.stderr).toMatch(/^\[proxy\] 200 POST \/endpoints\/\S+\/invocations 1 B in, \d+ B out, [\d.]+ ms, variant Solo$/m);
     expect(await leftovers(endpoint)).toEqual([]);
   });
 

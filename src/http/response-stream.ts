@@ -125,14 +125,14 @@ export async function forwardResponseStream(req: IncomingMessage, res: ServerRes
       if (!res.write(frame)) await new Promise<void>((resolve) => res.once('drain', resolve));
     }
   } catch (err) {
-    if (res.destroyed) return log(200, bytesOut, { detail: 'the client went away mid-stream' });
+    if (res.destroyed) return log(200, bytesOut, { variant: variantName, detail: 'the client went away mid-stream' });
     const frame = streamException('ModelStreamError', {
       Message: isTimeout(err) ? `The container sent no part of its answer within ${ctx.timeoutMs / 1000} s.` : `The container's answer broke off mid-stream: ${(err as Error).message}`,
       ErrorCode: 'ModelStreamError',
     });
     res.end(frame);
-    return log(200, bytesOut + frame.length, { errorType: 'ModelStreamError', detail: `after ${parts} parts` });
+    return log(200, bytesOut + frame.length, { variant: variantName, errorType: 'ModelStreamError', detail: `after ${parts} parts` });
   }
   res.end();
-  log(200, bytesOut, { detail: `${parts} parts` });
+  log(200, bytesOut, { variant: variantName, detail: `${parts} parts` });
 }

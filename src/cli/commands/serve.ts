@@ -25,9 +25,9 @@ interface ServeArgs extends GlobalArgs {
 }
 
 
-function requestLine(e: RequestLogEntry): string {
+function requestLine(e: RequestLogEntry, showVariant: boolean): string {
   const extra = [e.errorType, e.detail].filter(Boolean).join(': ');
-  return `[proxy] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${extra ? ` (${extra})` : ''}`;
+  return `[proxy] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${showVariant && e.variant ? `, variant ${e.variant}` : ''}${extra ? ` (${extra})` : ''}`;
 }
 
 export function serveCommand(io: CliIO, setExitCode: (code: number) => void): CommandModule<GlobalArgs, ServeArgs> {
@@ -62,7 +62,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
             ...input,
             ...(argv['multi-model'] !== undefined ? { multiModel: argv['multi-model'] } : {}),
             ...(argv['model-cache'] === 'Disabled' ? { modelCacheDisabled: true } : {}),
-            onRequest: (e) => ctx.log.info(requestLine(e)),
+            onRequest: (e) => ctx.log.info(requestLine(e, (input.variants?.length ?? 1) > 1)),
           },
           ctx.jobDeps(),
         );
