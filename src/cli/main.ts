@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.js';
+import { apiCommand } from './commands/api.js';
 import { checkCommand } from './commands/check.js';
 import { doctorCommand } from './commands/doctor.js';
 import { invokeCommand } from './commands/invoke.js';
@@ -32,6 +33,7 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .command(processCommand(io))
     .command(transformCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))
+    .command(apiCommand(io))
     .command(invokeCommand({ ...io, stdin: process.stdin }))
     .command(checkCommand(io, (code) => (exitCode = code)))
     .command(doctorCommand(io, (code) => (exitCode = code)))

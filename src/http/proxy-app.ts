@@ -64,7 +64,7 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
  * The runtime app over a registry: InvokeEndpoint for every endpoint registered, by name; `GET /ping`
  * and `POST /invocations` straight to the container when exactly one is. Closing the app closes the registry.
  */
-export function buildRuntimeApp(registry: EndpointRegistry): FastifyInstance {
+export function buildRuntimeApp(registry: EndpointRegistry, opts: { controlPlane?: (req: FastifyRequest['raw'], res: FastifyReply['raw']) => Promise<void> } = {}): FastifyInstance {
   const app = Fastify({
     logger: false,
     return503OnClosing: false,
@@ -123,5 +123,8 @@ export function buildRuntimeApp(registry: EndpointRegistry): FastifyInstance {
   };
   app.get('/ping', takeOver(direct));
   app.post('/invocations', takeOver(direct));
+  // A local SageMaker's control plane: `POST /` with X-Amz-Target (CONTRACT §9.6: one port for both).
+  const { controlPlane } = opts;
+  if (controlPlane) app.post('/', takeOver((req, reply) => controlPlane(req.raw, reply.raw)));
   return app;
 }

@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import type { InvokeOptions, InvokeResult } from '../http/client.js';
 import { probePort } from '../http/ports.js';
+import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
@@ -52,6 +53,11 @@ export interface EndpointOptions {
    * the container at its address on that network, which this machine keeps.
    */
   networkIsolation?: boolean;
+  /**
+   * Serve through a runtime that is already listening (a local SageMaker's, which fronts every
+   * endpoint it runs on its own port) instead of a proxy of the endpoint's own.
+   */
+  runtime?: { registry: EndpointRegistry; port: number };
   /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
   modelLoadWaitMs?: number;
 }
@@ -219,7 +225,7 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
   const pinged = deps.docker.ping();
   const [proxyPort, imageInfos, existing] = await Promise.all([
     // Take the proxy's port first: a taken port should fail before anything starts.
-    probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
+    input.runtime ? Promise.resolve(input.runtime.port) : probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
       if (input.port === undefined && err instanceof PortInUseError) {
         const free = await probePort(0);
         deps.log.info(`Port ${DEFAULT_PROXY_PORT} is taken; the proxy uses ${free} instead.`);
@@ -228,7 +234,8 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
       throw err;
     }),
     pinged.then(() => Promise.all(distinctImages.map((ref) => deps.docker.requireLocalImage(ref)))),
-    pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
+    // A runtime of its own knows its endpoints; it asks before it creates one.
+    input.runtime ? Promise.resolve([]) : pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
   const images = new Map(distinctImages.map((ref, i) => [ref, imageInfos[i]!]));
   for (const v of spec.variants) {
@@ -435,7 +442,6 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images:
     if (failures.length) throw failures.find((e) => !(e instanceof InterruptedError)) ?? failures[0];
     const servings = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startServingContainer>>>).value);
     const readyMs = Date.now() - started;
-    const { buildProxyApp } = await (loadingProxy ?? import('../http/proxy-app.js'));
     const at = (plan: ContainerPlan) => servings[plans.indexOf(plan)]!;
     const base = (plan: ContainerPlan) => `http://${at(plan).upstream.host}:${at(plan).upstream.port}`;
     const variants = spec.variants.map((variant) => {
@@ -466,18 +472,23 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images:
       };
     });
     for (const plan of plans) deps.log.debug(`the proxy reaches ${plan.label} at ${base(plan)}`);
-    const app = buildProxyApp({
-      endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
-      variants,
-      invocationTimeoutMs: spec.invocationTimeoutMs,
-      ...(input.onRequest ? { onRequest: input.onRequest } : {}),
-    });
+    const target = { endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName }, variants, invocationTimeoutMs: spec.invocationTimeoutMs };
     let closing: Promise<void> | undefined;
-    const closeProxy = () => (closing ??= app.close());
-    scope.defer(`proxy on port ${proxyPort}`, closeProxy);
-    await app.listen({ host: '127.0.0.1', port: proxyPort }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE' ? new PortInUseError(proxyPort, err) : err;
-    });
+    let closeProxy: () => Promise<void>;
+    if (input.runtime) {
+      // Routed by the runtime that fronts it, from now until it stops.
+      const unregister = input.runtime.registry.add(target);
+      closeProxy = () => (closing ??= unregister());
+      scope.defer(`route to ${spec.endpointName}`, closeProxy);
+    } else {
+      const { buildProxyApp } = await (loadingProxy ?? import('../http/proxy-app.js'));
+      const app = buildProxyApp({ ...target, ...(input.onRequest ? { onRequest: input.onRequest } : {}) });
+      closeProxy = () => (closing ??= app.close());
+      scope.defer(`proxy on port ${proxyPort}`, closeProxy);
+      await app.listen({ host: '127.0.0.1', port: proxyPort }).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EADDRINUSE' ? new PortInUseError(proxyPort, err) : err;
+      });
+    }
 
     const proxyBase = `http://127.0.0.1:${proxyPort}`;
     // The first container to exit ends the endpoint's service.

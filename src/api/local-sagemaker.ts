@@ -1,0 +1,407 @@
+/**
+ * A local SageMaker: the control plane's resources (training jobs, models, endpoint configs,
+ * endpoints) as the service keeps them, each operation taking the request a client sends (CONTRACT
+ * §9–10) and answering its output shape, or an {@link ApiError}. Jobs and endpoints run on the job
+ * core, as `sm-local train` and `serve` run them; endpoints are routed by the runtime registry the
+ * server listens with.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { apiErrors, listPage, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
+import { parseCreateEndpointConfigRequest } from '../contract/create-endpoint-config.js';
+import { parseCreateModelRequest } from '../contract/create-model.js';
+import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
+import { endpointArn } from '../contract/endpoint-status.js';
+import { Problems } from '../contract/problems.js';
+import type { ModelSpec } from '../contract/serving-spec.js';
+import { trainingJobArn } from '../contract/training-spec.js';
+import { epochSeconds } from '../contract/training-status.js';
+import { createUriMapper } from '../config/uri-mapping.js';
+import { InvalidSpecError, JobExistsError, SmLocalError } from '../errors.js';
+import type { EndpointRegistry } from '../http/endpoint-registry.js';
+import type { JobDeps } from '../jobs/deps.js';
+import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js';
+import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
+
+type Json = Record<string, unknown>;
+export type Answer = { ok: true; body: Json } | { ok: false; error: ApiError };
+
+export interface LocalSageMakerOptions {
+  region: string;
+  account: string;
+  /** The folder standing in for S3: `s3://bucket/key` is `<s3Root>/bucket/key`. */
+  s3Root: string;
+  /** Where job folders go. */
+  outputDir: string;
+  /** The runtime that fronts the endpoints, and the port it listens on. */
+  runtime: { registry: EndpointRegistry; port: number };
+}
+
+interface TrainingRecord {
+  name: string;
+  arn: string;
+  createdAt: number;
+  handle: TrainingJobHandle;
+  request: Json;
+  /** Where the artifacts go: `<S3OutputPath>/<job>/output/`. */
+  outputUri: string;
+  /** Set once the artifacts are in the local S3. */
+  uploaded?: { model?: string; output?: string };
+  result?: TrainingResult;
+}
+
+interface ModelRecord {
+  name: string;
+  arn: string;
+  createdAt: number;
+  request: Json;
+  spec: ModelSpec;
+}
+
+interface EndpointConfigRecord {
+  name: string;
+  arn: string;
+  createdAt: number;
+  request: Json;
+}
+
+interface EndpointRecord {
+  name: string;
+  arn: string;
+  configName: string;
+  createdAt: number;
+  creation: EndpointCreation;
+  deleting?: Promise<void>;
+}
+
+const ok = (body: Json = {}): Answer => ({ ok: true, body });
+const fail = (error: ApiError): Answer => ({ ok: false, error });
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const arnOf = (region: string, account: string, kind: string, name: string) => `arn:aws:sagemaker:${region}:${account}:${kind}/${name.toLowerCase()}`;
+
+/** An error sm-local raised while taking a request, as the control plane answers it. */
+function asApiError(err: unknown): ApiError {
+  if (err instanceof InvalidSpecError) return validationError(err.problems);
+  if (err instanceof SmLocalError) return apiErrors.validation(`${err.message}${err.hint ? ` ${err.hint}` : ''}`);
+  return apiErrors.internal(`sm-local failed: ${(err as Error)?.message ?? String(err)}`);
+}
+
+export class LocalSageMaker {
+  private readonly trainingJobs = new Map<string, TrainingRecord>();
+  private readonly models = new Map<string, ModelRecord>();
+  private readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
+  private readonly endpoints = new Map<string, EndpointRecord>();
+
+  constructor(
+    private readonly opts: LocalSageMakerOptions,
+    private readonly deps: JobDeps,
+  ) {}
+
+  private readonly mapper = () => createUriMapper({ s3Root: this.opts.s3Root, baseDir: this.opts.s3Root });
+  private arn(kind: string, name: string): string {
+    return arnOf(this.opts.region, this.opts.account, kind, name);
+  }
+
+  /** Every operation, by its X-Amz-Target name. */
+  readonly operations: Record<string, (body: Json) => Promise<Answer> | Answer> = {
+    CreateTrainingJob: (b) => this.createTrainingJob(b),
+    DescribeTrainingJob: (b) => this.describeTrainingJob(b),
+    ListTrainingJobs: (b) => this.listTrainingJobs(b),
+    StopTrainingJob: (b) => this.stopTrainingJob(b),
+    CreateModel: (b) => this.createModel(b),
+    DescribeModel: (b) => this.describeModel(b),
+    ListModels: (b) => this.listModels(b),
+    DeleteModel: (b) => this.deleteModel(b),
+    CreateEndpointConfig: (b) => this.createEndpointConfig(b),
+    DescribeEndpointConfig: (b) => this.describeEndpointConfig(b),
+    ListEndpointConfigs: (b) => this.listEndpointConfigs(b),
+    DeleteEndpointConfig: (b) => this.deleteEndpointConfig(b),
+    CreateEndpoint: (b) => this.createEndpoint(b),
+    DescribeEndpoint: (b) => this.describeEndpoint(b),
+    ListEndpoints: (b) => this.listEndpoints(b),
+    DeleteEndpoint: (b) => this.deleteEndpoint(b),
+  };
+
+  /** A required name member, or the ValidationException the service answers without it. */
+  private name(body: Json, member: string): string | ApiError {
+    const v = str(body[member]);
+    if (v === undefined || v === '') return validationError([{ path: member[0]!.toLowerCase() + member.slice(1), message: 'Member must not be null' }]);
+    return v;
+  }
+
+  // ---- training jobs -------------------------------------------------------------------------
+
+  private async createTrainingJob(body: Json): Promise<Answer> {
+    const parsed = parseCreateTrainingJobRequest(body, this.mapper());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const name = parsed.spec.trainingJobName!;
+    const arn = trainingJobArn(this.opts.region, this.opts.account, name);
+    if (this.trainingJobs.has(name)) return fail(apiErrors.trainingJobInUse(arn));
+    let handle: TrainingJobHandle;
+    try {
+      handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.deps);
+    } catch (err) {
+      if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
+      return fail(asApiError(err));
+    }
+    const outputUri = `${String(parsed.spec.s3OutputPath).replace(/\/+$/, '')}/${name}/output`;
+    const record: TrainingRecord = { name, arn, createdAt: Date.now(), handle, request: body, outputUri };
+    this.trainingJobs.set(name, record);
+    // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
+    const settle = (result: TrainingResult | undefined) => this.upload(record, result);
+    handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
+    return ok({ TrainingJobArn: arn });
+  }
+
+  /** Copies a finished job's model.tar.gz and output.tar.gz to `<S3OutputPath>/<job>/output/` in the local S3. */
+  private async upload(record: TrainingRecord, result: TrainingResult | undefined): Promise<void> {
+    record.result = result;
+    if (!result) return;
+    const uploaded: { model?: string; output?: string } = {};
+    const p = new Problems();
+    const target = this.mapper()(record.outputUri, 'OutputDataConfig.S3OutputPath', p);
+    if (!target) return;
+    for (const [key, file] of [['model', result.modelArtifact], ['output', result.outputArtifact]] as const) {
+      if (!file || !/\.tar\.gz$/.test(file)) continue;
+      const dest = join(target, `${key}.tar.gz`);
+      await mkdir(dirname(dest), { recursive: true });
+      await copyFile(file, dest).then(
+        () => (uploaded[key] = `${record.outputUri}/${key}.tar.gz`),
+        (err: unknown) => this.deps.log.warn(`Could not write ${dest} for training job ${record.name}: ${(err as Error).message}`),
+      );
+    }
+    record.uploaded = uploaded;
+  }
+
+  private trainingRecord(body: Json): TrainingRecord | ApiError {
+    const name = this.name(body, 'TrainingJobName');
+    if (typeof name !== 'string') return name;
+    return this.trainingJobs.get(name) ?? apiErrors.jobNotFound();
+  }
+
+  /** DescribeTrainingJob as the service answers it: the job's live record, with its S3 locations. */
+  private describeTrainingRecord(record: TrainingRecord): Json {
+    const d = { ...record.handle.describe() };
+    // sm-local's own notes stay in describe.json; the API answers the service's members only.
+    delete d.SmLocal;
+    const request = record.request;
+    d.OutputDataConfig = request.OutputDataConfig;
+    d.RoleArn = request.RoleArn;
+    for (const member of ['InputDataConfig', 'VpcConfig', 'CheckpointConfig'] as const) if (request[member] !== undefined) d[member] = request[member];
+    // The artifacts are named where the service puts them, once they are there.
+    if (record.uploaded?.model) d.ModelArtifacts = { S3ModelArtifacts: record.uploaded.model };
+    else d.ModelArtifacts = { S3ModelArtifacts: `${record.outputUri}/model.tar.gz` };
+    return d;
+  }
+
+  private describeTrainingJob(body: Json): Answer {
+    const record = this.trainingRecord(body);
+    if ('code' in record) return fail(record);
+    return ok(this.describeTrainingRecord(record));
+  }
+
+  private listTrainingJobs(body: Json): Answer {
+    const items: Listed<Json>[] = [...this.trainingJobs.values()].map((r) => {
+      const d = this.describeTrainingRecord(r);
+      const modified = typeof d.LastModifiedTime === 'number' ? d.LastModifiedTime * 1000 : r.createdAt;
+      return {
+        name: r.name,
+        status: String(d.TrainingJobStatus),
+        createdAt: r.createdAt,
+        modifiedAt: modified,
+        summary: {
+          TrainingJobName: r.name,
+          TrainingJobArn: r.arn,
+          CreationTime: d.CreationTime,
+          ...(d.TrainingEndTime !== undefined ? { TrainingEndTime: d.TrainingEndTime } : {}),
+          ...(d.LastModifiedTime !== undefined ? { LastModifiedTime: d.LastModifiedTime } : {}),
+          TrainingJobStatus: d.TrainingJobStatus,
+          ...(d.SecondaryStatus !== undefined ? { SecondaryStatus: d.SecondaryStatus } : {}),
+        },
+      };
+    });
+    const out = listPage(items, body as ListRequest, { defaultOrder: 'Ascending' });
+    if ('error' in out) return fail(out.error);
+    return ok({ TrainingJobSummaries: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+  }
+
+  private stopTrainingJob(body: Json): Answer {
+    const record = this.trainingRecord(body);
+    if ('code' in record) return fail(record);
+    const status = record.handle.describe().TrainingJobStatus;
+    // Stopping a job that has ended is a ValidationException on the service (wording UNCONFIRMED).
+    if (status !== 'InProgress' && status !== 'Stopping') return fail(apiErrors.validation(`The training job ${record.name} is ${String(status)}: only a job in progress can be stopped.`));
+    record.handle.stop();
+    return ok();
+  }
+
+  // ---- models --------------------------------------------------------------------------------
+
+  private createModel(body: Json): Answer {
+    const parsed = parseCreateModelRequest(body, this.mapper());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const name = parsed.modelName!;
+    const arn = this.arn('model', name);
+    if (this.models.has(name)) return fail(apiErrors.alreadyExists('model', arn));
+    this.models.set(name, { name, arn, createdAt: Date.now(), request: body, spec: parsed.spec as ModelSpec });
+    return ok({ ModelArn: arn });
+  }
+
+  private modelRecord(body: Json): ModelRecord | ApiError {
+    const name = this.name(body, 'ModelName');
+    if (typeof name !== 'string') return name;
+    return this.models.get(name) ?? apiErrors.couldNotFind('model', this.arn('model', name));
+  }
+
+  private describeModel(body: Json): Answer {
+    const m = this.modelRecord(body);
+    if ('code' in m) return fail(m);
+    const r = m.request;
+    const members = ['PrimaryContainer', 'Containers', 'InferenceExecutionConfig', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'] as const;
+    return ok({ ModelName: m.name, ...Object.fromEntries(members.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])), CreationTime: epochSeconds(m.createdAt), ModelArn: m.arn });
+  }
+
+  private listModels(body: Json): Answer {
+    const items = [...this.models.values()].map((m) => ({ name: m.name, createdAt: m.createdAt, modifiedAt: m.createdAt, summary: { ModelName: m.name, ModelArn: m.arn, CreationTime: epochSeconds(m.createdAt) } }));
+    const out = listPage(items, body as ListRequest, { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
+    if ('error' in out) return fail(out.error);
+    return ok({ Models: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+  }
+
+  private deleteModel(body: Json): Answer {
+    const m = this.modelRecord(body);
+    if ('code' in m) return fail(m);
+    this.models.delete(m.name);
+    return ok();
+  }
+
+  // ---- endpoint configs ----------------------------------------------------------------------
+
+  private modelsByName(): Map<string, ModelSpec> {
+    return new Map([...this.models.values()].map((m) => [m.name, m.spec]));
+  }
+
+  private createEndpointConfig(body: Json): Answer {
+    const parsed = parseCreateEndpointConfigRequest(body, this.modelsByName());
+    // A variant's model must exist, as CreateEndpointConfig checks (CONTRACT §9.3 wording).
+    const missing = parsed.problems.find((p) => /\.ModelName$/.test(p.path) && /Could not find model/.test(p.message));
+    if (missing) {
+      const list = Array.isArray(body.ProductionVariants) ? (body.ProductionVariants as Json[]) : [];
+      const wanted = list.map((v) => str(v?.ModelName)).find((n) => n !== undefined && !this.models.has(n));
+      if (wanted) return fail(apiErrors.couldNotFind('model', this.arn('model', wanted)));
+    }
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const name = parsed.endpointConfigName!;
+    const arn = this.arn('endpoint-config', name);
+    if (this.endpointConfigs.has(name)) return fail(apiErrors.alreadyExists('endpoint configuration', arn));
+    this.endpointConfigs.set(name, { name, arn, createdAt: Date.now(), request: body });
+    return ok({ EndpointConfigArn: arn });
+  }
+
+  private endpointConfigRecord(body: Json): EndpointConfigRecord | ApiError {
+    const name = this.name(body, 'EndpointConfigName');
+    if (typeof name !== 'string') return name;
+    return this.endpointConfigs.get(name) ?? apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', name));
+  }
+
+  private describeEndpointConfig(body: Json): Answer {
+    const c = this.endpointConfigRecord(body);
+    if ('code' in c) return fail(c);
+    const r = c.request;
+    const members = ['ProductionVariants', 'DataCaptureConfig', 'KmsKeyId', 'AsyncInferenceConfig', 'ExplainerConfig', 'ShadowProductionVariants', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'] as const;
+    return ok({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, ...Object.fromEntries(members.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])), CreationTime: epochSeconds(c.createdAt) });
+  }
+
+  private listEndpointConfigs(body: Json): Answer {
+    const items = [...this.endpointConfigs.values()].map((c) => ({ name: c.name, createdAt: c.createdAt, modifiedAt: c.createdAt, summary: { EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: epochSeconds(c.createdAt) } }));
+    const out = listPage(items, body as ListRequest, { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
+    if ('error' in out) return fail(out.error);
+    return ok({ EndpointConfigs: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+  }
+
+  private deleteEndpointConfig(body: Json): Answer {
+    const c = this.endpointConfigRecord(body);
+    if ('code' in c) return fail(c);
+    this.endpointConfigs.delete(c.name);
+    return ok();
+  }
+
+  // ---- endpoints -----------------------------------------------------------------------------
+
+  private async createEndpoint(body: Json): Promise<Answer> {
+    const name = this.name(body, 'EndpointName');
+    if (typeof name !== 'string') return fail(name);
+    const configName = this.name(body, 'EndpointConfigName');
+    if (typeof configName !== 'string') return fail(configName);
+    const arn = endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account });
+    if (this.endpoints.has(name)) return fail(apiErrors.alreadyExists('endpoint', arn));
+    const config = this.endpointConfigs.get(configName);
+    if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
+    const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    let creation: EndpointCreation;
+    try {
+      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.deps);
+    } catch (err) {
+      return fail(asApiError(err));
+    }
+    creation.ready.catch(() => {});
+    this.endpoints.set(name, { name, arn, configName, createdAt: Date.now(), creation });
+    return ok({ EndpointArn: arn });
+  }
+
+  private endpointRecord(body: Json): EndpointRecord | ApiError {
+    const name = this.name(body, 'EndpointName');
+    if (typeof name !== 'string') return name;
+    return this.endpoints.get(name) ?? apiErrors.couldNotFind('endpoint', endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account }));
+  }
+
+  private describeEndpointRecord(e: EndpointRecord): Json {
+    return { ...e.creation.describe(), EndpointConfigName: e.configName };
+  }
+
+  private describeEndpoint(body: Json): Answer {
+    const e = this.endpointRecord(body);
+    if ('code' in e) return fail(e);
+    return ok(this.describeEndpointRecord(e));
+  }
+
+  private listEndpoints(body: Json): Answer {
+    const items = [...this.endpoints.values()].map((e) => {
+      const d = this.describeEndpointRecord(e);
+      return {
+        name: e.name,
+        status: String(d.EndpointStatus),
+        createdAt: e.createdAt,
+        modifiedAt: typeof d.LastModifiedTime === 'number' ? d.LastModifiedTime * 1000 : e.createdAt,
+        summary: { EndpointName: e.name, EndpointArn: e.arn, CreationTime: d.CreationTime, LastModifiedTime: d.LastModifiedTime, EndpointStatus: d.EndpointStatus },
+      };
+    });
+    const out = listPage(items, body as ListRequest, { defaultOrder: 'Descending' });
+    if ('error' in out) return fail(out.error);
+    return ok({ Endpoints: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+  }
+
+  private deleteEndpoint(body: Json): Answer {
+    const e = this.endpointRecord(body);
+    if ('code' in e) return fail(e);
+    // Deleting until its containers are gone; then it is not found, which endpoint_deleted waits for.
+    e.deleting ??= e.creation.delete().finally(() => {
+      if (this.endpoints.get(e.name) === e) this.endpoints.delete(e.name);
+    });
+    e.deleting.catch(() => {});
+    return ok();
+  }
+
+  /** Ctrl-C: every job stopped (StopTrainingJob), every endpoint deleted; resolves once all is removed. */
+  async shutdown(force = false): Promise<void> {
+    for (const r of this.trainingJobs.values()) {
+      if (force) r.handle.force();
+      else r.handle.stop();
+    }
+    await Promise.all([
+      ...[...this.trainingJobs.values()].map((r) => r.handle.done.catch(() => undefined)),
+      ...[...this.endpoints.values()].map((e) => (e.deleting ??= e.creation.delete()).catch(() => undefined)),
+    ]);
+  }
+}

@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { whenAborted } from '../../abort.js';
+import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+
+interface ApiArgs extends GlobalArgs {
+  port?: number;
+  's3-root'?: string;
+  region?: string;
+  account?: string;
+}
+
+/** The lines a user pastes into a shell so that boto3, the AWS CLI and the SDKs talk to this server. */
+export function environmentLines(url: string, region: string): string[] {
+  return [
+    `export AWS_ENDPOINT_URL_SAGEMAKER=${url}`,
+    `export AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=${url}`,
+    'export AWS_ACCESS_KEY_ID=sm-local AWS_SECRET_ACCESS_KEY=sm-local',
+    `export AWS_DEFAULT_REGION=${region} AWS_REGION=${region}`,
+  ];
+}
+
+export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
+  return {
+    command: 'api',
+    describe: 'Run a local SageMaker on 127.0.0.1 that boto3, the AWS CLI and the AWS SDKs drive: training jobs, models, endpoint configs, endpoints, and their runtime',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('port', { type: 'number', describe: 'Port on 127.0.0.1 (default 8770, or a free one if it is taken; 0 for any free port)' })
+        .option('s3-root', { type: 'string', describe: 'Local folder standing in for S3: s3://bucket/key is DIR/bucket/key (default ./sm-local-s3)' })
+        .option('region', { type: 'string', describe: 'AWS region for ARNs (default us-east-1)' })
+        .option('account', { type: 'string', describe: 'Account id for ARNs (default 000000000000)' })
+        .example('$0 api', 'then: eval the printed lines, and aws sagemaker list-training-jobs') as unknown as Argv<ApiArgs>,
+    handler: (argv) =>
+      withCommandContext(argv, io, async (ctx) => {
+        const { startApiServer } = await import('../../api/server.js');
+        const { DEFAULT_ACCOUNT, DEFAULT_REGION } = await import('../../contract/identity.js');
+        const region = ctx.config.region ?? DEFAULT_REGION;
+        const s3Root = ctx.config.s3Root ?? resolve(io.cwd, 'sm-local-s3');
+        await mkdir(s3Root, { recursive: true });
+        const server = await startApiServer(
+          {
+            ...(argv.port !== undefined ? { port: argv.port } : {}),
+            region,
+            account: ctx.config.account ?? DEFAULT_ACCOUNT,
+            s3Root,
+            outputDir: ctx.config.outputDir,
+            onCall: (op, status, ms) => ctx.log.info(`[api] ${status} ${op} ${ms.toFixed(1)} ms`),
+            onRequest: (e) => ctx.log.info(`[runtime] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${e.variant ? `, variant ${e.variant}` : ''}${e.errorType ? ` (${e.errorType})` : ''}`),
+          },
+          ctx.jobDeps(),
+        );
+        ctx.result(server.url);
+        ctx.log.info(`Local SageMaker at ${server.url}; S3 is the folder ${s3Root}; job folders go to ${ctx.config.outputDir}. Paste into a shell:`);
+        for (const line of environmentLines(server.url, region)) ctx.log.info(`  ${line}`);
+        ctx.log.info('Serving until Ctrl-C, which stops every job and deletes every endpoint it started.');
+        await whenAborted(ctx.stop);
+        // A second Ctrl-C aborts ctx.force, which every job and endpoint's deps carry: SIGKILL at once.
+        await server.close();
+        ctx.log.info('Local SageMaker stopped.');
+      }),
+  };
+}

@@ -1,0 +1,184 @@
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  CreateTrainingJobCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeTrainingJobCommand,
+  ListTrainingJobsCommand,
+  paginateListTrainingJobs,
+  ResourceInUse,
+  SageMakerClient,
+  SageMakerServiceException,
+  StopTrainingJobCommand,
+  waitUntilEndpointDeleted,
+  waitUntilEndpointInService,
+  waitUntilTrainingJobCompletedOrStopped,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
+import { startApiServer, type ApiServer } from '../src/api/server.js';
+import { LABEL } from '../src/docker/labels.js';
+import { outputProblems } from './support/botocore-model.js';
+import { dockerUnavailable, useTestSession } from './support/session.js';
+
+const EXAMPLE = join(REPO_ROOT, 'examples', 'logistic-regression');
+const credentials = { accessKeyId: 'sm-local', secretAccessKey: 'sm-local' };
+/** The error a call must fail with. */
+const rejected = <E>(p: Promise<unknown>): Promise<E> =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e as E,
+  );
+
+describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SDK for JavaScript drives unmodified', () => {
+  const s = useTestSession();
+  let server: ApiServer;
+  let sm: SageMakerClient;
+  let s3Root = '';
+  const name = (tag: string) => `${tag}-${s.session}`;
+  /** A raw call, to check the answer against botocore's output shape. */
+  const raw = async (op: string, body: Record<string, unknown>) => {
+    const res = await fetch(server.url, { method: 'POST', headers: { 'x-amz-target': `SageMaker.${op}`, 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const conforms = async (op: string, body: Record<string, unknown>) => {
+    const r = await raw(op, body);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(outputProblems('sagemaker', op, r.body), `${op} answer against botocore's ${op}Output`).toEqual([]);
+    return r.body;
+  };
+
+  beforeAll(async () => {
+    s3Root = s.dir('s3');
+    mkdirSync(join(s3Root, 'bucket'), { recursive: true });
+    cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
+    const { deps } = s.deps();
+    server = await startApiServer({ port: 0, region: 'us-east-1', account: '123456789012', s3Root, outputDir: s.dir('jobs') }, deps);
+    sm = new SageMakerClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const trainingRequest = (jobName: string, hyper: Record<string, string> = { epochs: '50' }) => ({
+    TrainingJobName: jobName,
+    RoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole',
+    AlgorithmSpecification: { TrainingImage: EXAMPLE_IMAGE, TrainingInputMode: 'File' as const },
+    HyperParameters: hyper,
+    InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix' as const, S3Uri: 's3://bucket/data/train' } } }],
+    OutputDataConfig: { S3OutputPath: 's3://bucket/output' },
+    ResourceConfig: { InstanceType: 'ml.m5.large' as const, InstanceCount: 1, VolumeSizeInGB: 10 },
+    StoppingCondition: { MaxRuntimeInSeconds: 600 },
+  });
+
+  it('trains, waits with the SDK waiter, makes a model of the artifact, deploys it, invokes it, and deletes it all', async () => {
+    const job = name('train');
+    const created = await sm.send(new CreateTrainingJobCommand(trainingRequest(job)));
+    expect(created.TrainingJobArn).toBe(`arn:aws:sagemaker:us-east-1:123456789012:training-job/${job.toLowerCase()}`);
+    const waited = await waitUntilTrainingJobCompletedOrStopped({ client: sm, maxWaitTime: 300, minDelay: 1, maxDelay: 2 }, { TrainingJobName: job });
+    expect(waited.state).toBe('SUCCESS');
+    const described = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: job }));
+    expect(described.TrainingJobStatus).toBe('Completed');
+    expect(described.SecondaryStatusTransitions?.map((t) => t.Status)).toContain('Training');
+    // The artifact is where the service puts it, in the local S3, and the next call takes that URI.
+    const artifact = described.ModelArtifacts!.S3ModelArtifacts!;
+    expect(artifact).toBe(`s3://bucket/output/${job}/output/model.tar.gz`);
+    expect(existsSync(join(s3Root, 'bucket', 'output', job, 'output', 'model.tar.gz'))).toBe(true);
+    await conforms('DescribeTrainingJob', { TrainingJobName: job });
+
+    const model = name('model');
+    await sm.send(new CreateModelCommand({ ModelName: model, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole', PrimaryContainer: { Image: EXAMPLE_IMAGE, ModelDataUrl: artifact } }));
+    await conforms('DescribeModel', { ModelName: model });
+    const config = name('config');
+    await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: config, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+    await conforms('DescribeEndpointConfig', { EndpointConfigName: config });
+    const endpoint = name('ep');
+    const ep = await sm.send(new CreateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: config }));
+    expect(ep.EndpointArn).toBe(`arn:aws:sagemaker:us-east-1:123456789012:endpoint/${endpoint.toLowerCase()}`);
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint }))).EndpointStatus).toMatch(/^(Creating|InService)$/);
+    expect((await waitUntilEndpointInService({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint })).state).toBe('SUCCESS');
+    const inService = await conforms('DescribeEndpoint', { EndpointName: endpoint });
+    expect(inService).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: config, ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }] });
+
+    // The runtime is on the same port.
+    const runtime = new SageMakerRuntimeClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'text/csv', Accept: 'application/json', Body: readFileSync(join(EXAMPLE, 'sample-request.csv')) }));
+    expect((JSON.parse(new TextDecoder().decode(answer.Body)) as { predictions: { default: number }[] }).predictions.map((p) => p.default)).toEqual([1, 0]);
+    expect(answer.InvokedProductionVariant).toBe('AllTraffic');
+
+    await sm.send(new DeleteEndpointCommand({ EndpointName: endpoint }));
+    expect((await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint })).state).toBe('SUCCESS');
+    await sm.send(new DeleteEndpointConfigCommand({ EndpointConfigName: config }));
+    await sm.send(new DeleteModelCommand({ ModelName: model }));
+    expect((await s.docker.listManaged([`${LABEL.jobName}=${endpoint}`])).map((r) => r.name)).toEqual([]);
+  });
+
+  it('answers errors as the service does, so that each SDK raises what it raises against AWS', async () => {
+    const unknown = await rejected<SageMakerServiceException>(sm.send(new DescribeTrainingJobCommand({ TrainingJobName: 'no-such-job' })));
+    expect(unknown).toBeInstanceOf(SageMakerServiceException);
+    expect([unknown.name, unknown.message, unknown.$metadata.httpStatusCode]).toEqual(['ValidationException', 'Requested resource not found.', 400]);
+    const noEndpoint = await rejected<SageMakerServiceException>(sm.send(new DescribeEndpointCommand({ EndpointName: 'nope' })));
+    expect([noEndpoint.name, noEndpoint.message]).toEqual(['ValidationException', 'Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/nope".']);
+    // A used name: the typed exception.
+    const job = name('twice');
+    await sm.send(new CreateTrainingJobCommand(trainingRequest(job, { epochs: '5' })));
+    const again = await rejected<ResourceInUse>(sm.send(new CreateTrainingJobCommand(trainingRequest(job, { epochs: '5' }))));
+    expect(again).toBeInstanceOf(ResourceInUse);
+    expect(again.message).toMatch(/^Training job names must be unique within an AWS account and region, and a training job with this name already exists \(arn:aws:sagemaker:us-east-1:123456789012:training-job\//);
+    await waitUntilTrainingJobCompletedOrStopped({ client: sm, maxWaitTime: 300, minDelay: 1, maxDelay: 2 }, { TrainingJobName: job });
+    // A request the service would refuse, refused with the field, before anything runs.
+    const bad = await raw('CreateTrainingJob', { ...trainingRequest(name('bad')), ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 0, VolumeSizeInGB: 10 } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('x-amzn-errortype')).toBe('ValidationException');
+    expect(bad.body).toMatchObject({ __type: 'ValidationException', message: expect.stringMatching(/^1 validation error detected: Value at 'ResourceConfig\.InstanceCount'/) });
+    // An operation sm-local does not serve says so, by name, in the error shape.
+    const other = await raw('CreateHyperParameterTuningJob', {});
+    expect([other.status, other.body.__type]).toEqual([400, 'UnknownOperationException']);
+    expect(other.body.message).toMatch(/SageMaker\.CreateHyperParameterTuningJob is not available in sm-local/);
+  });
+
+  it('lists training jobs with filters, sort and pages the SDK paginator follows; stops a job as StopTrainingJob does', async () => {
+    const slow = name('slow');
+    await sm.send(new CreateTrainingJobCommand(trainingRequest(slow, { epochs: '200000' })));
+    await sm.send(new StopTrainingJobCommand({ TrainingJobName: slow }));
+    expect((await waitUntilTrainingJobCompletedOrStopped({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TrainingJobName: slow })).state).toBe('SUCCESS');
+    expect((await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: slow }))).TrainingJobStatus).toBe('Stopped');
+    const names: string[] = [];
+    for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 1 }, { NameContains: s.session })) {
+      expect(page.TrainingJobSummaries!.length).toBeLessThanOrEqual(1);
+      names.push(...page.TrainingJobSummaries!.map((j) => j.TrainingJobName!));
+    }
+    // Ascending by creation time, the operation's documented default.
+    expect(names).toEqual([name('train'), name('twice'), slow]);
+    const stopped = await sm.send(new ListTrainingJobsCommand({ StatusEquals: 'Stopped', NameContains: s.session }));
+    expect(stopped.TrainingJobSummaries!.map((j) => j.TrainingJobName)).toEqual([slow]);
+    await conforms('ListTrainingJobs', { NameContains: s.session, MaxResults: 2 });
+    await conforms('ListEndpoints', {});
+    await conforms('ListModels', {});
+    await conforms('ListEndpointConfigs', {});
+  });
+
+  it('a multi-container endpoint through the API: CreateModel with Containers, TargetContainerHostname on the runtime', async () => {
+    const model = name('direct');
+    const stage = (h: string) => ({ ContainerHostname: h, Image: fixtureTag('serve-bind-to-port'), Environment: { SERVER_MODE: 'stage', STAGE: h } });
+    await sm.send(new CreateModelCommand({ ModelName: model, Containers: [stage('one'), stage('two')], InferenceExecutionConfig: { Mode: 'Direct' } }));
+    await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: model, ProductionVariants: [{ VariantName: 'v', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+    await sm.send(new CreateEndpointCommand({ EndpointName: model, EndpointConfigName: model }));
+    await waitUntilEndpointInService({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: model });
+    const runtime = new SageMakerRuntimeClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const out = await runtime.send(new InvokeEndpointCommand({ EndpointName: model, TargetContainerHostname: 'two', Body: new TextEncoder().encode('x') }));
+    expect((JSON.parse(new TextDecoder().decode(out.Body)) as { stage: string }).stage).toBe('two');
+    expect(out.InvokedProductionVariant).toBe('v');
+    await sm.send(new DeleteEndpointCommand({ EndpointName: model }));
+    await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: model });
+  });
+});
