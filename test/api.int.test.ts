@@ -44,6 +44,7 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
   let server: ApiServer;
   let sm: SageMakerClient;
   let s3Root = '';
+  let lines: { line: string; source: string }[] = [];
   const name = (tag: string) => `${tag}-${s.session}`;
   /** A raw call, to check the answer against botocore's output shape. */
   const raw = async (op: string, body: Record<string, unknown>) => {
@@ -61,7 +62,9 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     s3Root = s.dir('s3');
     mkdirSync(join(s3Root, 'bucket'), { recursive: true });
     cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
-    const { deps } = s.deps();
+    const made = s.deps();
+    lines = made.lines;
+    const { deps } = made;
     server = await startApiServer({ port: 0, region: 'us-east-1', account: '123456789012', s3Root, outputDir: s.dir('jobs') }, deps);
     sm = new SageMakerClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
   });
@@ -148,10 +151,17 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
 
   it('lists training jobs with filters, sort and pages the SDK paginator follows; stops a job as StopTrainingJob does', async () => {
     const slow = name('slow');
+    const before = lines.length;
     await sm.send(new CreateTrainingJobCommand(trainingRequest(slow, { epochs: '200000' })));
+    // Once it trains, with its SIGTERM handler in place (a PID 1 without one ignores SIGTERM, as on SageMaker).
+    for (let i = 0; i < 1000 && !lines.slice(before).some((l) => l.line.startsWith('epoch=')); i++) await new Promise((r) => setTimeout(r, 20));
     await sm.send(new StopTrainingJobCommand({ TrainingJobName: slow }));
     expect((await waitUntilTrainingJobCompletedOrStopped({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TrainingJobName: slow })).state).toBe('SUCCESS');
-    expect((await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: slow }))).TrainingJobStatus).toBe('Stopped');
+    const stopped1 = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: slow }));
+    expect(stopped1.TrainingJobStatus).toBe('Stopped');
+    // Stopped with the model it saved on SIGTERM, uploaded as the service uploads it.
+    expect(stopped1.ModelArtifacts?.S3ModelArtifacts).toBe(`s3://bucket/output/${slow}/output/model.tar.gz`);
+    expect(existsSync(join(s3Root, 'bucket', 'output', slow, 'output', 'model.tar.gz'))).toBe(true);
     const names: string[] = [];
     for await (const page of paginateListTrainingJobs({ client: sm, pageSize: 1 }, { NameContains: s.session })) {
       expect(page.TrainingJobSummaries!.length).toBeLessThanOrEqual(1);

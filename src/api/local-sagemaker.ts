@@ -47,6 +47,8 @@ interface TrainingRecord {
   outputUri: string;
   /** Set once the artifacts are in the local S3. */
   uploaded?: { model?: string; output?: string };
+  /** The job ended and its artifacts are where the service puts them: only then is its status final. */
+  settled?: boolean;
   result?: TrainingResult;
 }
 
@@ -77,6 +79,8 @@ interface EndpointRecord {
 const ok = (body: Json = {}): Answer => ({ ok: true, body });
 const fail = (error: ApiError): Answer => ({ ok: false, error });
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** The members of a stored request that its Describe answers with, as they were sent. */
+const pick = (request: Json, members: readonly string[]): Json => Object.fromEntries(members.filter((k) => request[k] !== undefined).map((k) => [k, request[k]]));
 const arnOf = (region: string, account: string, kind: string, name: string) => `arn:aws:sagemaker:${region}:${account}:${kind}/${name.toLowerCase()}`;
 
 /** An error sm-local raised while taking a request, as the control plane answers it. */
@@ -122,6 +126,20 @@ export class LocalSageMaker {
     DeleteEndpoint: (b) => this.deleteEndpoint(b),
   };
 
+  /** The resource a request names in `member`, or the error for a name that is missing or unknown. */
+  private lookup<R>(resources: ReadonlyMap<string, R>, body: Json, member: string, unknown: (name: string) => ApiError): R | ApiError {
+    const name = this.name(body, member);
+    if (typeof name !== 'string') return name;
+    return resources.get(name) ?? unknown(name);
+  }
+
+  /** A List* answer: one page of `items` under `key`, and the token of the next. */
+  private page<S>(items: readonly Listed<S>[], body: Json, key: string, opts: Parameters<typeof listPage>[2]): Answer {
+    const out = listPage(items, body as ListRequest, opts);
+    if ('error' in out) return fail(out.error);
+    return ok({ [key]: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+  }
+
   /** A required name member, or the ValidationException the service answers without it. */
   private name(body: Json, member: string): string | ApiError {
     const v = str(body[member]);
@@ -155,6 +173,14 @@ export class LocalSageMaker {
 
   /** Copies a finished job's model.tar.gz and output.tar.gz to `<S3OutputPath>/<job>/output/` in the local S3. */
   private async upload(record: TrainingRecord, result: TrainingResult | undefined): Promise<void> {
+    try {
+      await this.copyArtifacts(record, result);
+    } finally {
+      record.settled = true;
+    }
+  }
+
+  private async copyArtifacts(record: TrainingRecord, result: TrainingResult | undefined): Promise<void> {
     record.result = result;
     if (!result) return;
     const uploaded: { model?: string; output?: string } = {};
@@ -174,9 +200,7 @@ export class LocalSageMaker {
   }
 
   private trainingRecord(body: Json): TrainingRecord | ApiError {
-    const name = this.name(body, 'TrainingJobName');
-    if (typeof name !== 'string') return name;
-    return this.trainingJobs.get(name) ?? apiErrors.jobNotFound();
+    return this.lookup(this.trainingJobs, body, 'TrainingJobName', () => apiErrors.jobNotFound());
   }
 
   /** DescribeTrainingJob as the service answers it: the job's live record, with its S3 locations. */
@@ -188,6 +212,16 @@ export class LocalSageMaker {
     d.OutputDataConfig = request.OutputDataConfig;
     d.RoleArn = request.RoleArn;
     for (const member of ['InputDataConfig', 'VpcConfig', 'CheckpointConfig'] as const) if (request[member] !== undefined) d[member] = request[member];
+    // On the service a job is Completed (or Stopped) once its artifacts are uploaded: until they are
+    // in the local S3 too, it is still uploading.
+    const terminal = ['Completed', 'Failed', 'Stopped'].includes(String(d.TrainingJobStatus));
+    if (terminal && !record.settled) {
+      const stopped = d.TrainingJobStatus === 'Stopped';
+      d.TrainingJobStatus = stopped ? 'Stopping' : 'InProgress';
+      d.SecondaryStatus = stopped ? 'Stopping' : 'Uploading';
+      if (Array.isArray(d.SecondaryStatusTransitions)) d.SecondaryStatusTransitions = (d.SecondaryStatusTransitions as Json[]).slice(0, -1);
+      delete d.TrainingEndTime;
+    }
     // The artifacts are named where the service puts them, once they are there.
     if (record.uploaded?.model) d.ModelArtifacts = { S3ModelArtifacts: record.uploaded.model };
     else d.ModelArtifacts = { S3ModelArtifacts: `${record.outputUri}/model.tar.gz` };
@@ -220,9 +254,7 @@ export class LocalSageMaker {
         },
       };
     });
-    const out = listPage(items, body as ListRequest, { defaultOrder: 'Ascending' });
-    if ('error' in out) return fail(out.error);
-    return ok({ TrainingJobSummaries: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+    return this.page(items, body, 'TrainingJobSummaries', { defaultOrder: 'Ascending' });
   }
 
   private stopTrainingJob(body: Json): Answer {
@@ -248,24 +280,19 @@ export class LocalSageMaker {
   }
 
   private modelRecord(body: Json): ModelRecord | ApiError {
-    const name = this.name(body, 'ModelName');
-    if (typeof name !== 'string') return name;
-    return this.models.get(name) ?? apiErrors.couldNotFind('model', this.arn('model', name));
+    return this.lookup(this.models, body, 'ModelName', (name) => apiErrors.couldNotFind('model', this.arn('model', name)));
   }
 
   private describeModel(body: Json): Answer {
     const m = this.modelRecord(body);
     if ('code' in m) return fail(m);
-    const r = m.request;
-    const members = ['PrimaryContainer', 'Containers', 'InferenceExecutionConfig', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'] as const;
-    return ok({ ModelName: m.name, ...Object.fromEntries(members.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])), CreationTime: epochSeconds(m.createdAt), ModelArn: m.arn });
+    const members = ['PrimaryContainer', 'Containers', 'InferenceExecutionConfig', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'];
+    return ok({ ModelName: m.name, ...pick(m.request, members), CreationTime: epochSeconds(m.createdAt), ModelArn: m.arn });
   }
 
   private listModels(body: Json): Answer {
     const items = [...this.models.values()].map((m) => ({ name: m.name, createdAt: m.createdAt, modifiedAt: m.createdAt, summary: { ModelName: m.name, ModelArn: m.arn, CreationTime: epochSeconds(m.createdAt) } }));
-    const out = listPage(items, body as ListRequest, { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
-    if ('error' in out) return fail(out.error);
-    return ok({ Models: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+    return this.page(items, body, 'Models', { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
   }
 
   private deleteModel(body: Json): Answer {
@@ -299,24 +326,19 @@ export class LocalSageMaker {
   }
 
   private endpointConfigRecord(body: Json): EndpointConfigRecord | ApiError {
-    const name = this.name(body, 'EndpointConfigName');
-    if (typeof name !== 'string') return name;
-    return this.endpointConfigs.get(name) ?? apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', name));
+    return this.lookup(this.endpointConfigs, body, 'EndpointConfigName', (name) => apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', name)));
   }
 
   private describeEndpointConfig(body: Json): Answer {
     const c = this.endpointConfigRecord(body);
     if ('code' in c) return fail(c);
-    const r = c.request;
-    const members = ['ProductionVariants', 'DataCaptureConfig', 'KmsKeyId', 'AsyncInferenceConfig', 'ExplainerConfig', 'ShadowProductionVariants', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'] as const;
-    return ok({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, ...Object.fromEntries(members.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])), CreationTime: epochSeconds(c.createdAt) });
+    const members = ['ProductionVariants', 'DataCaptureConfig', 'KmsKeyId', 'AsyncInferenceConfig', 'ExplainerConfig', 'ShadowProductionVariants', 'ExecutionRoleArn', 'VpcConfig', 'EnableNetworkIsolation'];
+    return ok({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, ...pick(c.request, members), CreationTime: epochSeconds(c.createdAt) });
   }
 
   private listEndpointConfigs(body: Json): Answer {
     const items = [...this.endpointConfigs.values()].map((c) => ({ name: c.name, createdAt: c.createdAt, modifiedAt: c.createdAt, summary: { EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: epochSeconds(c.createdAt) } }));
-    const out = listPage(items, body as ListRequest, { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
-    if ('error' in out) return fail(out.error);
-    return ok({ EndpointConfigs: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+    return this.page(items, body, 'EndpointConfigs', { sortBy: ['Name', 'CreationTime'], defaultOrder: 'Descending' });
   }
 
   private deleteEndpointConfig(body: Json): Answer {
@@ -351,9 +373,7 @@ export class LocalSageMaker {
   }
 
   private endpointRecord(body: Json): EndpointRecord | ApiError {
-    const name = this.name(body, 'EndpointName');
-    if (typeof name !== 'string') return name;
-    return this.endpoints.get(name) ?? apiErrors.couldNotFind('endpoint', endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account }));
+    return this.lookup(this.endpoints, body, 'EndpointName', (name) => apiErrors.couldNotFind('endpoint', endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account })));
   }
 
   private describeEndpointRecord(e: EndpointRecord): Json {
@@ -377,9 +397,7 @@ export class LocalSageMaker {
         summary: { EndpointName: e.name, EndpointArn: e.arn, CreationTime: d.CreationTime, LastModifiedTime: d.LastModifiedTime, EndpointStatus: d.EndpointStatus },
       };
     });
-    const out = listPage(items, body as ListRequest, { defaultOrder: 'Descending' });
-    if ('error' in out) return fail(out.error);
-    return ok({ Endpoints: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
+    return this.page(items, body, 'Endpoints', { defaultOrder: 'Descending' });
   }
 
   private deleteEndpoint(body: Json): Answer {

@@ -29,6 +29,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
       y
         .option('port', { type: 'number', describe: 'Port on 127.0.0.1 (default 8770, or a free one if it is taken; 0 for any free port)' })
         .option('s3-root', { type: 'string', describe: 'Local folder standing in for S3: s3://bucket/key is DIR/bucket/key (default ./sm-local-s3)' })
+        .option('output', { type: 'string', describe: 'Folder for job folders (default ./sm-local-output)' })
         .option('region', { type: 'string', describe: 'AWS region for ARNs (default us-east-1)' })
         .option('account', { type: 'string', describe: 'Account id for ARNs (default 000000000000)' })
         .example('$0 api', 'then: eval the printed lines, and aws sagemaker list-training-jobs') as unknown as Argv<ApiArgs>,
