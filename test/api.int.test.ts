@@ -4,7 +4,11 @@ import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  CreateProcessingJobCommand,
   CreateTrainingJobCommand,
+  CreateTransformJobCommand,
+  DescribeProcessingJobCommand,
+  DescribeTransformJobCommand,
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
@@ -17,6 +21,8 @@ import {
   SageMakerServiceException,
   StopTrainingJobCommand,
   waitUntilEndpointDeleted,
+  waitUntilProcessingJobCompletedOrStopped,
+  waitUntilTransformJobCompletedOrStopped,
   waitUntilEndpointInService,
   waitUntilTrainingJobCompletedOrStopped,
 } from '@aws-sdk/client-sagemaker';
@@ -190,5 +196,43 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect(out.InvokedProductionVariant).toBe('v');
     await sm.send(new DeleteEndpointCommand({ EndpointName: model }));
     await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: model });
+  });
+
+  it('processing and transform jobs: created, waited for with the SDK waiters, described, listed; outputs in the local S3', async () => {
+    mkdirSync(join(s3Root, 'bucket', 'raw'), { recursive: true });
+    cpSync(join(EXAMPLE, 'sample-request.csv'), join(s3Root, 'bucket', 'raw', 'rows.csv'));
+    const processing = name('proc');
+    await sm.send(new CreateProcessingJobCommand({
+      ProcessingJobName: processing,
+      RoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole',
+      AppSpecification: { ImageUri: fixtureTag('processor') },
+      ProcessingResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 10 } },
+      ProcessingInputs: [{ InputName: 'raw', S3Input: { S3Uri: 's3://bucket/raw', LocalPath: '/opt/ml/processing/input/raw', S3DataType: 'S3Prefix', S3InputMode: 'File' } }],
+      ProcessingOutputConfig: { Outputs: [{ OutputName: 'out', S3Output: { S3Uri: 's3://bucket/processed', LocalPath: '/opt/ml/processing/output/out', S3UploadMode: 'EndOfJob' } }] },
+      StoppingCondition: { MaxRuntimeInSeconds: 300 },
+    }));
+    expect((await waitUntilProcessingJobCompletedOrStopped({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { ProcessingJobName: processing })).state).toBe('SUCCESS');
+    expect((await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: processing }))).ProcessingJobStatus).toBe('Completed');
+    expect(existsSync(join(s3Root, 'bucket', 'processed', 'report-algo-1.json'))).toBe(true);
+    await conforms('DescribeProcessingJob', { ProcessingJobName: processing });
+    await conforms('ListProcessingJobs', { NameContains: s.session });
+
+    const model = name('echo');
+    await sm.send(new CreateModelCommand({ ModelName: model, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/R', PrimaryContainer: { Image: fixtureTag('transform-echo') } }));
+    const transform = name('transform');
+    await sm.send(new CreateTransformJobCommand({
+      TransformJobName: transform,
+      ModelName: model,
+      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/raw' } }, ContentType: 'text/csv', SplitType: 'Line' },
+      TransformOutput: { S3OutputPath: 's3://bucket/scored', AssembleWith: 'Line' },
+      TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+    }));
+    expect((await waitUntilTransformJobCompletedOrStopped({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TransformJobName: transform })).state).toBe('SUCCESS');
+    expect((await sm.send(new DescribeTransformJobCommand({ TransformJobName: transform }))).TransformJobStatus).toBe('Completed');
+    expect(existsSync(join(s3Root, 'bucket', 'scored', 'rows.csv.out'))).toBe(true);
+    await conforms('DescribeTransformJob', { TransformJobName: transform });
+    await conforms('ListTransformJobs', { NameContains: s.session });
+    const noModel = await raw('CreateTransformJob', { TransformJobName: name('nomodel'), ModelName: 'missing', TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/raw' } } }, TransformOutput: { S3OutputPath: 's3://bucket/x' }, TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 } });
+    expect(noModel.body).toEqual({ __type: 'ValidationException', message: 'Could not find model "arn:aws:sagemaker:us-east-1:123456789012:model/missing".' });
   });
 });

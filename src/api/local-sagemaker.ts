@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { apiErrors, listPage, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
 import { parseCreateEndpointConfigRequest } from '../contract/create-endpoint-config.js';
 import { parseCreateModelRequest } from '../contract/create-model.js';
+import { parseCreateProcessingJobRequest } from '../contract/create-processing-job.js';
+import { parseCreateTransformJobRequest } from '../contract/create-transform-job.js';
 import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
 import { endpointArn } from '../contract/endpoint-status.js';
 import { Problems } from '../contract/problems.js';
@@ -21,7 +23,9 @@ import { InvalidSpecError, JobExistsError, SmLocalError } from '../errors.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { JobDeps } from '../jobs/deps.js';
 import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js';
+import { startProcessingJob } from '../jobs/processing-runner.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
+import { startTransformJob } from '../jobs/transform-runner.js';
 
 type Json = Record<string, unknown>;
 export type Answer = { ok: true; body: Json } | { ok: false; error: ApiError };
@@ -51,6 +55,47 @@ interface TrainingRecord {
   settled?: boolean;
   result?: TrainingResult;
 }
+
+/** A processing or transform job: what Describe, List and Stop act on. */
+interface JobRecord {
+  name: string;
+  arn: string;
+  createdAt: number;
+  handle: { describe(): Json; stop(): void; force(): void; done: Promise<unknown> };
+}
+
+/** What tells the job kinds apart in the API: names, the describe's status member, the list's summary. */
+interface JobKind {
+  /** `processing job`, `transform job`. */
+  word: string;
+  arnKind: string;
+  nameMember: string;
+  statusMember: string;
+  summary(d: Json, record: JobRecord): Json;
+}
+
+const PROCESSING: JobKind = {
+  word: 'processing job',
+  arnKind: 'processing-job',
+  nameMember: 'ProcessingJobName',
+  statusMember: 'ProcessingJobStatus',
+  summary: (d, r) => ({
+    ProcessingJobName: r.name,
+    ProcessingJobArn: r.arn,
+    CreationTime: d.CreationTime,
+    ...pick(d, ['ProcessingEndTime', 'LastModifiedTime']),
+    ProcessingJobStatus: d.ProcessingJobStatus,
+    ...pick(d, ['FailureReason', 'ExitMessage']),
+  }),
+};
+
+const TRANSFORM: JobKind = {
+  word: 'transform job',
+  arnKind: 'transform-job',
+  nameMember: 'TransformJobName',
+  statusMember: 'TransformJobStatus',
+  summary: (d, r) => ({ TransformJobName: r.name, TransformJobArn: r.arn, CreationTime: d.CreationTime, ...pick(d, ['TransformEndTime', 'LastModifiedTime']), TransformJobStatus: d.TransformJobStatus, ...pick(d, ['FailureReason']) }),
+};
 
 interface ModelRecord {
   name: string;
@@ -92,6 +137,10 @@ function asApiError(err: unknown): ApiError {
 
 export class LocalSageMaker {
   private readonly trainingJobs = new Map<string, TrainingRecord>();
+  private readonly jobs = new Map<JobKind, Map<string, JobRecord>>([
+    [PROCESSING, new Map()],
+    [TRANSFORM, new Map()],
+  ]);
   private readonly models = new Map<string, ModelRecord>();
   private readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   private readonly endpoints = new Map<string, EndpointRecord>();
@@ -112,6 +161,14 @@ export class LocalSageMaker {
     DescribeTrainingJob: (b) => this.describeTrainingJob(b),
     ListTrainingJobs: (b) => this.listTrainingJobs(b),
     StopTrainingJob: (b) => this.stopTrainingJob(b),
+    CreateProcessingJob: (b) => this.createProcessingJob(b),
+    DescribeProcessingJob: (b) => this.describeJob(PROCESSING, b),
+    ListProcessingJobs: (b) => this.listJobs(PROCESSING, b, 'ProcessingJobSummaries', 'Ascending'),
+    StopProcessingJob: (b) => this.stopJob(PROCESSING, b),
+    CreateTransformJob: (b) => this.createTransformJob(b),
+    DescribeTransformJob: (b) => this.describeJob(TRANSFORM, b),
+    ListTransformJobs: (b) => this.listJobs(TRANSFORM, b, 'TransformJobSummaries', 'Descending'),
+    StopTransformJob: (b) => this.stopJob(TRANSFORM, b),
     CreateModel: (b) => this.createModel(b),
     DescribeModel: (b) => this.describeModel(b),
     ListModels: (b) => this.listModels(b),
@@ -267,6 +324,94 @@ export class LocalSageMaker {
     return ok();
   }
 
+  // ---- processing and transform jobs ---------------------------------------------------------
+
+  /** A job name in use: the service's ResourceInUse, worded as for training jobs (UNCONFIRMED for these kinds). */
+  private jobInUse(kind: JobKind, arn: string): ApiError {
+    const word = kind.word[0]!.toUpperCase() + kind.word.slice(1);
+    return { status: 400, code: 'ResourceInUse', message: `${word} names must be unique within an AWS account and region, and a ${kind.word} with this name already exists (${arn})` };
+  }
+
+  /** Starts a job of `kind` from a parsed request; its handle then answers Describe, List and Stop. */
+  private async startJob(kind: JobKind, name: string | undefined, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
+    const arn = this.arn(kind.arnKind, name ?? '');
+    const jobs = this.jobs.get(kind)!;
+    if (name !== undefined && jobs.has(name)) return fail(this.jobInUse(kind, arn));
+    let handle: JobRecord['handle'];
+    try {
+      handle = await start();
+    } catch (err) {
+      if (err instanceof JobExistsError) return fail(this.jobInUse(kind, arn));
+      return fail(asApiError(err));
+    }
+    handle.done.catch(() => {});
+    jobs.set(name!, { name: name!, arn, createdAt: Date.now(), handle });
+    return ok({ [`${kind.nameMember.replace(/Name$/, 'Arn')}`]: arn });
+  }
+
+  private async createProcessingJob(body: Json): Promise<Answer> {
+    const parsed = parseCreateProcessingJobRequest(body, this.mapper());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const name = parsed.spec.processingJobName;
+    return this.startJob(PROCESSING, name, () =>
+      startProcessingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.deps) as Promise<JobRecord['handle']>,
+    );
+  }
+
+  private async createTransformJob(body: Json): Promise<Answer> {
+    const parsed = parseCreateTransformJobRequest(body, this.mapper());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const modelName = parsed.spec.modelName;
+    const model = modelName !== undefined ? this.models.get(modelName) : undefined;
+    if (!model) return fail(apiErrors.couldNotFind('model', this.arn('model', modelName ?? '')));
+    const m = model.spec;
+    const input = {
+      ...parsed.spec,
+      image: m.image ?? '',
+      ...(m.model !== undefined ? { model: m.model } : {}),
+      ...(m.modelUri !== undefined ? { modelUri: m.modelUri } : {}),
+      ...(m.environment ? { modelEnvironment: m.environment } : {}),
+      ...(m.containers ? { containers: m.containers } : {}),
+      region: this.opts.region,
+      account: this.opts.account,
+      outputDir: this.opts.outputDir,
+    };
+    return this.startJob(TRANSFORM, parsed.spec.transformJobName, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.deps) as Promise<JobRecord['handle']>);
+  }
+
+  private jobRecord(kind: JobKind, body: Json): JobRecord | ApiError {
+    return this.lookup(this.jobs.get(kind)!, body, kind.nameMember, () => apiErrors.jobNotFound());
+  }
+
+  /** Describe of a processing or transform job: its live record, without sm-local's own notes. */
+  private describeJobRecord(record: JobRecord): Json {
+    const { SmLocal: _local, ...d } = record.handle.describe();
+    return d;
+  }
+
+  private describeJob(kind: JobKind, body: Json): Answer {
+    const record = this.jobRecord(kind, body);
+    if ('code' in record) return fail(record);
+    return ok(this.describeJobRecord(record));
+  }
+
+  private listJobs(kind: JobKind, body: Json, key: string, defaultOrder: 'Ascending' | 'Descending'): Answer {
+    const items = [...this.jobs.get(kind)!.values()].map((r) => {
+      const d = this.describeJobRecord(r);
+      return { name: r.name, status: String(d[kind.statusMember]), createdAt: r.createdAt, modifiedAt: typeof d.LastModifiedTime === 'number' ? d.LastModifiedTime * 1000 : r.createdAt, summary: kind.summary(d, r) };
+    });
+    return this.page(items, body, key, { defaultOrder });
+  }
+
+  private stopJob(kind: JobKind, body: Json): Answer {
+    const record = this.jobRecord(kind, body);
+    if ('code' in record) return fail(record);
+    const status = this.describeJobRecord(record)[kind.statusMember];
+    if (status !== 'InProgress' && status !== 'Stopping') return fail(apiErrors.validation(`The ${kind.word} ${record.name} is ${String(status)}: only a job in progress can be stopped.`));
+    record.handle.stop();
+    return ok();
+  }
+
   // ---- models --------------------------------------------------------------------------------
 
   private createModel(body: Json): Answer {
@@ -413,12 +558,13 @@ export class LocalSageMaker {
 
   /** Ctrl-C: every job stopped (StopTrainingJob), every endpoint deleted; resolves once all is removed. */
   async shutdown(force = false): Promise<void> {
-    for (const r of this.trainingJobs.values()) {
-      if (force) r.handle.force();
-      else r.handle.stop();
+    const handles = [...this.trainingJobs.values(), ...[...this.jobs.values()].flatMap((m) => [...m.values()])].map((r) => r.handle);
+    for (const h of handles) {
+      if (force) h.force();
+      else h.stop();
     }
     await Promise.all([
-      ...[...this.trainingJobs.values()].map((r) => r.handle.done.catch(() => undefined)),
+      ...handles.map((h) => h.done.catch(() => undefined)),
       ...[...this.endpoints.values()].map((e) => (e.deleting ??= e.creation.delete()).catch(() => undefined)),
     ]);
   }
