@@ -20,6 +20,10 @@ import {
   SageMakerClient,
   SageMakerServiceException,
   StopTrainingJobCommand,
+  UpdateEndpointCommand,
+  AddTagsCommand,
+  ListTagsCommand,
+  DeleteTagsCommand,
   waitUntilEndpointDeleted,
   waitUntilProcessingJobCompletedOrStopped,
   waitUntilTransformJobCompletedOrStopped,
@@ -234,5 +238,38 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     await conforms('ListTransformJobs', { NameContains: s.session });
     const noModel = await raw('CreateTransformJob', { TransformJobName: name('nomodel'), ModelName: 'missing', TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/raw' } } }, TransformOutput: { S3OutputPath: 's3://bucket/x' }, TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 } });
     expect(noModel.body).toEqual({ __type: 'ValidationException', message: 'Could not find model "arn:aws:sagemaker:us-east-1:123456789012:model/missing".' });
+  });
+
+  it('UpdateEndpoint: Updating while the new config starts beside the old one, which then goes; tags on the endpoint', async () => {
+    const stageModel = async (tag: string) => {
+      await sm.send(new CreateModelCommand({ ModelName: name(tag), PrimaryContainer: { Image: fixtureTag('serve-bind-to-port'), Environment: { SERVER_MODE: 'stage', STAGE: tag } } }));
+      await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: name(tag), ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name(tag), InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+    };
+    await stageModel('blue');
+    await stageModel('green');
+    const endpoint = name('bluegreen');
+    const { EndpointArn } = await sm.send(new CreateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: name('blue'), Tags: [{ Key: 'team', Value: 'ml' }] }));
+    await waitUntilEndpointInService({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint });
+    const runtime = new SageMakerRuntimeClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const stageOf = async () => (JSON.parse(new TextDecoder().decode((await runtime.send(new InvokeEndpointCommand({ EndpointName: endpoint, Body: new TextEncoder().encode('x') }))).Body)) as { stage: string }).stage;
+    expect(await stageOf()).toBe('blue');
+    await sm.send(new UpdateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: name('green') }));
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint }))).EndpointStatus).toBe('Updating');
+    // The old containers answer while the new ones start.
+    expect(await stageOf()).toBe('blue');
+    await waitUntilEndpointInService({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint });
+    const after = await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
+    expect([after.EndpointStatus, after.EndpointConfigName]).toEqual(['InService', name('green')]);
+    expect(await stageOf()).toBe('green');
+    for (let i = 0; i < 100 && (await s.docker.listManaged([`${LABEL.jobName}=${endpoint}`])).filter((r) => r.kind === 'container').length > 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await s.docker.listManaged([`${LABEL.jobName}=${endpoint}`])).filter((r) => r.kind === 'container')).toHaveLength(1);
+
+    expect((await sm.send(new ListTagsCommand({ ResourceArn: EndpointArn }))).Tags).toEqual([{ Key: 'team', Value: 'ml' }]);
+    await sm.send(new AddTagsCommand({ ResourceArn: EndpointArn, Tags: [{ Key: 'stage', Value: 'green' }] }));
+    await conforms('ListTags', { ResourceArn: EndpointArn! });
+    await sm.send(new DeleteTagsCommand({ ResourceArn: EndpointArn, TagKeys: ['team'] }));
+    expect((await sm.send(new ListTagsCommand({ ResourceArn: EndpointArn }))).Tags).toEqual([{ Key: 'stage', Value: 'green' }]);
+    await sm.send(new DeleteEndpointCommand({ EndpointName: endpoint }));
+    await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint });
   });
 });

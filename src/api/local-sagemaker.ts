@@ -119,6 +119,10 @@ interface EndpointRecord {
   createdAt: number;
   creation: EndpointCreation;
   deleting?: Promise<void>;
+  /** UpdateEndpoint under way: the new config's containers starting beside the old ones. */
+  updating?: { configName: string; creation: EndpointCreation };
+  /** Why the last update failed (the endpoint kept its containers, as after a rollback). */
+  updateFailure?: string;
 }
 
 const ok = (body: Json = {}): Answer => ({ ok: true, body });
@@ -144,6 +148,8 @@ export class LocalSageMaker {
   private readonly models = new Map<string, ModelRecord>();
   private readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   private readonly endpoints = new Map<string, EndpointRecord>();
+  /** Tags by resource ARN, in the order they were added. */
+  private readonly tags = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly opts: LocalSageMakerOptions,
@@ -181,6 +187,10 @@ export class LocalSageMaker {
     DescribeEndpoint: (b) => this.describeEndpoint(b),
     ListEndpoints: (b) => this.listEndpoints(b),
     DeleteEndpoint: (b) => this.deleteEndpoint(b),
+    UpdateEndpoint: (b) => this.updateEndpoint(b),
+    AddTags: (b) => this.addTags(b),
+    ListTags: (b) => this.listTags(b),
+    DeleteTags: (b) => this.deleteTags(b),
   };
 
   /** The resource a request names in `member`, or the error for a name that is missing or unknown. */
@@ -222,6 +232,7 @@ export class LocalSageMaker {
     const outputUri = `${String(parsed.spec.s3OutputPath).replace(/\/+$/, '')}/${name}/output`;
     const record: TrainingRecord = { name, arn, createdAt: Date.now(), handle, request: body, outputUri };
     this.trainingJobs.set(name, record);
+    this.tagOnCreate(arn, body);
     // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
     const settle = (result: TrainingResult | undefined) => this.upload(record, result);
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
@@ -333,7 +344,7 @@ export class LocalSageMaker {
   }
 
   /** Starts a job of `kind` from a parsed request; its handle then answers Describe, List and Stop. */
-  private async startJob(kind: JobKind, name: string | undefined, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
+  private async startJob(kind: JobKind, name: string | undefined, body: Json, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
     const arn = this.arn(kind.arnKind, name ?? '');
     const jobs = this.jobs.get(kind)!;
     if (name !== undefined && jobs.has(name)) return fail(this.jobInUse(kind, arn));
@@ -346,6 +357,7 @@ export class LocalSageMaker {
     }
     handle.done.catch(() => {});
     jobs.set(name!, { name: name!, arn, createdAt: Date.now(), handle });
+    this.tagOnCreate(arn, body);
     return ok({ [`${kind.nameMember.replace(/Name$/, 'Arn')}`]: arn });
   }
 
@@ -353,7 +365,7 @@ export class LocalSageMaker {
     const parsed = parseCreateProcessingJobRequest(body, this.mapper());
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.spec.processingJobName;
-    return this.startJob(PROCESSING, name, () =>
+    return this.startJob(PROCESSING, name, body, () =>
       startProcessingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.deps) as Promise<JobRecord['handle']>,
     );
   }
@@ -376,7 +388,7 @@ export class LocalSageMaker {
       account: this.opts.account,
       outputDir: this.opts.outputDir,
     };
-    return this.startJob(TRANSFORM, parsed.spec.transformJobName, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.deps) as Promise<JobRecord['handle']>);
+    return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.deps) as Promise<JobRecord['handle']>);
   }
 
   private jobRecord(kind: JobKind, body: Json): JobRecord | ApiError {
@@ -421,6 +433,7 @@ export class LocalSageMaker {
     const arn = this.arn('model', name);
     if (this.models.has(name)) return fail(apiErrors.alreadyExists('model', arn));
     this.models.set(name, { name, arn, createdAt: Date.now(), request: body, spec: parsed.spec as ModelSpec });
+    this.tagOnCreate(arn, body);
     return ok({ ModelArn: arn });
   }
 
@@ -467,6 +480,7 @@ export class LocalSageMaker {
     const arn = this.arn('endpoint-config', name);
     if (this.endpointConfigs.has(name)) return fail(apiErrors.alreadyExists('endpoint configuration', arn));
     this.endpointConfigs.set(name, { name, arn, createdAt: Date.now(), request: body });
+    this.tagOnCreate(arn, body);
     return ok({ EndpointConfigArn: arn });
   }
 
@@ -514,6 +528,7 @@ export class LocalSageMaker {
     }
     creation.ready.catch(() => {});
     this.endpoints.set(name, { name, arn, configName, createdAt: Date.now(), creation });
+    this.tagOnCreate(arn, body);
     return ok({ EndpointArn: arn });
   }
 
@@ -522,7 +537,52 @@ export class LocalSageMaker {
   }
 
   private describeEndpointRecord(e: EndpointRecord): Json {
-    return { ...e.creation.describe(), EndpointConfigName: e.configName };
+    const d: Json = { ...e.creation.describe(), EndpointConfigName: e.configName, CreationTime: epochSeconds(e.createdAt) };
+    // Updating while the new containers start; the old ones serve until the new ones are ready.
+    if (e.updating && d.EndpointStatus === 'InService') d.EndpointStatus = 'Updating';
+    if (e.updateFailure !== undefined && d.EndpointStatus === 'InService') d.FailureReason = e.updateFailure;
+    return d;
+  }
+
+  /**
+   * UpdateEndpoint (blue/green, as the service deploys by default): the new config's containers start
+   * beside the old ones; once every one is ready they take the traffic and the old ones are deleted.
+   * A new config that fails to start leaves the endpoint InService on the old one, with the reason.
+   */
+  private async updateEndpoint(body: Json): Promise<Answer> {
+    const e = this.endpointRecord(body);
+    if ('code' in e) return fail(e);
+    const configName = this.name(body, 'EndpointConfigName');
+    if (typeof configName !== 'string') return fail(configName);
+    const status = this.describeEndpointRecord(e).EndpointStatus;
+    // The service refuses an update of an endpoint that is not InService (wording UNCONFIRMED).
+    if (status !== 'InService' || e.deleting) return fail(apiErrors.validation(`Cannot update in-progress endpoint "${e.arn}".`));
+    const config = this.endpointConfigs.get(configName);
+    if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
+    const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
+    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    let creation: EndpointCreation;
+    try {
+      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true } }, this.deps);
+    } catch (err) {
+      return fail(asApiError(err));
+    }
+    e.updating = { configName, creation };
+    delete e.updateFailure;
+    creation.ready.then(
+      async () => {
+        const old = e.creation;
+        e.creation = creation;
+        e.configName = configName;
+        delete e.updating;
+        await old.delete().catch(() => undefined);
+      },
+      (err: unknown) => {
+        delete e.updating;
+        e.updateFailure = `The update to endpoint config ${configName} failed, and the endpoint kept its previous one: ${(err as Error)?.message ?? String(err)}`;
+      },
+    );
+    return ok({ EndpointArn: e.arn });
   }
 
   private describeEndpoint(body: Json): Answer {
@@ -549,11 +609,72 @@ export class LocalSageMaker {
     const e = this.endpointRecord(body);
     if ('code' in e) return fail(e);
     // Deleting until its containers are gone; then it is not found, which endpoint_deleted waits for.
-    e.deleting ??= e.creation.delete().finally(() => {
+    e.deleting ??= Promise.all([e.creation.delete(), e.updating?.creation.delete()]).then(() => undefined).finally(() => {
       if (this.endpoints.get(e.name) === e) this.endpoints.delete(e.name);
     });
     e.deleting.catch(() => {});
     return ok();
+  }
+
+  // ---- tags ----------------------------------------------------------------------------------
+
+  /** Whether `arn` names a resource this server has (tags need one). */
+  private known(arn: string): boolean {
+    const all = [...this.trainingJobs.values(), ...[...this.jobs.values()].flatMap((m) => [...m.values()]), ...this.models.values(), ...this.endpointConfigs.values(), ...this.endpoints.values()];
+    return all.some((r) => r.arn === arn);
+  }
+
+  /** The Tags member of a Create request, or of AddTags: `[{Key, Value}]`. */
+  private readTags(value: unknown): Map<string, string> | ApiError {
+    const out = new Map<string, string>();
+    if (value === undefined) return out;
+    if (!Array.isArray(value) || value.length > 50) return validationError([{ path: 'tags', message: 'Member must be a list of at most 50 {Key, Value}' }]);
+    for (const [i, t] of value.entries()) {
+      const key = str((t as Json)?.Key);
+      const v = (t as Json)?.Value;
+      if (key === undefined || key.length < 1 || key.length > 128 || (v !== undefined && (typeof v !== 'string' || v.length > 256))) return validationError([{ path: `tags.${i + 1}`, message: 'Key must have 1 to 128 characters and Value at most 256' }]);
+      out.set(key, (v as string | undefined) ?? '');
+    }
+    return out;
+  }
+
+  private tagTarget(body: Json): string | ApiError {
+    const arn = this.name(body, 'ResourceArn');
+    if (typeof arn !== 'string') return arn;
+    // The service's wording for a tag call on an ARN it does not have is UNCONFIRMED.
+    return this.known(arn) ? arn : apiErrors.validation(`Could not find resource "${arn}".`);
+  }
+
+  private addTags(body: Json): Answer {
+    const arn = this.tagTarget(body);
+    if (typeof arn !== 'string') return fail(arn);
+    const given = this.readTags(body.Tags);
+    if (!(given instanceof Map)) return fail(given);
+    const mine = this.tags.get(arn) ?? new Map<string, string>();
+    for (const [k, v] of given) mine.set(k, v);
+    this.tags.set(arn, mine);
+    return ok({ Tags: [...given].map(([Key, Value]) => ({ Key, Value })) });
+  }
+
+  private listTags(body: Json): Answer {
+    const arn = this.tagTarget(body);
+    if (typeof arn !== 'string') return fail(arn);
+    const items = [...(this.tags.get(arn) ?? new Map<string, string>())].map(([Key, Value], i) => ({ name: Key, createdAt: i, modifiedAt: i, summary: { Key, Value } }));
+    return this.page(items, body, 'Tags', { sortBy: ['CreationTime'], defaultOrder: 'Ascending' });
+  }
+
+  private deleteTags(body: Json): Answer {
+    const arn = this.tagTarget(body);
+    if (typeof arn !== 'string') return fail(arn);
+    const keys = Array.isArray(body.TagKeys) ? body.TagKeys : [];
+    for (const k of keys) this.tags.get(arn)?.delete(String(k));
+    return ok();
+  }
+
+  /** Tags given with a Create request, kept as AddTags keeps them. */
+  private tagOnCreate(arn: string, body: Json): void {
+    const given = this.readTags(body.Tags);
+    if (given instanceof Map && given.size) this.tags.set(arn, given);
   }
 
   /** Ctrl-C: every job stopped (StopTrainingJob), every endpoint deleted; resolves once all is removed. */
@@ -566,6 +687,7 @@ export class LocalSageMaker {
     await Promise.all([
       ...handles.map((h) => h.done.catch(() => undefined)),
       ...[...this.endpoints.values()].map((e) => (e.deleting ??= e.creation.delete()).catch(() => undefined)),
+      ...[...this.endpoints.values()].map((e) => e.updating?.creation.delete().catch(() => undefined)),
     ]);
   }
 }

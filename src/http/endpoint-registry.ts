@@ -81,10 +81,15 @@ export class EndpointRegistry implements InvocationRoutes {
     return this.opts.onRequest;
   }
 
-  /** Routes `target.endpoint.endpointName` to its container; the returned function unregisters it and closes its pool. */
-  add(target: RuntimeTarget): () => Promise<void> {
+  /**
+   * Routes `target.endpoint.endpointName` to its containers (with `replace`, in place of the ones it
+   * routed to: calls under way finish there); the returned function unregisters it and closes its pools.
+   */
+  add(target: RuntimeTarget, opts: { replace?: boolean } = {}): () => Promise<void> {
     const name = target.endpoint.endpointName;
-    if (this.targets.has(name)) throw new Error(`endpoint ${name} is already registered`);
+    // UpdateEndpoint: the new containers take the traffic at once; the old route's unregister is then a no-op.
+    const replaced = opts.replace ? this.targets.get(name) : undefined;
+    if (this.targets.has(name) && !replaced) throw new Error(`endpoint ${name} is already registered`);
     if (!target.upstream && !target.variants?.length) throw new Error(`endpoint ${name} has no container to route to`);
     const { variants, pools } = connect(target);
     const routes = new VariantRouter(name, variants);
@@ -100,6 +105,7 @@ export class EndpointRegistry implements InvocationRoutes {
       ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}),
     };
     this.targets.set(name, ctx);
+    if (replaced) void Promise.all(replaced.pools.map((p) => p.close()));
     return async () => {
       if (this.targets.get(name) !== ctx) return;
       this.targets.delete(name);

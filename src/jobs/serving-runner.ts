@@ -57,7 +57,7 @@ export interface EndpointOptions {
    * Serve through a runtime that is already listening (a local SageMaker's, which fronts every
    * endpoint it runs on its own port) instead of a proxy of the endpoint's own.
    */
-  runtime?: { registry: EndpointRegistry; port: number };
+  runtime?: { registry: EndpointRegistry; port: number; /** UpdateEndpoint: take over the name's route once ready. */ replace?: boolean };
   /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
   modelLoadWaitMs?: number;
 }
@@ -477,7 +477,7 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images:
     let closeProxy: () => Promise<void>;
     if (input.runtime) {
       // Routed by the runtime that fronts it, from now until it stops.
-      const unregister = input.runtime.registry.add(target);
+      const unregister = input.runtime.registry.add(target, { replace: input.runtime.replace === true });
       closeProxy = () => (closing ??= unregister());
       scope.defer(`route to ${spec.endpointName}`, closeProxy);
     } else {
