@@ -64,6 +64,7 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stderr).toContain(`export AWS_ENDPOINT_URL_SAGEMAKER=${url}`);
     expect(stderr).toContain(`export AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=${url}`);
+    expect(stderr).toContain(`export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${url}`);
   });
 
   it('boto3: train, wait, deploy the artifact, invoke, typed errors, paginate, delete', async () => {
@@ -80,6 +81,10 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
       predictions: [1, 0],
       variant: 'AllTraffic',
       runtime_not_found: 'ValidationError',
+      log_streams: [`boto3-train-${s.session}/algo-1`],
+      log_lines: [expect.stringMatching(/model|epoch|saved/i)],
+      log_end: [0, true],
+      account: '000000000000',
       model_gone: `Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/boto3-model-${s.session.toLowerCase()}".`,
     });
     expect(seen.endpoints).toEqual([`boto3-model-${s.session}`]);
@@ -97,6 +102,10 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
     }
     expect(status).toBe('Completed');
     await run('aws', ['sagemaker', 'wait', 'training-job-completed-or-stopped', '--training-job-name', job], { env: clientEnv() });
+    const streams = JSON.parse((await run('aws', ['logs', 'describe-log-streams', '--log-group-name', '/aws/sagemaker/TrainingJobs', '--log-stream-name-prefix', `${job}/`, '--endpoint-url', url], { env: clientEnv() })).stdout) as { logStreams: { logStreamName: string }[] };
+    expect(streams.logStreams.map((l) => l.logStreamName)).toEqual([expect.stringMatching(new RegExp(`^${job}/algo-1-\\d+$`))]);
+    const events = JSON.parse((await run('aws', ['logs', 'get-log-events', '--log-group-name', '/aws/sagemaker/TrainingJobs', '--log-stream-name', streams.logStreams[0]!.logStreamName, '--start-from-head', '--endpoint-url', url], { env: clientEnv() })).stdout) as { events: { message: string }[] };
+    expect(events.events.some((e) => /epoch=/.test(e.message))).toBe(true);
     const listed = await aws('list-training-jobs', '--name-contains', 'cli-train');
     expect((listed.TrainingJobSummaries as { TrainingJobName: string }[]).map((j) => j.TrainingJobName)).toContain(job);
     const missing = await run('aws', ['sagemaker', 'describe-endpoint', '--endpoint-name', 'no-such-endpoint'], { env: clientEnv() }).then(() => undefined, (e: { stderr: string; code: number }) => e);

@@ -107,6 +107,20 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect(artifact).toBe(`s3://bucket/output/${job}/output/model.tar.gz`);
     expect(existsSync(join(s3Root, 'bucket', 'output', job, 'output', 'model.tar.gz'))).toBe(true);
     await conforms('DescribeTrainingJob', { TrainingJobName: job });
+    // Its output is in CloudWatch Logs, each answer in the Logs model's shape.
+    const logs = async (op: string, body: Record<string, unknown>) => {
+      const res = await fetch(server.url, { method: 'POST', headers: { 'x-amz-target': `Logs_20140328.${op}`, 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
+      const out = (await res.json()) as Record<string, unknown>;
+      expect(res.status, JSON.stringify(out)).toBe(200);
+      expect(outputProblems('logs', op, out, '2014-03-28')).toEqual([]);
+      return out;
+    };
+    const streams = (await logs('DescribeLogStreams', { logGroupName: '/aws/sagemaker/TrainingJobs', logStreamNamePrefix: `${job}/` })).logStreams as { logStreamName: string }[];
+    expect(streams.map((l) => l.logStreamName)).toEqual([expect.stringMatching(new RegExp(`^${job}/algo-1-\\d+$`))]);
+    const got = await logs('GetLogEvents', { logGroupName: '/aws/sagemaker/TrainingJobs', logStreamName: streams[0]!.logStreamName, startFromHead: true });
+    expect((got.events as { message: string }[]).some((e) => /^epoch=/.test(e.message))).toBe(true);
+    const filtered = await logs('FilterLogEvents', { logGroupName: '/aws/sagemaker/TrainingJobs', logStreamNamePrefix: job, filterPattern: 'epoch=50' });
+    expect((filtered.events as { message: string }[]).every((e) => e.message.includes('epoch=50'))).toBe(true);
 
     const model = name('model');
     await sm.send(new CreateModelCommand({ ModelName: model, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole', PrimaryContainer: { Image: EXAMPLE_IMAGE, ModelDataUrl: artifact } }));

@@ -26,6 +26,7 @@ import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js
 import { startProcessingJob } from '../jobs/processing-runner.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
 import { startTransformJob } from '../jobs/transform-runner.js';
+import { LogStore } from './log-store.js';
 
 type Json = Record<string, unknown>;
 export type Answer = { ok: true; body: Json } | { ok: false; error: ApiError };
@@ -148,13 +149,46 @@ export class LocalSageMaker {
   private readonly models = new Map<string, ModelRecord>();
   private readonly endpointConfigs = new Map<string, EndpointConfigRecord>();
   private readonly endpoints = new Map<string, EndpointRecord>();
+  /** The containers' output, as CloudWatch Logs has it. */
+  readonly logs: LogStore;
   /** Tags by resource ARN, in the order they were added. */
   private readonly tags = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly opts: LocalSageMakerOptions,
     private readonly deps: JobDeps,
-  ) {}
+  ) {
+    this.logs = new LogStore(opts.region, opts.account);
+  }
+
+  /**
+   * The job deps of one job or endpoint: its containers' lines also go to its CloudWatch log group,
+   * one stream per host. Stream names follow the service's (`<job>/algo-1-<epoch seconds>`; the part
+   * after the job name is UNCONFIRMED, CONTRACT §9.6).
+   */
+  private logging(group: string, stream: (source: string) => string): JobDeps {
+    return {
+      ...this.deps,
+      onLine: (line, source) => {
+        this.logs.append(group, stream(source), line);
+        this.deps.onLine?.(line, source);
+      },
+    };
+  }
+
+  private jobLogging(group: string, name: string): JobDeps {
+    const epoch = Math.floor(Date.now() / 1000);
+    return this.logging(group, (host) => `${name}/${host.split('/')[0]}-${epoch}${host.includes('/') ? `/${host.split('/').slice(1).join('/')}` : ''}`);
+  }
+
+  /** An endpoint's containers: `<variant>/<instance>` streams, `<variant>/<instance>/<hostname>` in a multi-container model (CONTRACT §8.1). */
+  private endpointLogging(name: string, firstVariant: string): JobDeps {
+    return this.logging(`/aws/sagemaker/Endpoints/${name}`, (source) => {
+      const parts = source.split('/');
+      // `<endpoint>` alone for a single container; `<endpoint>/<variant>/<n>/<hostname>` otherwise.
+      return parts.length >= 4 ? `${parts[1]}/instance-${parts[2]}/${parts.slice(3).join('/')}` : `${firstVariant}/instance-1`;
+    });
+  }
 
   private readonly mapper = () => createUriMapper({ s3Root: this.opts.s3Root, baseDir: this.opts.s3Root });
   private arn(kind: string, name: string): string {
@@ -224,7 +258,7 @@ export class LocalSageMaker {
     if (this.trainingJobs.has(name)) return fail(apiErrors.trainingJobInUse(arn));
     let handle: TrainingJobHandle;
     try {
-      handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.deps);
+      handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
       return fail(asApiError(err));
@@ -366,7 +400,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.spec.processingJobName;
     return this.startJob(PROCESSING, name, body, () =>
-      startProcessingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.deps) as Promise<JobRecord['handle']>,
+      startProcessingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.jobLogging('/aws/sagemaker/ProcessingJobs', name ?? '')) as Promise<JobRecord['handle']>,
     );
   }
 
@@ -388,7 +422,7 @@ export class LocalSageMaker {
       account: this.opts.account,
       outputDir: this.opts.outputDir,
     };
-    return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.deps) as Promise<JobRecord['handle']>);
+    return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.jobLogging('/aws/sagemaker/TransformJobs', parsed.spec.transformJobName ?? '')) as Promise<JobRecord['handle']>);
   }
 
   private jobRecord(kind: JobKind, body: Json): JobRecord | ApiError {
@@ -522,7 +556,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
-      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.deps);
+      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));
     }
@@ -563,7 +597,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
-      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true } }, this.deps);
+      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true } }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));
     }

@@ -50,7 +50,11 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
   });
   const registry = new EndpointRegistry({ cap: MAX_PAYLOAD_BYTES, budgetBytes: 4 * MAX_PAYLOAD_BYTES, account: opts.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
   const sagemaker = new LocalSageMaker({ region: opts.region, account: opts.account, s3Root: opts.s3Root, outputDir: opts.outputDir, runtime: { registry, port } }, deps);
-  const app: FastifyInstance = buildRuntimeApp(registry, { controlPlane: (req, res) => handleControlPlane(req, res, sagemaker.operations, opts.onCall) });
+  const services = {
+    json: { SageMaker: sagemaker.operations, Logs_20140328: sagemaker.logs.operations },
+    identity: { account: opts.account, arn: `arn:aws:iam::${opts.account}:user/sm-local`, userId: 'AIDASMLOCALUSER00000' },
+  };
+  const app: FastifyInstance = buildRuntimeApp(registry, { controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall) });
   await app.listen({ host: '127.0.0.1', port }).catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EADDRINUSE' ? new PortInUseError(port, err) : err;
   });

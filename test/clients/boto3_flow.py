@@ -34,6 +34,16 @@ seen["artifact"] = d["ModelArtifacts"]["S3ModelArtifacts"]
 seen["creation_time_type"] = type(d["CreationTime"]).__name__
 seen["request_id"] = bool(d["ResponseMetadata"].get("RequestId"))
 
+# The container's output in CloudWatch Logs, as the SageMaker Python SDK reads it; the account from STS.
+logs = session.client("logs", endpoint_url=url)
+streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=job + "/")["logStreams"]
+seen["log_streams"] = [s["logStreamName"].rsplit("-", 1)[0] for s in streams]
+events = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"], startFromHead=True)
+seen["log_lines"] = [e["message"] for e in events["events"]][-1:]
+again = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"], nextToken=events["nextForwardToken"])
+seen["log_end"] = [len(again["events"]), again["nextForwardToken"] == events["nextForwardToken"]]
+seen["account"] = session.client("sts", endpoint_url=url).get_caller_identity()["Account"]
+
 try:
     sm.describe_training_job(TrainingJobName="no-such-job-" + suffix)
 except ClientError as e:

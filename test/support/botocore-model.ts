@@ -103,8 +103,8 @@ export function shapeProblems(model: ServiceModel, shapeName: string, value: unk
 }
 
 /** Problems of an operation's response against its output shape. */
-export function outputProblems(service: string, operation: string, response: unknown): string[] {
-  const model = serviceModel(service);
+export function outputProblems(service: string, operation: string, response: unknown, version?: string): string[] {
+  const model = serviceModel(service, version);
   const op = model.operations[operation];
   if (!op) return [`${operation} is not an operation of ${service}`];
   if (!op.output) return response && Object.keys(response as object).length ? [`${operation} has no output shape, got members`] : [];

@@ -16,6 +16,8 @@ export function environmentLines(url: string, region: string): string[] {
   return [
     `export AWS_ENDPOINT_URL_SAGEMAKER=${url}`,
     `export AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=${url}`,
+    `export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${url}`,
+    `export AWS_ENDPOINT_URL_STS=${url}`,
     'export AWS_ACCESS_KEY_ID=sm-local AWS_SECRET_ACCESS_KEY=sm-local',
     `export AWS_DEFAULT_REGION=${region} AWS_REGION=${region}`,
   ];
