@@ -22,6 +22,8 @@ echo "== bench/multi-model (a loaded model through the proxy against /models/<na
 npx --no-install tsx bench/multi-model.ts "${SERVE_ROUNDS:-3}" "${SERVE_SECONDS:-5}"
 echo "== bench/pipeline (a two-container serial pipeline through the proxy against the two direct calls chained)"
 npx --no-install tsx bench/pipeline.ts "${SERVE_ROUNDS:-3}" "${SERVE_SECONDS:-5}"
+echo "== bench/api (the local SageMaker: DescribeTrainingJob through boto3, a job through the API against sm-local train, memory)"
+npx --no-install tsx bench/api.ts "${ROUNDS:-5}"
 echo "== bench/ready"
 npx --no-install tsx bench/ready.ts "${ROUNDS:-10}"
 echo "== bench/multihost"
