@@ -44,7 +44,7 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
     mkdirSync(join(s3Root, 'bucket'), { recursive: true });
     cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
     const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session };
-    server = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3Root, '--output', s.dir('jobs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3Root, '--output', s.dir('jobs'), '--state', s.dir('state')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     url = await new Promise<string>((resolve, reject) => {
       server.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim()));

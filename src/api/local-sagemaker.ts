@@ -5,7 +5,8 @@
  * core, as `sm-local train` and `serve` run them; endpoints are routed by the runtime registry the
  * server listens with.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { apiErrors, listPage, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
 import { parseCreateEndpointConfigRequest } from '../contract/create-endpoint-config.js';
@@ -19,11 +20,12 @@ import type { ModelSpec } from '../contract/serving-spec.js';
 import { trainingJobArn } from '../contract/training-spec.js';
 import { epochSeconds } from '../contract/training-status.js';
 import { createUriMapper } from '../config/uri-mapping.js';
-import { InvalidSpecError, JobExistsError, SmLocalError } from '../errors.js';
+import { InvalidSpecError, JobExistsError, SmLocalError, UsageError } from '../errors.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { JobDeps } from '../jobs/deps.js';
 import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js';
 import { startProcessingJob } from '../jobs/processing-runner.js';
+import { isProcessAlive, pruneResources } from '../jobs/prune.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
 import { startTransformJob } from '../jobs/transform-runner.js';
 import { LogStore } from './log-store.js';
@@ -40,7 +42,29 @@ export interface LocalSageMakerOptions {
   outputDir: string;
   /** The runtime that fronts the endpoints, and the port it listens on. */
   runtime: { registry: EndpointRegistry; port: number };
+  /** Where the resources are kept between runs of the server (a JSON file); none: they live as long as the process. */
+  stateFile?: string;
 }
+
+/** What survives a restart: every resource's request and record, and who ran them. */
+interface SavedState {
+  version: 1;
+  owner: { session: string; pid: number; hostname: string };
+  trainingJobs: { name: string; arn: string; createdAt: number; request: Json; outputUri: string; jobDir: string; uploaded?: { model?: string; output?: string } }[];
+  jobs: Record<string, { name: string; arn: string; createdAt: number; request: Json; jobDir: string }[]>;
+  models: { name: string; arn: string; createdAt: number; request: Json }[];
+  endpointConfigs: { name: string; arn: string; createdAt: number; request: Json }[];
+  endpoints: { name: string; arn: string; configName: string; createdAt: number }[];
+  tags: [string, [string, string][]][];
+}
+
+/** A job of a previous run of the server, as it ended: its last record, and nothing left to stop. */
+function finishedHandle(describe: Json): { describe(): Json; stop(): void; force(): void; done: Promise<undefined> } {
+  return { describe: () => describe, stop: () => {}, force: () => {}, done: Promise.resolve(undefined) };
+}
+
+const TERMINAL_STATUSES = ['Completed', 'Failed', 'Stopped'];
+const RESTART_REASON = 'The local SageMaker (sm-local api) stopped while the job ran; its containers were removed when it started again.';
 
 interface TrainingRecord {
   name: string;
@@ -62,7 +86,8 @@ interface JobRecord {
   name: string;
   arn: string;
   createdAt: number;
-  handle: { describe(): Json; stop(): void; force(): void; done: Promise<unknown> };
+  handle: { describe(): Json; stop(): void; force(): void; done: Promise<unknown>; jobDir?: string };
+  request: Json;
 }
 
 /** What tells the job kinds apart in the API: names, the describe's status member, the list's summary. */
@@ -195,8 +220,23 @@ export class LocalSageMaker {
     return arnOf(this.opts.region, this.opts.account, kind, name);
   }
 
-  /** Every operation, by its X-Amz-Target name. */
-  readonly operations: Record<string, (body: Json) => Promise<Answer> | Answer> = {
+  /** Every operation, by its X-Amz-Target name; what changes a resource is saved once it succeeded. */
+  get operations(): Record<string, (body: Json) => Promise<Answer>> {
+    return (this.wrapped ??= Object.fromEntries(
+      Object.entries(this.handlers).map(([op, fn]) => [
+        op,
+        async (body: Json) => {
+          const answer = await fn(body);
+          if (answer.ok && /^(Create|Delete|Update|Stop|AddTags|DeleteTags)/.test(op)) await this.save();
+          return answer;
+        },
+      ]),
+    ));
+  }
+
+  private wrapped?: Record<string, (body: Json) => Promise<Answer>>;
+
+  private readonly handlers: Record<string, (body: Json) => Promise<Answer> | Answer> = {
     CreateTrainingJob: (b) => this.createTrainingJob(b),
     DescribeTrainingJob: (b) => this.describeTrainingJob(b),
     ListTrainingJobs: (b) => this.listTrainingJobs(b),
@@ -268,7 +308,7 @@ export class LocalSageMaker {
     this.trainingJobs.set(name, record);
     this.tagOnCreate(arn, body);
     // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
-    const settle = (result: TrainingResult | undefined) => this.upload(record, result);
+    const settle = (result: TrainingResult | undefined) => this.upload(record, result).finally(() => this.save());
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
     return ok({ TrainingJobArn: arn });
   }
@@ -379,6 +419,10 @@ export class LocalSageMaker {
 
   /** Starts a job of `kind` from a parsed request; its handle then answers Describe, List and Stop. */
   private async startJob(kind: JobKind, name: string | undefined, body: Json, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
+    return this.startJobRecord(kind, name, body, start);
+  }
+
+  private async startJobRecord(kind: JobKind, name: string | undefined, body: Json, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
     const arn = this.arn(kind.arnKind, name ?? '');
     const jobs = this.jobs.get(kind)!;
     if (name !== undefined && jobs.has(name)) return fail(this.jobInUse(kind, arn));
@@ -390,7 +434,8 @@ export class LocalSageMaker {
       return fail(asApiError(err));
     }
     handle.done.catch(() => {});
-    jobs.set(name!, { name: name!, arn, createdAt: Date.now(), handle });
+    jobs.set(name!, { name: name!, arn, createdAt: Date.now(), handle, request: body });
+    handle.done.finally(() => this.save()).catch(() => {});
     this.tagOnCreate(arn, body);
     return ok({ [`${kind.nameMember.replace(/Name$/, 'Arn')}`]: arn });
   }
@@ -645,6 +690,7 @@ export class LocalSageMaker {
     // Deleting until its containers are gone; then it is not found, which endpoint_deleted waits for.
     e.deleting ??= Promise.all([e.creation.delete(), e.updating?.creation.delete()]).then(() => undefined).finally(() => {
       if (this.endpoints.get(e.name) === e) this.endpoints.delete(e.name);
+      void this.save();
     });
     e.deleting.catch(() => {});
     return ok();
@@ -711,6 +757,101 @@ export class LocalSageMaker {
     if (given instanceof Map && given.size) this.tags.set(arn, given);
   }
 
+  // ---- state ---------------------------------------------------------------------------------
+
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes every resource to the state file (whole, then renamed into place), one write after another. */
+  save(): Promise<void> {
+    const file = this.opts.stateFile;
+    if (!file) return Promise.resolve();
+    const state: SavedState = {
+      version: 1,
+      owner: { session: this.deps.owner.session, pid: process.pid, hostname: osHostname() },
+      trainingJobs: [...this.trainingJobs.values()].map((r) => ({ name: r.name, arn: r.arn, createdAt: r.createdAt, request: r.request, outputUri: r.outputUri, jobDir: r.handle.jobDir, ...(r.uploaded ? { uploaded: r.uploaded } : {}) })),
+      jobs: Object.fromEntries([...this.jobs].map(([kind, m]) => [kind.arnKind, [...m.values()].map((r) => ({ name: r.name, arn: r.arn, createdAt: r.createdAt, request: r.request, jobDir: r.handle.jobDir ?? '' }))])),
+      models: [...this.models.values()].map((m) => ({ name: m.name, arn: m.arn, createdAt: m.createdAt, request: m.request })),
+      endpointConfigs: [...this.endpointConfigs.values()].map((c) => ({ name: c.name, arn: c.arn, createdAt: c.createdAt, request: c.request })),
+      endpoints: [...this.endpoints.values()].filter((e) => !e.deleting).map((e) => ({ name: e.name, arn: e.arn, configName: e.configName, createdAt: e.createdAt })),
+      tags: [...this.tags].map(([arn, t]) => [arn, [...t]]),
+    };
+    const write = async () => {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(`${file}.tmp`, JSON.stringify(state, null, 1), { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
+    };
+    this.saving = this.saving.then(write, write).catch((err: unknown) => this.deps.log.warn(`Could not save the local SageMaker's state to ${file}: ${(err as Error).message}`));
+    return this.saving;
+  }
+
+  /**
+   * Takes up the state a previous run of the server left: models, endpoint configs and tags as they
+   * were; finished jobs with their last record; jobs that were still running Failed (their containers,
+   * and everything else that run left, are removed), and endpoints created again from their configs.
+   */
+  async restore(): Promise<void> {
+    const file = this.opts.stateFile;
+    if (!file) return;
+    let state: SavedState;
+    try {
+      state = JSON.parse(await readFile(file, 'utf8')) as SavedState;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new UsageError(`The local SageMaker's state file ${file} cannot be read: ${(err as Error).message}`, 'Move it away to start empty, or give another --state folder.');
+    }
+    const prev = state.owner;
+    if (prev.hostname === osHostname() && prev.pid !== process.pid && isProcessAlive(prev.pid)) {
+      throw new UsageError(`Another sm-local api (pid ${prev.pid}) uses the state in ${file}.`, 'Stop it first, or give this one another --state folder.');
+    }
+    // What the previous run left running goes: it has no owner any more.
+    if (prev.session !== this.deps.owner.session) await pruneResources({ docker: this.deps.docker, log: this.deps.log, tmpRoot: this.deps.tmpRoot, session: prev.session });
+    const lastRecord = async (jobDir: string): Promise<Json | undefined> => readFile(join(jobDir, 'describe.json'), 'utf8').then((t) => JSON.parse(t) as Json, () => undefined);
+    const failed = (d: Json | undefined, base: Json, statusMember: string): Json => {
+      const { SmLocal: _local, ...rest } = d ?? base;
+      return { ...rest, [statusMember]: 'Failed', FailureReason: RESTART_REASON, ...(statusMember === 'TrainingJobStatus' ? { SecondaryStatus: 'Failed' } : {}) };
+    };
+    for (const t of state.trainingJobs) {
+      const d = await lastRecord(t.jobDir);
+      const done = d && TERMINAL_STATUSES.includes(String(d.TrainingJobStatus));
+      const base = { TrainingJobName: t.name, TrainingJobArn: t.arn, CreationTime: epochSeconds(t.createdAt), StoppingCondition: t.request.StoppingCondition ?? {}, AlgorithmSpecification: t.request.AlgorithmSpecification, ResourceConfig: t.request.ResourceConfig };
+      const handle = { ...finishedHandle(done ? d : failed(d, base, 'TrainingJobStatus')), trainingJobName: t.name, jobDir: t.jobDir } as unknown as TrainingJobHandle;
+      this.trainingJobs.set(t.name, { name: t.name, arn: t.arn, createdAt: t.createdAt, handle, request: t.request, outputUri: t.outputUri, settled: true, ...(t.uploaded ? { uploaded: t.uploaded } : {}) });
+    }
+    for (const kind of [PROCESSING, TRANSFORM]) {
+      for (const j of state.jobs[kind.arnKind] ?? []) {
+        const d = await lastRecord(j.jobDir);
+        const done = d && TERMINAL_STATUSES.includes(String(d[kind.statusMember]));
+        const base = { ...j.request, [kind.nameMember.replace(/Name$/, 'Arn')]: j.arn, CreationTime: epochSeconds(j.createdAt) };
+        delete base.Tags;
+        this.jobs.get(kind)!.set(j.name, { name: j.name, arn: j.arn, createdAt: j.createdAt, request: j.request, handle: { ...finishedHandle(done ? (({ SmLocal: _l, ...r }) => r)(d) : failed(d, base, kind.statusMember)), jobDir: j.jobDir } });
+      }
+    }
+    for (const m of state.models) {
+      const parsed = parseCreateModelRequest(m.request, this.mapper());
+      this.models.set(m.name, { ...m, spec: parsed.spec as ModelSpec });
+    }
+    for (const c of state.endpointConfigs) this.endpointConfigs.set(c.name, c);
+    for (const [arn, t] of state.tags) this.tags.set(arn, new Map(t));
+    // Endpoints come back InService on their configs, as they were (their old containers went with the old run).
+    for (const e of state.endpoints) {
+      const config = this.endpointConfigs.get(e.configName);
+      const parsed = config ? parseCreateEndpointConfigRequest(config.request, this.modelsByName()) : undefined;
+      if (!parsed || parsed.problems.length) {
+        this.deps.log.warn(`Endpoint ${e.name} is not brought back: its endpoint config ${e.configName} is gone or no longer valid.`);
+        continue;
+      }
+      try {
+        const creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+        creation.ready.catch(() => {});
+        this.endpoints.set(e.name, { ...e, creation });
+      } catch (err) {
+        this.deps.log.warn(`Endpoint ${e.name} is not brought back: ${(err as Error).message}`);
+      }
+    }
+    this.deps.log.info(`Restored from ${file}: ${state.trainingJobs.length} training jobs, ${state.models.length} models, ${state.endpointConfigs.length} endpoint configs, ${state.endpoints.length} endpoints.`);
+    await this.save();
+  }
+
   /** Ctrl-C: every job stopped (StopTrainingJob), every endpoint deleted; resolves once all is removed. */
   async shutdown(force = false): Promise<void> {
     const handles = [...this.trainingJobs.values(), ...[...this.jobs.values()].flatMap((m) => [...m.values()])].map((r) => r.handle);
@@ -723,5 +864,7 @@ export class LocalSageMaker {
       ...[...this.endpoints.values()].map((e) => (e.deleting ??= e.creation.delete()).catch(() => undefined)),
       ...[...this.endpoints.values()].map((e) => e.updating?.creation.delete().catch(() => undefined)),
     ]);
+    // As after StopTrainingJob and DeleteEndpoint: the jobs Stopped, the endpoints gone.
+    await this.save();
   }
 }

@@ -3,6 +3,7 @@
  * (`POST /`, `X-Amz-Target: SageMaker.*`) and the runtime (`/endpoints/{name}/…`) of every endpoint
  * it runs, for unmodified boto3, AWS CLI and AWS SDK clients pointed at it.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MAX_PAYLOAD_BYTES } from '../contract/serving.js';
 import { PortInUseError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   account: string;
   s3Root: string;
   outputDir: string;
+  /** The folder the resources are kept in between runs (`state.json`); none: they live as long as the server. */
+  stateDir?: string;
   /** One line per control-plane call. */
   onCall?: (operation: string, status: number, ms: number) => void;
   /** One line per runtime call. */
@@ -49,7 +52,11 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
     throw err;
   });
   const registry = new EndpointRegistry({ cap: MAX_PAYLOAD_BYTES, budgetBytes: 4 * MAX_PAYLOAD_BYTES, account: opts.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
-  const sagemaker = new LocalSageMaker({ region: opts.region, account: opts.account, s3Root: opts.s3Root, outputDir: opts.outputDir, runtime: { registry, port } }, deps);
+  const sagemaker = new LocalSageMaker(
+    { region: opts.region, account: opts.account, s3Root: opts.s3Root, outputDir: opts.outputDir, runtime: { registry, port }, ...(opts.stateDir ? { stateFile: join(opts.stateDir, 'state.json') } : {}) },
+    deps,
+  );
+  await sagemaker.restore();
   const services = {
     json: { SageMaker: sagemaker.operations, Logs_20140328: sagemaker.logs.operations },
     identity: { account: opts.account, arn: `arn:aws:iam::${opts.account}:user/sm-local`, userId: 'AIDASMLOCALUSER00000' },

@@ -7,6 +7,7 @@ import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
 interface ApiArgs extends GlobalArgs {
   port?: number;
   's3-root'?: string;
+  state?: string;
   region?: string;
   account?: string;
 }
@@ -32,6 +33,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
         .option('port', { type: 'number', describe: 'Port on 127.0.0.1 (default 8770, or a free one if it is taken; 0 for any free port)' })
         .option('s3-root', { type: 'string', describe: 'Local folder standing in for S3: s3://bucket/key is DIR/bucket/key (default ./sm-local-s3)' })
         .option('output', { type: 'string', describe: 'Folder for job folders (default ./sm-local-output)' })
+        .option('state', { type: 'string', describe: 'Folder the resources are kept in between runs (default ./sm-local-state)' })
         .option('region', { type: 'string', describe: 'AWS region for ARNs (default us-east-1)' })
         .option('account', { type: 'string', describe: 'Account id for ARNs (default 000000000000)' })
         .example('$0 api', 'then: eval the printed lines, and aws sagemaker list-training-jobs') as unknown as Argv<ApiArgs>,
@@ -49,13 +51,14 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
             account: ctx.config.account ?? DEFAULT_ACCOUNT,
             s3Root,
             outputDir: ctx.config.outputDir,
+            stateDir: resolve(io.cwd, argv.state ?? 'sm-local-state'),
             onCall: (op, status, ms) => ctx.log.info(`[api] ${status} ${op} ${ms.toFixed(1)} ms`),
             onRequest: (e) => ctx.log.info(`[runtime] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${e.variant ? `, variant ${e.variant}` : ''}${e.errorType ? ` (${e.errorType})` : ''}`),
           },
           ctx.jobDeps(),
         );
         ctx.result(server.url);
-        ctx.log.info(`Local SageMaker at ${server.url}; S3 is the folder ${s3Root}; job folders go to ${ctx.config.outputDir}. Paste into a shell:`);
+        ctx.log.info(`Local SageMaker at ${server.url}; S3 is the folder ${s3Root}; job folders go to ${ctx.config.outputDir}; state is kept in ${resolve(io.cwd, argv.state ?? 'sm-local-state')}. Paste into a shell:`);
         for (const line of environmentLines(server.url, region)) ctx.log.info(`  ${line}`);
         ctx.log.info('Serving until Ctrl-C, which stops every job and deletes every endpoint it started.');
         await whenAborted(ctx.stop);
