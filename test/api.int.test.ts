@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateEndpointCommand,
@@ -30,7 +30,7 @@ import {
   waitUntilEndpointInService,
   waitUntilTrainingJobCompletedOrStopped,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointAsyncCommand, InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { startApiServer, type ApiServer } from '../src/api/server.js';
@@ -285,5 +285,37 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect((await sm.send(new ListTagsCommand({ ResourceArn: EndpointArn }))).Tags).toEqual([{ Key: 'stage', Value: 'green' }]);
     await sm.send(new DeleteEndpointCommand({ EndpointName: endpoint }));
     await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint });
+  });
+
+  it('InvokeEndpointAsync: 202 with the InferenceId and locations at once; the answer, or the failure, lands in the local S3', async () => {
+    const model = name('async');
+    await sm.send(new CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: fixtureTag('serve-good') } }));
+    await sm.send(new CreateEndpointConfigCommand({
+      EndpointConfigName: model,
+      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }],
+      AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/async-out', S3FailurePath: 's3://bucket/async-fail' }, ClientConfig: { MaxConcurrentInvocationsPerInstance: 2 } },
+    }));
+    await conforms('DescribeEndpointConfig', { EndpointConfigName: model });
+    await sm.send(new CreateEndpointCommand({ EndpointName: model, EndpointConfigName: model }));
+    await waitUntilEndpointInService({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: model });
+    mkdirSync(join(s3Root, 'bucket', 'async-in'), { recursive: true });
+    writeFileSync(join(s3Root, 'bucket', 'async-in', 'req.json'), '{"x":1}');
+    const runtime = new SageMakerRuntimeClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const queued = await runtime.send(new InvokeEndpointAsyncCommand({ EndpointName: model, InputLocation: 's3://bucket/async-in/req.json', ContentType: 'application/json', InferenceId: 'inf-1' }));
+    expect(queued).toMatchObject({ InferenceId: 'inf-1', OutputLocation: 's3://bucket/async-out/inf-1.out', FailureLocation: 's3://bucket/async-fail/inf-1-error.out' });
+    const bad = await runtime.send(new InvokeEndpointAsyncCommand({ EndpointName: model, InputLocation: 's3://bucket/async-in/req.json', ContentType: 'application/x-npy' }));
+    const waitFor = async (file: string) => {
+      for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+      return readFileSync(file, 'utf8');
+    };
+    const answer = JSON.parse(await waitFor(join(s3Root, 'bucket', 'async-out', 'inf-1.out'))) as { body_length: number; headers: Record<string, string> };
+    expect([answer.body_length, answer.headers['content-type']]).toEqual([7, 'application/json']);
+    const failure = JSON.parse(await waitFor(join(s3Root, 'bucket', 'async-fail', `${bad.InferenceId}-error.out`))) as { OriginalStatusCode: number };
+    expect(failure.OriginalStatusCode).toBe(400);
+    // An endpoint without AsyncInferenceConfig refuses it.
+    const sync = await fetch(`${server.url}/endpoints/${name('ep')}/async-invocations`, { method: 'POST', headers: { 'x-amzn-sagemaker-inputlocation': 's3://bucket/async-in/req.json' } });
+    expect(sync.status).toBe(400);
+    await sm.send(new DeleteEndpointCommand({ EndpointName: model }));
+    await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: model });
   });
 });

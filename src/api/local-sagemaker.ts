@@ -21,6 +21,7 @@ import { trainingJobArn } from '../contract/training-spec.js';
 import { epochSeconds } from '../contract/training-status.js';
 import { createUriMapper } from '../config/uri-mapping.js';
 import { InvalidSpecError, JobExistsError, SmLocalError, UsageError } from '../errors.js';
+import type { AsyncRoute } from '../http/async-invocation.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { JobDeps } from '../jobs/deps.js';
 import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js';
@@ -601,7 +602,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
-      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime, ...this.asyncOf(name, parsed) }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));
     }
@@ -611,12 +612,36 @@ export class LocalSageMaker {
     return ok({ EndpointArn: arn });
   }
 
+  /**
+   * An asynchronous endpoint's route (AsyncInferenceConfig): S3 URIs resolved in the local S3, as many
+   * calls at once as MaxConcurrentInvocationsPerInstance (the service picks a value when it is unset;
+   * sm-local takes 4) times the instances.
+   */
+  private asyncOf(name: string, parsed: ReturnType<typeof parseCreateEndpointConfigRequest>): { asyncRoute?: AsyncRoute } {
+    const a = parsed.asyncInference;
+    if (!a) return {};
+    const instances = parsed.variants.reduce((n, v) => n + (v.instanceCount ?? 1), 0);
+    return {
+      asyncRoute: {
+        outputPath: a.outputPath,
+        ...(a.failurePath !== undefined ? { failurePath: a.failurePath } : {}),
+        concurrency: (a.maxConcurrentPerInstance ?? 4) * instances,
+        resolve: (uri) => {
+          const p = new Problems();
+          const path = /^s3:\/\//.test(uri) ? this.mapper()(uri, 'InputLocation', p) : undefined;
+          return path ? { path } : { problem: p.problems[0]?.message ?? `${uri} is not an s3:// URI.` };
+        },
+        onDone: (e) => this.deps.log.info(`Async inference ${e.inferenceId} on ${name}: ${e.ok ? 'answer' : 'failure'} written to ${e.location} (${(e.ms / 1000).toFixed(1)} s after it was queued).`),
+      },
+    };
+  }
+
   private endpointRecord(body: Json): EndpointRecord | ApiError {
     return this.lookup(this.endpoints, body, 'EndpointName', (name) => apiErrors.couldNotFind('endpoint', endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account })));
   }
 
   private describeEndpointRecord(e: EndpointRecord): Json {
-    const d: Json = { ...e.creation.describe(), EndpointConfigName: e.configName, CreationTime: epochSeconds(e.createdAt) };
+    const d: Json = { ...e.creation.describe(), EndpointConfigName: e.configName, CreationTime: epochSeconds(e.createdAt), ...pick(this.endpointConfigs.get(e.configName)?.request ?? {}, ['AsyncInferenceConfig']) };
     // Updating while the new containers start; the old ones serve until the new ones are ready.
     if (e.updating && d.EndpointStatus === 'InService') d.EndpointStatus = 'Updating';
     if (e.updateFailure !== undefined && d.EndpointStatus === 'InService') d.FailureReason = e.updateFailure;
@@ -642,7 +667,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
-      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true } }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true }, ...this.asyncOf(e.name, parsed) }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));
     }
@@ -841,7 +866,7 @@ export class LocalSageMaker {
         continue;
       }
       try {
-        const creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+        const creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime, ...this.asyncOf(e.name, parsed) }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
         creation.ready.catch(() => {});
         this.endpoints.set(e.name, { ...e, creation });
       } catch (err) {

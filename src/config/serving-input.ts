@@ -67,6 +67,7 @@ export async function resolveServingInput(
     if (request !== undefined) {
       const parsed = parseCreateEndpointConfigRequest(request, byName);
       p.merge(parsed);
+      if (parsed.asyncInference) p.add('AsyncInferenceConfig', 'an asynchronous endpoint reads its inputs from, and writes its answers to, S3 locations: serve it with `sm-local api` (CreateEndpoint), which has a local S3.');
       base = { variants: parsed.variants, ...(parsed.endpointConfigName !== undefined ? { endpointName: parsed.endpointConfigName } : {}) };
     }
     for (const [flag, given] of [['IMAGE', flags.image], ['--model', flags.model], ['--instance-type', flags.instanceType], ['--instance-count', flags.instanceCount]] as const) {

@@ -22,11 +22,20 @@ const PRODUCTION_VARIANT_MEMBERS = [
 ] as const;
 
 /** Members that change what runs; sm-local does not emulate them, and says so rather than ignore them. */
-const NOT_EMULATED = ['ServerlessConfig', 'AsyncInferenceConfig', 'ShadowProductionVariants', 'ExplainerConfig', 'InstancePools'] as const;
+const NOT_EMULATED = ['ServerlessConfig', 'ShadowProductionVariants', 'ExplainerConfig', 'InstancePools'] as const;
+
+/** AsyncInferenceConfig (CONTRACT §9.6): where answers and failures are written, how many calls an instance takes at once. */
+export interface AsyncInferenceSpec {
+  outputPath: string;
+  failurePath?: string;
+  maxConcurrentPerInstance?: number;
+}
 
 export interface ParsedEndpointConfig {
   endpointConfigName?: string;
   variants: VariantSpec[];
+  /** An asynchronous endpoint's config (InvokeEndpointAsync). */
+  asyncInference?: AsyncInferenceSpec;
   problems: Problems['problems'];
   notices: Problems['notices'];
 }
@@ -37,7 +46,13 @@ export interface ParsedEndpointConfig {
  */
 export function parseCreateEndpointConfigRequest(request: unknown, models: ReadonlyMap<string, ModelSpec>): ParsedEndpointConfig {
   const p = new Problems();
-  const r = new Reader(p, { input: CREATE_ENDPOINT_CONFIG_MEMBERS, ProductionVariant: PRODUCTION_VARIANT_MEMBERS });
+  const r = new Reader(p, {
+    input: CREATE_ENDPOINT_CONFIG_MEMBERS,
+    ProductionVariant: PRODUCTION_VARIANT_MEMBERS,
+    AsyncInferenceConfig: ['ClientConfig', 'OutputConfig'],
+    AsyncInferenceOutputConfig: ['KmsKeyId', 'S3OutputPath', 'NotificationConfig', 'S3FailurePath'],
+    AsyncInferenceClientConfig: ['MaxConcurrentInvocationsPerInstance'],
+  });
   const variants: VariantSpec[] = [];
   if (typeName(request) !== 'structure') {
     p.add('', `The request must be a JSON object (the CreateEndpointConfig request shape), not a ${typeName(request)}.`);
@@ -79,5 +94,21 @@ export function parseCreateEndpointConfigRequest(request: unknown, models: Reado
       ...(startup !== undefined ? { startupTimeoutSeconds: startup } : {}),
     });
   });
-  return { ...(name !== undefined ? { endpointConfigName: name } : {}), variants, problems: p.problems, notices: p.notices };
+  const asyncInference = readAsyncInference(r, root.AsyncInferenceConfig);
+  return { ...(name !== undefined ? { endpointConfigName: name } : {}), variants, ...(asyncInference ? { asyncInference } : {}), problems: p.problems, notices: p.notices };
+}
+
+function readAsyncInference(r: Reader, raw: unknown): AsyncInferenceSpec | undefined {
+  const config = r.struct('AsyncInferenceConfig', raw, 'AsyncInferenceConfig');
+  if (!config) return undefined;
+  const output = r.required('AsyncInferenceConfig.OutputConfig', 'AsyncInferenceConfig', 'OutputConfig', config.OutputConfig, (q, v) => r.struct(q, v, 'AsyncInferenceOutputConfig'));
+  const outputPath = output ? r.string('AsyncInferenceConfig.OutputConfig.S3OutputPath', output.S3OutputPath) : undefined;
+  const failurePath = output ? r.string('AsyncInferenceConfig.OutputConfig.S3FailurePath', output.S3FailurePath) : undefined;
+  if (output && outputPath === undefined) r.p.add('AsyncInferenceConfig.OutputConfig.S3OutputPath', 'is needed locally: where the answers are written.');
+  if (output?.NotificationConfig !== undefined) r.p.notice('AsyncInferenceConfig.OutputConfig.NotificationConfig: sm-local sends no SNS notifications; ignored.');
+  const client = r.struct('AsyncInferenceConfig.ClientConfig', config.ClientConfig, 'AsyncInferenceClientConfig');
+  const max = client ? r.integer('AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance', client.MaxConcurrentInvocationsPerInstance) : undefined;
+  if (max !== undefined) r.p.checkInteger('AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance', max, { min: 1, max: 1000 });
+  if (outputPath === undefined) return undefined;
+  return { outputPath, ...(failurePath !== undefined ? { failurePath } : {}), ...(max !== undefined ? { maxConcurrentPerInstance: max } : {}) };
 }

@@ -3,6 +3,7 @@ import type { EndpointIdentity } from '../contract/serving.js';
 import { PRIMARY_CONTAINER } from '../contract/serving.js';
 import type { ForwardContext, InvocationRoutes, RequestLogEntry } from './forward.js';
 import { BufferBudget, containerPool } from './invocation.js';
+import type { AsyncRoute } from './async-invocation.js';
 import { VariantRouter, type ModelRouter, type VariantTarget } from './variant-routing.js';
 
 type Upstream = { host: string; port: number };
@@ -25,6 +26,8 @@ export interface RuntimeTarget {
   models?: ModelRouter;
   /** Production variants, each of one or more instances of one or more containers (replaces `upstream`). */
   variants?: RuntimeVariant[];
+  /** An asynchronous endpoint (AsyncInferenceConfig): InvokeEndpointAsync's queue and S3 locations. */
+  async?: AsyncRoute;
 }
 
 /** The variants of a target, with a connection pool per container (all of them in `pools`, to close). */
@@ -56,7 +59,7 @@ function connect(target: RuntimeTarget): { variants: VariantTarget[]; pools: Dis
  * SageMaker registers every endpoint it runs.
  */
 export class EndpointRegistry implements InvocationRoutes {
-  private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[] }>();
+  private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute }>();
   private readonly budget: BufferBudget;
 
   constructor(
@@ -94,9 +97,10 @@ export class EndpointRegistry implements InvocationRoutes {
     const { variants, pools } = connect(target);
     const routes = new VariantRouter(name, variants);
     const containers = routes.containers();
-    const ctx: ForwardContext & { pools: Dispatcher[] } = {
+    const ctx: ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute } = {
       routes,
       pools,
+      ...(target.async ? { async: target.async } : {}),
       ...(containers.length === 1 ? { sole: containers[0]!.pool } : {}),
       endpoint: target.endpoint,
       cap: this.opts.cap,
@@ -115,6 +119,11 @@ export class EndpointRegistry implements InvocationRoutes {
 
   lookup(endpointName: string): ForwardContext | undefined {
     return this.targets.get(endpointName);
+  }
+
+  /** The endpoint's InvokeEndpointAsync route, when it is asynchronous. */
+  asyncOf(endpointName: string): AsyncRoute | undefined {
+    return this.targets.get(endpointName)?.async;
   }
 
   /**

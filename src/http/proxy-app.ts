@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
 import { EndpointRegistry, type RuntimeVariant } from './endpoint-registry.js';
+import { forwardAsyncInvocation } from './async-invocation.js';
 import { forwardResponseStream } from './response-stream.js';
 import { forwardInvocation, passThrough, rawRuntimeError, runtimeErrorWire, sendRuntimeError, type ModelRouter, type RequestLogEntry } from './forward.js';
 
@@ -113,6 +114,10 @@ export function buildRuntimeApp(registry: EndpointRegistry, opts: { controlPlane
   app.post<{ Params: { name: string } }>(
     '/endpoints/:name/invocations-response-stream',
     takeOver((req, reply) => forwardResponseStream(req.raw, reply.raw, registry, (req.params as { name: string }).name)),
+  );
+  app.post<{ Params: { name: string } }>(
+    '/endpoints/:name/async-invocations',
+    takeOver((req, reply) => forwardAsyncInvocation(req.raw, reply.raw, registry, (req.params as { name: string }).name)),
   );
   /** The container's own routes make sense only where there is one container to send them to. */
   const direct = (req: FastifyRequest, reply: FastifyReply) => {

@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import type { InvokeOptions, InvokeResult } from '../http/client.js';
 import { probePort } from '../http/ports.js';
+import type { AsyncRoute } from '../http/async-invocation.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
@@ -58,6 +59,8 @@ export interface EndpointOptions {
    * endpoint it runs on its own port) instead of a proxy of the endpoint's own.
    */
   runtime?: { registry: EndpointRegistry; port: number; /** UpdateEndpoint: take over the name's route once ready. */ replace?: boolean };
+  /** An asynchronous endpoint's InvokeEndpointAsync route (with `runtime`). */
+  asyncRoute?: AsyncRoute;
   /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
   modelLoadWaitMs?: number;
 }
@@ -472,7 +475,12 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images:
       };
     });
     for (const plan of plans) deps.log.debug(`the proxy reaches ${plan.label} at ${base(plan)}`);
-    const target = { endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName }, variants, invocationTimeoutMs: spec.invocationTimeoutMs };
+    const target = {
+      endpoint: { endpointName: spec.endpointName, region: spec.region, account: spec.account, variantName: spec.variantName },
+      variants,
+      invocationTimeoutMs: spec.invocationTimeoutMs,
+      ...(input.asyncRoute ? { async: input.asyncRoute } : {}),
+    };
     let closing: Promise<void> | undefined;
     let closeProxy: () => Promise<void>;
     if (input.runtime) {
