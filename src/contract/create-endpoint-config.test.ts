@@ -20,11 +20,19 @@ describe('parseCreateEndpointConfigRequest', () => {
           { VariantName: 'A', ModelName: 'missing' },
           { VariantName: 'B', ModelName: 'churn-xgb-v3', InitialVariantWeight: 'heavy', ServerlessConfig: { MemorySizeInMB: 2048 } },
         ],
-        AsyncInferenceConfig: {},
+        ExplainerConfig: {},
       },
       new Map([['churn-xgb-v3', model]]),
     );
-    expect(problems.map((p) => p.path)).toEqual(['AsyncInferenceConfig', 'ProductionVariants[0].ModelName', 'ProductionVariants[1].ServerlessConfig', 'ProductionVariants[1].InitialVariantWeight']);
+    expect(problems.map((p) => p.path)).toEqual(['ExplainerConfig', 'ProductionVariants[0].ModelName', 'ProductionVariants[1].ServerlessConfig', 'ProductionVariants[1].InitialVariantWeight']);
     expect(problems[1]!.message).toMatch(/Could not find model "missing": give its CreateModel file with --model-json \(given: churn-xgb-v3\)/);
+  });
+
+  it('reads AsyncInferenceConfig: the output and failure paths and the per-instance concurrency', () => {
+    const base = { EndpointConfigName: 'c', ProductionVariants: [{ VariantName: 'A', ModelName: 'churn-xgb-v3' }] };
+    const models = new Map([['churn-xgb-v3', model]]);
+    const out = parseCreateEndpointConfigRequest({ ...base, AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://b/out', S3FailurePath: 's3://b/fail' }, ClientConfig: { MaxConcurrentInvocationsPerInstance: 2 } } }, models);
+    expect(out.asyncInference).toEqual({ outputPath: 's3://b/out', failurePath: 's3://b/fail', maxConcurrentPerInstance: 2 });
+    expect(parseCreateEndpointConfigRequest({ ...base, AsyncInferenceConfig: {} }, models).problems.map((p) => p.path)).toEqual(['AsyncInferenceConfig.OutputConfig']);
   });
 });
