@@ -30,6 +30,7 @@ import { isProcessAlive, pruneResources } from '../jobs/prune.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
 import { startTransformJob } from '../jobs/transform-runner.js';
 import { LogStore } from './log-store.js';
+import type { S3Mirror } from './s3-mirror.js';
 
 type Json = Record<string, unknown>;
 export type Answer = { ok: true; body: Json } | { ok: false; error: ApiError };
@@ -45,6 +46,8 @@ export interface LocalSageMakerOptions {
   runtime: { registry: EndpointRegistry; port: number };
   /** Where the resources are kept between runs of the server (a JSON file); none: they live as long as the process. */
   stateFile?: string;
+  /** An S3 endpoint whose objects are copied into `s3Root` before a job and back after it; none: `s3Root` is S3. */
+  s3?: S3Mirror;
 }
 
 /** What survives a restart: every resource's request and record, and who ran them. */
@@ -187,6 +190,39 @@ export class LocalSageMaker {
     this.logs = new LogStore(opts.region, opts.account);
   }
 
+  /** Copies the objects under `uris` from S3 into the folder the jobs read (with an S3 endpoint). */
+  private async pull(uris: readonly unknown[]): Promise<void> {
+    const s3 = this.opts.s3;
+    if (!s3) return;
+    for (const uri of uris) {
+      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
+      await s3.pull(uri).catch((err: unknown) => {
+        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).name === 'NoSuchBucket' ? 'the bucket does not exist' : (err as Error).message}.`);
+      });
+    }
+  }
+
+  /** Copies what the jobs wrote under `uris` up to S3 (with an S3 endpoint); a failure is said, not thrown. */
+  private async push(uris: readonly unknown[]): Promise<void> {
+    const s3 = this.opts.s3;
+    if (!s3) return;
+    for (const uri of uris) {
+      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
+      await s3.push(uri).catch((err: unknown) => this.deps.log.warn(`Could not upload ${uri}: ${(err as Error).message}`));
+    }
+  }
+
+  /** The model data of every variant's model. */
+  private variantModelUris(variants: readonly { model: ModelSpec }[]): unknown[] {
+    return variants.flatMap((v) => this.modelUris(this.models.get(v.model.modelName ?? '')?.request ?? {}));
+  }
+
+  /** The S3 URIs a model's containers read their model data from. */
+  private modelUris(request: Json): unknown[] {
+    const containers = [request.PrimaryContainer, ...(Array.isArray(request.Containers) ? request.Containers : [])] as (Json | undefined)[];
+    return containers.flatMap((c) => [c?.ModelDataUrl, ((c?.ModelDataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri]);
+  }
+
   /**
    * The job deps of one job or endpoint: its containers' lines also go to its CloudWatch log group,
    * one stream per host. Stream names follow the service's (`<job>/algo-1-<epoch seconds>`; the part
@@ -299,6 +335,8 @@ export class LocalSageMaker {
     if (this.trainingJobs.has(name)) return fail(apiErrors.trainingJobInUse(arn));
     let handle: TrainingJobHandle;
     try {
+      const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
+      await this.pull([...channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), (body.CheckpointConfig as Json | undefined)?.S3Uri]);
       handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
@@ -309,7 +347,10 @@ export class LocalSageMaker {
     this.trainingJobs.set(name, record);
     this.tagOnCreate(arn, body);
     // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
-    const settle = (result: TrainingResult | undefined) => this.upload(record, result).finally(() => this.save());
+    const settle = (result: TrainingResult | undefined) =>
+      this.upload(record, result)
+        .then(() => this.push([(body.CheckpointConfig as Json | undefined)?.S3Uri]))
+        .finally(() => this.save());
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
     return ok({ TrainingJobArn: arn });
   }
@@ -318,6 +359,7 @@ export class LocalSageMaker {
   private async upload(record: TrainingRecord, result: TrainingResult | undefined): Promise<void> {
     try {
       await this.copyArtifacts(record, result);
+      await this.push([record.outputUri]);
     } finally {
       record.settled = true;
     }
@@ -445,8 +487,35 @@ export class LocalSageMaker {
     const parsed = parseCreateProcessingJobRequest(body, this.mapper());
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.spec.processingJobName;
-    return this.startJob(PROCESSING, name, body, () =>
-      startProcessingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.jobLogging('/aws/sagemaker/ProcessingJobs', name ?? '')) as Promise<JobRecord['handle']>,
+    const inputs = Array.isArray(body.ProcessingInputs) ? (body.ProcessingInputs as Json[]) : [];
+    const outputs = Array.isArray((body.ProcessingOutputConfig as Json | undefined)?.Outputs) ? (((body.ProcessingOutputConfig as Json).Outputs) as Json[]) : [];
+    const outputUris = outputs.map((o) => (o?.S3Output as Json | undefined)?.S3Uri);
+    return this.startJob(PROCESSING, name, body, async () => {
+      await this.pull(inputs.map((i) => (i?.S3Input as Json | undefined)?.S3Uri));
+      return this.afterJob(await this.startProcessing(parsed.spec, name), outputUris);
+    });
+  }
+
+  /** A job's handle whose `done` settles once what it wrote under `outputs` is in S3 too. */
+  private afterJob(handle: JobRecord['handle'], outputs: readonly unknown[]): JobRecord['handle'] {
+    if (!this.opts.s3) return handle;
+    const done = handle.done.then(
+      async (r) => {
+        await this.push(outputs);
+        return r;
+      },
+      async (err: unknown) => {
+        await this.push(outputs);
+        throw err;
+      },
+    );
+    done.catch(() => {});
+    return { describe: () => handle.describe(), stop: () => handle.stop(), force: () => handle.force(), done, ...(handle.jobDir ? { jobDir: handle.jobDir } : {}) };
+  }
+
+  private startProcessing(spec: ReturnType<typeof parseCreateProcessingJobRequest>['spec'], name: string | undefined): Promise<JobRecord['handle']> {
+    return (
+      startProcessingJob({ ...spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startProcessingJob>[0], this.jobLogging('/aws/sagemaker/ProcessingJobs', name ?? '')) as Promise<JobRecord['handle']>
     );
   }
 
@@ -468,7 +537,13 @@ export class LocalSageMaker {
       account: this.opts.account,
       outputDir: this.opts.outputDir,
     };
-    return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, () => startTransformJob(input as Parameters<typeof startTransformJob>[0], this.jobLogging('/aws/sagemaker/TransformJobs', parsed.spec.transformJobName ?? '')) as Promise<JobRecord['handle']>);
+    const source = (((body.TransformInput as Json | undefined)?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri;
+    const output = (body.TransformOutput as Json | undefined)?.S3OutputPath;
+    return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, async () => {
+      await this.pull([source, ...this.modelUris(model.request)]);
+      const handle = (await startTransformJob(input as Parameters<typeof startTransformJob>[0], this.jobLogging('/aws/sagemaker/TransformJobs', parsed.spec.transformJobName ?? ''))) as JobRecord['handle'];
+      return this.afterJob(handle, [output]);
+    });
   }
 
   private jobRecord(kind: JobKind, body: Json): JobRecord | ApiError {
@@ -602,6 +677,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
+      await this.pull(this.variantModelUris(parsed.variants));
       creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime, ...this.asyncOf(name, parsed) }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));
@@ -631,6 +707,8 @@ export class LocalSageMaker {
           const path = /^s3:\/\//.test(uri) ? this.mapper()(uri, 'InputLocation', p) : undefined;
           return path ? { path } : { problem: p.problems[0]?.message ?? `${uri} is not an s3:// URI.` };
         },
+        prepare: (uri) => this.pull([uri]),
+        publish: (uri) => this.push([uri]),
         onDone: (e) => this.deps.log.info(`Async inference ${e.inferenceId} on ${name}: ${e.ok ? 'answer' : 'failure'} written to ${e.location} (${(e.ms / 1000).toFixed(1)} s after it was queued).`),
       },
     };
@@ -667,6 +745,7 @@ export class LocalSageMaker {
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     let creation: EndpointCreation;
     try {
+      await this.pull(this.variantModelUris(parsed.variants));
       creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true }, ...this.asyncOf(e.name, parsed) }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     } catch (err) {
       return fail(asApiError(err));

@@ -23,6 +23,10 @@ export interface AsyncRoute {
   concurrency: number;
   /** The local file of an `s3://` URI, or why there is none. */
   resolve(uri: string): { path: string } | { problem: string };
+  /** Before the input is read: bring the object at `uri` here (from an S3 endpoint). */
+  prepare?(uri: string): Promise<void>;
+  /** After an answer or failure was written: send the object at `uri` on (to an S3 endpoint). */
+  publish?(uri: string): Promise<void>;
   /** Once per call, when it is done: the InferenceId and where its answer or failure went. */
   onDone?(entry: { inferenceId: string; ok: boolean; location: string; ms: number }): void;
 }
@@ -101,6 +105,7 @@ export async function forwardAsyncInvocation(req: IncomingMessage, res: ServerRe
     if ('path' in target) {
       await mkdir(dirname(target.path), { recursive: true });
       await writeFile(target.path, data);
+      await async.publish?.(uri);
     }
     async.onDone?.({ inferenceId, ok, location: uri, ms: Date.now() - queuedAt });
   };
@@ -108,6 +113,7 @@ export async function forwardAsyncInvocation(req: IncomingMessage, res: ServerRe
     if (Date.now() - queuedAt > ttlS * 1000) return await write(failureUri, `The request expired in the queue after RequestTTLSeconds (${ttlS} s).`, false);
     let payload: Buffer;
     try {
+      await async.prepare?.(inputLocation);
       payload = await readFile(input.path);
     } catch (err) {
       return await write(failureUri, `Could not read the input ${inputLocation}: ${(err as Error).message}`, false);

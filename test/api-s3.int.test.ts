@@ -1,0 +1,79 @@
+/**
+ * `sm-local api` with its own S3 endpoint (the default): data goes in with `aws s3`, jobs read it
+ * and write their artifacts back, and the user reads them with `aws s3` again.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_IMAGE, REPO_ROOT } from '../scripts/lib/images.js';
+import { CLI_BIN } from '../scripts/lib/paths.js';
+import { dockerUnavailable, useTestSession } from './support/session.js';
+
+const run = promisify(execFile);
+
+describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', () => {
+  const s = useTestSession();
+  let server: ChildProcess;
+  let url = '';
+  let stderr = '';
+  const env = () => {
+    const s3 = /export AWS_ENDPOINT_URL_S3=(\S+)/.exec(stderr)?.[1] ?? '';
+    return { ...process.env, AWS_ACCESS_KEY_ID: 'sm-local', AWS_SECRET_ACCESS_KEY: 'sm-local', AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL_SAGEMAKER: url, AWS_ENDPOINT_URL_S3: s3, AWS_EC2_METADATA_DISABLED: 'true' };
+  };
+  const aws = async (...args: string[]) => (await run('aws', args, { env: env() })).stdout;
+
+  beforeAll(async () => {
+    server = spawn(CLI_BIN, ['api', '--port', '0', '--output', s.dir('jobs'), '--state', s.dir('state')], { env: { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    url = await new Promise<string>((resolve, reject) => {
+      server.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim()));
+      server.once('exit', (code) => reject(new Error(`sm-local api exited with ${code}: ${stderr}`)));
+    });
+    for (let i = 0; i < 200 && !stderr.includes('Serving until Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10));
+  });
+  afterAll(async () => {
+    if (server.exitCode === null) {
+      server.kill('SIGINT');
+      await new Promise((r) => server.once('exit', r));
+    }
+  });
+
+  it('aws s3 cp in, train from s3://, the artifact back in S3 under the URI DescribeTrainingJob names', async () => {
+    expect(stderr).toMatch(/export AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:\d+/);
+    expect(stderr).not.toMatch(/NodeVersionSupportWarning/);
+    await aws('s3', 'mb', 's3://bucket');
+    await aws('s3', 'cp', '--recursive', join(REPO_ROOT, 'examples', 'logistic-regression', 'data', 'train'), 's3://bucket/data/train/');
+    const job = `s3-train-${s.session}`;
+    const file = join(s.root, 'job.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, JSON.stringify({
+      TrainingJobName: job,
+      RoleArn: 'arn:aws:iam::000000000000:role/R',
+      AlgorithmSpecification: { TrainingImage: EXAMPLE_IMAGE, TrainingInputMode: 'File' },
+      HyperParameters: { epochs: '20' },
+      InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/data/train' } } }],
+      OutputDataConfig: { S3OutputPath: 's3://bucket/output' },
+      ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
+      StoppingCondition: { MaxRuntimeInSeconds: 600 },
+    }));
+    await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`);
+    let described: { TrainingJobStatus: string; ModelArtifacts: { S3ModelArtifacts: string } } = { TrainingJobStatus: '', ModelArtifacts: { S3ModelArtifacts: '' } };
+    for (let i = 0; i < 300 && !['Completed', 'Failed', 'Stopped'].includes(described.TrainingJobStatus); i++) {
+      described = JSON.parse(await aws('sagemaker', 'describe-training-job', '--training-job-name', job)) as typeof described;
+      if (described.TrainingJobStatus === 'InProgress') await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(described.TrainingJobStatus).toBe('Completed');
+    expect(described.ModelArtifacts.S3ModelArtifacts).toBe(`s3://bucket/output/${job}/output/model.tar.gz`);
+    const listing = await aws('s3', 'ls', `s3://bucket/output/${job}/output/`);
+    expect(listing).toMatch(/\smodel\.tar\.gz\n/);
+    // The object is the archive itself, byte for byte: a real gzip'd tar with the model in it.
+    const local = join(s.root, 'model.tar.gz');
+    await aws('s3', 'cp', described.ModelArtifacts.S3ModelArtifacts, local);
+    expect((await run('tar', ['-tzf', local])).stdout).toMatch(/model/);
+    // The channel was read from S3: a bucket that does not exist is refused, with what is wrong.
+    writeFileSync(file, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')), TrainingJobName: `${job}-nb`, InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://no-such-bucket/train' } } }] }));
+    const refused = await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`).then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(refused).toMatch(/ValidationException.*Could not read s3:\/\/no-such-bucket\/train from S3 .*the bucket does not exist/s);
+  });
+});
