@@ -71,6 +71,15 @@ describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', 
     const local = join(s.root, 'model.tar.gz');
     await aws('s3', 'cp', described.ModelArtifacts.S3ModelArtifacts, local);
     expect((await run('tar', ['-tzf', local])).stdout).toMatch(/model/);
+    // One endpoint URL for every service: S3 through the API's own port too.
+    const global = { ...env(), AWS_ENDPOINT_URL: url } as NodeJS.ProcessEnv;
+    delete global.AWS_ENDPOINT_URL_S3;
+    delete global.AWS_ENDPOINT_URL_SAGEMAKER;
+    expect((await run('aws', ['s3', 'ls', `s3://bucket/output/${job}/output/`], { env: global })).stdout).toMatch(/\smodel\.tar\.gz\n/);
+    const viaPort = join(s.root, 'via-port.tar.gz');
+    await run('aws', ['s3', 'cp', described.ModelArtifacts.S3ModelArtifacts, viaPort], { env: global });
+    expect((await run('tar', ['-tzf', viaPort])).stdout).toMatch(/model/);
+    expect(JSON.parse((await run('aws', ['sagemaker', 'list-training-jobs'], { env: global })).stdout).TrainingJobSummaries).toHaveLength(1);
     // The channel was read from S3: a bucket that does not exist is refused, with what is wrong.
     writeFileSync(file, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')), TrainingJobName: `${job}-nb`, InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://no-such-bucket/train' } } }] }));
     const refused = await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`).then(() => '', (e: { stderr: string }) => e.stderr);

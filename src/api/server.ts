@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Pool } from 'undici';
 import { MAX_PAYLOAD_BYTES } from '../contract/serving.js';
 import { PortInUseError } from '../errors.js';
 import { handleControlPlane } from '../http/control-plane.js';
@@ -82,7 +83,9 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
     json: { SageMaker: sagemaker.operations, Logs_20140328: sagemaker.logs.operations },
     identity: { account: opts.account, arn: `arn:aws:iam::${opts.account}:user/sm-local`, userId: 'AIDASMLOCALUSER00000' },
   };
-  const app: FastifyInstance = buildRuntimeApp(registry, { controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall) });
+  // S3 on this port too, for clients given one endpoint URL for every service.
+  const s3Pool = s3Url ? new Pool(s3Url, { connections: 32 }) : undefined;
+  const app: FastifyInstance = buildRuntimeApp(registry, { controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall), ...(s3Pool ? { s3: s3Pool } : {}) });
   await app.listen({ host: '127.0.0.1', port }).catch(async (err: NodeJS.ErrnoException) => {
     await local?.close();
     throw err.code === 'EADDRINUSE' ? new PortInUseError(port, err) : err;
@@ -98,6 +101,7 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
         await sagemaker.shutdown(o.force);
         await app.close();
         mirror?.destroy();
+        await s3Pool?.destroy();
         await local?.close();
         if (ownHome && s3Home) await rm(s3Home, { recursive: true, force: true });
       })()),

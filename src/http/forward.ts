@@ -244,7 +244,7 @@ export async function passThrough(req: IncomingMessage, res: ServerResponse, ctx
     const value = headerValue(v);
     if (value !== undefined && !HOP_BY_HOP.has(k)) headers[k] = value;
   }
-  const hasBody = req.method === 'POST';
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE';
   let upstream: Dispatcher.ResponseData;
   try {
     upstream = await ctx.pool.request({

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
+import type { Dispatcher } from 'undici';
+import { signedService } from './control-plane.js';
 import { EndpointRegistry, type RuntimeVariant } from './endpoint-registry.js';
 import { forwardAsyncInvocation } from './async-invocation.js';
 import { forwardResponseStream } from './response-stream.js';
@@ -24,6 +26,9 @@ export interface ProxyOptions {
   /** A multi-model endpoint's models (TargetModel routing). */
   models?: ModelRouter;
 }
+
+/** How long an S3 call through the port may take (large objects). */
+const S3_TIMEOUT_MS = 15 * 60_000;
 
 /** A request line with no HTTP version (HTTP/0.9): the parser would wait for headers that never come. */
 const HTTP09_LINE = /^[A-Z]+ [^ \r\n]+\r?\n/;
@@ -65,7 +70,14 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
  * The runtime app over a registry: InvokeEndpoint for every endpoint registered, by name; `GET /ping`
  * and `POST /invocations` straight to the container when exactly one is. Closing the app closes the registry.
  */
-export function buildRuntimeApp(registry: EndpointRegistry, opts: { controlPlane?: (req: FastifyRequest['raw'], res: FastifyReply['raw']) => Promise<void> } = {}): FastifyInstance {
+export function buildRuntimeApp(
+  registry: EndpointRegistry,
+  opts: {
+    controlPlane?: (req: FastifyRequest['raw'], res: FastifyReply['raw']) => Promise<void>;
+    /** Requests signed for S3 go here untouched (a local SageMaker's S3 endpoint), so one endpoint URL serves every client. */
+    s3?: Dispatcher;
+  } = {},
+): FastifyInstance {
   const app = Fastify({
     logger: false,
     return503OnClosing: false,
@@ -91,6 +103,16 @@ export function buildRuntimeApp(registry: EndpointRegistry, opts: { controlPlane
     const { headers, body } = runtimeErrorWire(err);
     return reply.code(err.status).headers(headers).send(body);
   };
+  const { s3 } = opts;
+  if (s3) {
+    // Told apart by the service in the signature's credential scope (header, or a presigned URL's query).
+    app.addHook('onRequest', (req, reply, done) => {
+      const scope = signedService(req.headers.authorization) ?? (/X-Amz-Credential=[^&]*%2Fs3%2Faws4_request/i.test(req.url) ? 's3' : undefined);
+      if (scope !== 's3') return done();
+      reply.hijack();
+      passThrough(req.raw, reply.raw, { pool: s3, timeoutMs: S3_TIMEOUT_MS }).catch(() => reply.raw.destroy());
+    });
+  }
   app.setErrorHandler((err: { message: string }, _req, reply) => sendError(reply, internalFailure(`sm-local's proxy failed: ${err.message}`)));
   app.setNotFoundHandler((req, reply) => sendError(reply, unknownOperation(req.method, req.url)));
 
