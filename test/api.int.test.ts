@@ -17,6 +17,7 @@ import {
   ListTrainingJobsCommand,
   paginateListTrainingJobs,
   ResourceInUse,
+  ResourceLimitExceeded,
   SageMakerClient,
   SageMakerServiceException,
   StopTrainingJobCommand,
@@ -167,6 +168,11 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect(bad.status).toBe(400);
     expect(bad.headers.get('x-amzn-errortype')).toBe('ValidationException');
     expect(bad.body).toMatchObject({ __type: 'ValidationException', message: expect.stringMatching(/^1 validation error detected: Value at 'ResourceConfig\.InstanceCount'/) });
+    // More than the machine can run at once: the service's ResourceLimitExceeded, with the numbers.
+    const huge = { ...trainingRequest(name('huge')), ResourceConfig: { InstanceType: 'ml.p4d.24xlarge' as const, InstanceCount: 5, VolumeSizeInGB: 10 } };
+    const limit = await rejected<ResourceLimitExceeded>(sm.send(new CreateTrainingJobCommand(huge)));
+    expect(limit).toBeInstanceOf(ResourceLimitExceeded);
+    expect(limit.message).toMatch(/^sm-local's limit on this machine is [\d.]+ GiB of instance memory at once \(4 × its [\d.]+ GiB\).*\(5 × ml\.p4d\.24xlarge\)/);
     // An operation sm-local does not serve says so, by name, in the error shape.
     const other = await raw('CreateHyperParameterTuningJob', {});
     expect([other.status, other.body.__type]).toEqual([400, 'UnknownOperationException']);

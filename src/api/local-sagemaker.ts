@@ -29,6 +29,7 @@ import { startProcessingJob } from '../jobs/processing-runner.js';
 import { isProcessAlive, pruneResources } from '../jobs/prune.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
 import { startTransformJob } from '../jobs/transform-runner.js';
+import { capacityProblem, type InstanceUse } from '../contract/capacity.js';
 import { LogStore } from './log-store.js';
 import type { S3Mirror } from './s3-mirror.js';
 
@@ -190,6 +191,53 @@ export class LocalSageMaker {
     this.logs = new LogStore(opts.region, opts.account);
   }
 
+  // ---- capacity ------------------------------------------------------------------------------
+
+  private machine?: Promise<number>;
+
+  /** The instances a request asks for: `{InstanceType, InstanceCount}` (or a variant's InitialInstanceCount), or each instance group. */
+  private static uses(groups: readonly unknown[]): InstanceUse[] {
+    return groups.flatMap((g) => {
+      const r = (g ?? {}) as Json;
+      const instanceType = str(r.InstanceType);
+      const count = typeof r.InstanceCount === 'number' ? r.InstanceCount : typeof r.InitialInstanceCount === 'number' ? r.InitialInstanceCount : 1;
+      return instanceType ? [{ instanceType, count }] : [];
+    });
+  }
+
+  private static trainingUses(request: Json): InstanceUse[] {
+    const rc = (request.ResourceConfig ?? {}) as Json;
+    return LocalSageMaker.uses(Array.isArray(rc.InstanceGroups) ? rc.InstanceGroups : [rc]);
+  }
+
+  private configUses(configName: string): InstanceUse[] {
+    const v = this.endpointConfigs.get(configName)?.request.ProductionVariants;
+    return LocalSageMaker.uses(Array.isArray(v) ? v : []);
+  }
+
+  /** What runs now: jobs in progress, and endpoints that are not being deleted (with an update under way, both configs). */
+  private runningUses(): InstanceUse[] {
+    const live = (status: unknown) => status === 'InProgress' || status === 'Stopping';
+    const kinds: [JobKind, (r: Json) => unknown[]][] = [
+      [PROCESSING, (r) => [((r.ProcessingResources ?? {}) as Json).ClusterConfig]],
+      [TRANSFORM, (r) => [r.TransformResources]],
+    ];
+    return [
+      ...[...this.trainingJobs.values()].filter((r) => live(r.handle.describe().TrainingJobStatus)).flatMap((r) => LocalSageMaker.trainingUses(r.request)),
+      ...kinds.flatMap(([kind, groups]) => [...this.jobs.get(kind)!.values()].filter((r) => live(r.handle.describe()[kind.statusMember])).flatMap((r) => LocalSageMaker.uses(groups(r.request)))),
+      ...[...this.endpoints.values()].filter((e) => !e.deleting).flatMap((e) => [...this.configUses(e.configName), ...(e.updating ? this.configUses(e.updating.configName) : [])]),
+    ];
+  }
+
+  /** ResourceLimitExceeded when `wanted` does not fit beside what runs (contract/capacity.ts has the rule). */
+  private async admit(what: string, wanted: InstanceUse[]): Promise<ApiError | undefined> {
+    this.machine ??= this.deps.docker.info().then((i) => i.memTotalBytes, () => 0);
+    const bytes = await this.machine;
+    if (!bytes) return undefined;
+    const problem = capacityProblem(what, wanted, this.runningUses(), bytes);
+    return problem ? apiErrors.resourceLimit(problem) : undefined;
+  }
+
   /** Copies the objects under `uris` from S3 into the folder the jobs read (with an S3 endpoint). */
   private async pull(uris: readonly unknown[]): Promise<void> {
     const s3 = this.opts.s3;
@@ -333,6 +381,8 @@ export class LocalSageMaker {
     const name = parsed.spec.trainingJobName!;
     const arn = trainingJobArn(this.opts.region, this.opts.account, name);
     if (this.trainingJobs.has(name)) return fail(apiErrors.trainingJobInUse(arn));
+    const full = await this.admit('training job', LocalSageMaker.trainingUses(body));
+    if (full) return fail(full);
     let handle: TrainingJobHandle;
     try {
       const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
@@ -469,6 +519,9 @@ export class LocalSageMaker {
     const arn = this.arn(kind.arnKind, name ?? '');
     const jobs = this.jobs.get(kind)!;
     if (name !== undefined && jobs.has(name)) return fail(this.jobInUse(kind, arn));
+    const groups = kind === PROCESSING ? [((body.ProcessingResources ?? {}) as Json).ClusterConfig] : [body.TransformResources];
+    const full = await this.admit(kind.word, LocalSageMaker.uses(groups));
+    if (full) return fail(full);
     let handle: JobRecord['handle'];
     try {
       handle = await start();
@@ -675,6 +728,8 @@ export class LocalSageMaker {
     if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
     const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
     if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const full = await this.admit('endpoint', this.configUses(configName));
+    if (full) return fail(full);
     let creation: EndpointCreation;
     try {
       await this.pull(this.variantModelUris(parsed.variants));
@@ -743,6 +798,9 @@ export class LocalSageMaker {
     if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
     const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
     if (parsed.problems.length) return fail(validationError(parsed.problems));
+    // The new config's instances start beside the old ones.
+    const full = await this.admit('endpoint update', this.configUses(configName));
+    if (full) return fail(full);
     let creation: EndpointCreation;
     try {
       await this.pull(this.variantModelUris(parsed.variants));
