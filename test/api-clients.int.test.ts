@@ -2,14 +2,14 @@
  * `sm-local api` as users start it (the CLI), driven by Python's boto3 and the AWS CLI, unmodified
  * but for the endpoint URL: the same flow as the JS SDK's, from the clients' own code.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, REPO_ROOT } from '../scripts/lib/images.js';
-import { CLI_BIN } from '../scripts/lib/paths.js';
 import { LABEL } from '../src/docker/labels.js';
+import { startApiCli, type ApiCli } from './support/api-cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
 const run = promisify(execFile);
@@ -17,7 +17,7 @@ const EXAMPLE = join(REPO_ROOT, 'examples', 'logistic-regression');
 
 describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS CLI', () => {
   const s = useTestSession();
-  let server: ChildProcess;
+  let api: ApiCli;
   let url = '';
   let stderr = '';
   let s3Root = '';
@@ -43,21 +43,13 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
     s3Root = s.dir('s3');
     mkdirSync(join(s3Root, 'bucket'), { recursive: true });
     cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
-    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session };
-    server = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3Root, '--output', s.dir('jobs'), '--state', s.dir('state')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    url = await new Promise<string>((resolve, reject) => {
-      server.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim()));
-      server.once('exit', (code) => reject(new Error(`sm-local api exited with ${code}: ${stderr}`)));
-    });
-    // Its log lines come just after the URL.
-    for (let i = 0; i < 200 && !stderr.includes('Serving until Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10));
+    api = await startApiCli(['--s3-root', s3Root, '--output', s.dir('jobs'), '--state', s.dir('state')], { SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session });
+    url = api.url;
+    stderr = api.stderr();
+    api.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   });
   afterAll(async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGINT');
-      await new Promise((r) => server.once('exit', r));
-    }
+    await api?.stop();
   });
 
   it('prints its URL and the environment lines to paste', () => {
@@ -120,9 +112,7 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
     await aws('create-training-job', '--cli-input-json', `file://${file}`);
     // Once it trains (its SIGTERM handler is in place: a PID 1 without one ignores SIGTERM, as on SageMaker).
     for (let i = 0; i < 1000 && !/\[algo-1\] \| epoch=/.test(stderr.split(slow).at(-1) ?? ''); i++) await new Promise((r) => setTimeout(r, 20));
-    const code = new Promise<number | null>((r) => server.once('exit', (c) => r(c)));
-    server.kill('SIGINT');
-    expect(await code).toBe(0);
+    expect(await api.stop('SIGINT')).toBe(0);
     expect(stderr).toMatch(/Local SageMaker stopped\./);
     expect(stderr).toMatch(/SIGTERM: saved the model after \d+ epochs/);
     expect((await s.docker.listManaged([`${LABEL.session}=${s.session}`])).map((r) => `${r.kind} ${r.name}`)).toEqual([]);

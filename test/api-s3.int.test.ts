@@ -2,19 +2,19 @@
  * `sm-local api` with its own S3 endpoint (the default): data goes in with `aws s3`, jobs read it
  * and write their artifacts back, and the user reads them with `aws s3` again.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, REPO_ROOT } from '../scripts/lib/images.js';
-import { CLI_BIN } from '../scripts/lib/paths.js';
+import { startApiCli, type ApiCli } from './support/api-cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
 const run = promisify(execFile);
 
 describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', () => {
   const s = useTestSession();
-  let server: ChildProcess;
+  let api: ApiCli;
   let url = '';
   let stderr = '';
   const env = () => {
@@ -24,19 +24,13 @@ describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', 
   const aws = async (...args: string[]) => (await run('aws', args, { env: env() })).stdout;
 
   beforeAll(async () => {
-    server = spawn(CLI_BIN, ['api', '--port', '0', '--output', s.dir('jobs'), '--state', s.dir('state')], { env: { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session }, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    url = await new Promise<string>((resolve, reject) => {
-      server.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim()));
-      server.once('exit', (code) => reject(new Error(`sm-local api exited with ${code}: ${stderr}`)));
-    });
-    for (let i = 0; i < 200 && !stderr.includes('Serving until Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10));
+    api = await startApiCli(['--output', s.dir('jobs'), '--state', s.dir('state')], { SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: s.session });
+    url = api.url;
+    stderr = api.stderr();
+    api.child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   });
   afterAll(async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGINT');
-      await new Promise((r) => server.once('exit', r));
-    }
+    await api?.stop();
   });
 
   it('aws s3 cp in, train from s3://, the artifact back in S3 under the URI DescribeTrainingJob names', async () => {

@@ -2,7 +2,7 @@
  * `sm-local api` keeps its resources in a state folder: a restart finds them again; a server that
  * was killed leaves nothing running behind, and its jobs that were running are Failed with the reason.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { pruneResources } from '../src/jobs/prune.js';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { CLI_BIN } from '../scripts/lib/paths.js';
 import { LABEL } from '../src/docker/labels.js';
+import { startApiCli } from './support/api-cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
 const run = promisify(execFile);
@@ -30,17 +31,7 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
   });
 
   /** A server on this state folder; each with its own session, as separate runs are. */
-  async function start(): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-    const env = { ...process.env, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: `${s.session}-${++n}` };
-    const child = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3Root, '--output', jobs, '--state', state], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim()));
-      child.once('exit', (code) => reject(new Error(`sm-local api exited with ${code}: ${err}`)));
-    });
-    return { child, url, stderr: () => err };
-  }
+  const start = () => startApiCli(['--s3-root', s3Root, '--output', jobs, '--state', state], { SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_SESSION: `${s.session}-${++n}` });
   const call = async (url: string, op: string, body: Record<string, unknown>) => {
     const res = await fetch(url, { method: 'POST', headers: { 'x-amz-target': `SageMaker.${op}`, 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -55,11 +46,6 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
     ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 10 },
     StoppingCondition: { MaxRuntimeInSeconds: 600 },
   });
-  const stopped = (child: ChildProcess, signal: NodeJS.Signals) => {
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    return exit;
-  };
 
   it('finds its jobs, models, configs and tags again after a restart; a killed server leaves nothing and its running job is Failed', async () => {
     const first = await start();
@@ -74,7 +60,7 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
     await call(first.url, 'CreateTrainingJob', job(running, '500000'));
     for (let i = 0; i < 400 && !/epoch=/.test(first.stderr().split(running).at(-1) ?? ''); i++) await new Promise((r) => setTimeout(r, 25));
     // Killed: no chance to stop anything.
-    await stopped(first.child, 'SIGKILL');
+    await first.stop('SIGKILL');
 
     const second = await start();
     try {
@@ -97,7 +83,7 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
       expect(clash?.code).toBe(2);
       expect(clash?.stderr).toMatch(/Another sm-local api \(pid \d+\) uses the state in/);
     } finally {
-      await stopped(second.child, 'SIGINT');
+      await second.stop('SIGINT');
     }
     // Ctrl-C deleted the endpoint, as DeleteEndpoint: the next run does not bring it back.
     const third = await start();
@@ -105,7 +91,7 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
       expect((await call(third.url, 'DescribeEndpoint', { EndpointName: model })).body.__type).toBe('ValidationException');
       expect((await call(third.url, 'DescribeTrainingJob', { TrainingJobName: done })).body.TrainingJobStatus).toBe('Completed');
     } finally {
-      await stopped(third.child, 'SIGINT');
+      await third.stop('SIGINT');
     }
   });
 });
