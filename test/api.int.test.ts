@@ -142,6 +142,11 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     const answer = await runtime.send(new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'text/csv', Accept: 'application/json', Body: readFileSync(join(EXAMPLE, 'sample-request.csv')) }));
     expect((JSON.parse(new TextDecoder().decode(answer.Body)) as { predictions: { default: number }[] }).predictions.map((p) => p.default)).toEqual([1, 0]);
     expect(answer.InvokedProductionVariant).toBe('AllTraffic');
+    // The endpoint's container output is in its own log group, a stream per variant and instance.
+    const epStreams = (await logs('DescribeLogStreams', { logGroupName: `/aws/sagemaker/Endpoints/${endpoint}` })).logStreams as { logStreamName: string }[];
+    expect(epStreams.map((l) => l.logStreamName)).toEqual(['AllTraffic/instance-1']);
+    const epEvents = await logs('GetLogEvents', { logGroupName: `/aws/sagemaker/Endpoints/${endpoint}`, logStreamName: 'AllTraffic/instance-1', startFromHead: true });
+    expect((epEvents.events as { message: string }[]).length).toBeGreaterThan(0);
 
     await sm.send(new DeleteEndpointCommand({ EndpointName: endpoint }));
     expect((await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { EndpointName: endpoint })).state).toBe('SUCCESS');
@@ -173,6 +178,11 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     const limit = await rejected<ResourceLimitExceeded>(sm.send(new CreateTrainingJobCommand(huge)));
     expect(limit).toBeInstanceOf(ResourceLimitExceeded);
     expect(limit.message).toMatch(/^sm-local's limit on this machine is [\d.]+ GiB of instance memory at once \(4 × its [\d.]+ GiB\).*\(5 × ml\.p4d\.24xlarge\)/);
+    // Names are checked against the API model's constraints, as the service checks them.
+    const longName = await raw('DescribeTrainingJob', { TrainingJobName: 'x'.repeat(64) });
+    expect(longName.body).toEqual({ __type: 'ValidationException', message: "1 validation error detected: Value at 'trainingJobName' failed to satisfy constraint: Member must have length less than or equal to 63" });
+    const badName = await raw('DescribeEndpoint', { EndpointName: 'under_score' });
+    expect(badName.body.message).toBe("1 validation error detected: Value at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
     // An operation sm-local does not serve says so, by name, in the error shape.
     const other = await raw('CreateHyperParameterTuningJob', {});
     expect([other.status, other.body.__type]).toEqual([400, 'UnknownOperationException']);

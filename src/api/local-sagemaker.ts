@@ -69,6 +69,13 @@ function finishedHandle(describe: Json): { describe(): Json; stop(): void; force
 }
 
 const TERMINAL_STATUSES = ['Completed', 'Failed', 'Stopped'];
+
+/** The length and pattern of each name member (API model). */
+const NAME_RULES: Record<string, { max: number; pattern: RegExp }> = {
+  default: { max: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/ },
+  ModelName: { max: 63, pattern: /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/ },
+  ResourceArn: { max: 256, pattern: /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:.+$/ },
+};
 const RESTART_REASON = 'The local SageMaker (sm-local api) stopped while the job ran; its containers were removed when it started again.';
 
 interface TrainingRecord {
@@ -368,9 +375,15 @@ export class LocalSageMaker {
 
   /** A required name member, or the ValidationException the service answers without it. */
   private name(body: Json, member: string): string | ApiError {
-    const v = str(body[member]);
-    if (v === undefined || v === '') return validationError([{ path: member[0]!.toLowerCase() + member.slice(1), message: 'Member must not be null' }]);
-    return v;
+    const path = member[0]!.toLowerCase() + member.slice(1);
+    const raw = body[member];
+    if (raw === undefined || raw === null || raw === '') return validationError([{ path, message: 'Member must not be null' }]);
+    if (typeof raw !== 'string') return validationError([{ path, message: `Member must be a string (got ${typeof raw})` }]);
+    // The members' constraints in the API model (botocore sagemaker 2017-07-24).
+    const rule = NAME_RULES[member] ?? NAME_RULES.default!;
+    if (raw.length > rule.max) return validationError([{ path, message: `Member must have length less than or equal to ${rule.max}` }]);
+    if (!rule.pattern.test(raw)) return validationError([{ path, message: `Member must satisfy regular expression pattern: ${rule.pattern.source.replace(/^\^|\$$/g, '')}` }]);
+    return raw;
   }
 
   // ---- training jobs -------------------------------------------------------------------------
