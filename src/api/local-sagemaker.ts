@@ -110,6 +110,8 @@ interface JobKind {
   nameMember: string;
   statusMember: string;
   summary(d: Json, record: JobRecord): Json;
+  /** The instances a request of this kind asks for (`{InstanceType, InstanceCount}`). */
+  resources(request: Json): unknown[];
 }
 
 const PROCESSING: JobKind = {
@@ -117,6 +119,7 @@ const PROCESSING: JobKind = {
   arnKind: 'processing-job',
   nameMember: 'ProcessingJobName',
   statusMember: 'ProcessingJobStatus',
+  resources: (r) => [((r.ProcessingResources ?? {}) as Json).ClusterConfig],
   summary: (d, r) => ({
     ProcessingJobName: r.name,
     ProcessingJobArn: r.arn,
@@ -132,6 +135,7 @@ const TRANSFORM: JobKind = {
   arnKind: 'transform-job',
   nameMember: 'TransformJobName',
   statusMember: 'TransformJobStatus',
+  resources: (r) => [r.TransformResources],
   summary: (d, r) => ({ TransformJobName: r.name, TransformJobArn: r.arn, CreationTime: d.CreationTime, ...pick(d, ['TransformEndTime', 'LastModifiedTime']), TransformJobStatus: d.TransformJobStatus, ...pick(d, ['FailureReason']) }),
 };
 
@@ -225,13 +229,9 @@ export class LocalSageMaker {
   /** What runs now: jobs in progress, and endpoints that are not being deleted (with an update under way, both configs). */
   private runningUses(): InstanceUse[] {
     const live = (status: unknown) => status === 'InProgress' || status === 'Stopping';
-    const kinds: [JobKind, (r: Json) => unknown[]][] = [
-      [PROCESSING, (r) => [((r.ProcessingResources ?? {}) as Json).ClusterConfig]],
-      [TRANSFORM, (r) => [r.TransformResources]],
-    ];
     return [
       ...[...this.trainingJobs.values()].filter((r) => live(r.handle.describe().TrainingJobStatus)).flatMap((r) => LocalSageMaker.trainingUses(r.request)),
-      ...kinds.flatMap(([kind, groups]) => [...this.jobs.get(kind)!.values()].filter((r) => live(r.handle.describe()[kind.statusMember])).flatMap((r) => LocalSageMaker.uses(groups(r.request)))),
+      ...[...this.jobs].flatMap(([kind, jobs]) => [...jobs.values()].filter((r) => live(r.handle.describe()[kind.statusMember])).flatMap((r) => LocalSageMaker.uses(kind.resources(r.request)))),
       ...[...this.endpoints.values()].filter((e) => !e.deleting).flatMap((e) => [...this.configUses(e.configName), ...(e.updating ? this.configUses(e.updating.configName) : [])]),
     ];
   }
@@ -396,10 +396,11 @@ export class LocalSageMaker {
     if (this.trainingJobs.has(name)) return fail(apiErrors.trainingJobInUse(arn));
     const full = await this.admit('training job', LocalSageMaker.trainingUses(body));
     if (full) return fail(full);
+    const checkpoints = (body.CheckpointConfig as Json | undefined)?.S3Uri;
     let handle: TrainingJobHandle;
     try {
       const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
-      await this.pull([...channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), (body.CheckpointConfig as Json | undefined)?.S3Uri]);
+      await this.pull([...channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), checkpoints]);
       handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
@@ -412,7 +413,7 @@ export class LocalSageMaker {
     // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
     const settle = (result: TrainingResult | undefined) =>
       this.upload(record, result)
-        .then(() => this.push([(body.CheckpointConfig as Json | undefined)?.S3Uri]))
+        .then(() => this.push([checkpoints]))
         .finally(() => this.save());
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
     return ok({ TrainingJobArn: arn });
@@ -462,7 +463,7 @@ export class LocalSageMaker {
     for (const member of ['InputDataConfig', 'VpcConfig', 'CheckpointConfig'] as const) if (request[member] !== undefined) d[member] = request[member];
     // On the service a job is Completed (or Stopped) once its artifacts are uploaded: until they are
     // in the local S3 too, it is still uploading.
-    const terminal = ['Completed', 'Failed', 'Stopped'].includes(String(d.TrainingJobStatus));
+    const terminal = TERMINAL_STATUSES.includes(String(d.TrainingJobStatus));
     if (terminal && !record.settled) {
       const stopped = d.TrainingJobStatus === 'Stopped';
       d.TrainingJobStatus = stopped ? 'Stopping' : 'InProgress';
@@ -525,15 +526,10 @@ export class LocalSageMaker {
 
   /** Starts a job of `kind` from a parsed request; its handle then answers Describe, List and Stop. */
   private async startJob(kind: JobKind, name: string | undefined, body: Json, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
-    return this.startJobRecord(kind, name, body, start);
-  }
-
-  private async startJobRecord(kind: JobKind, name: string | undefined, body: Json, start: () => Promise<JobRecord['handle']>): Promise<Answer> {
     const arn = this.arn(kind.arnKind, name ?? '');
     const jobs = this.jobs.get(kind)!;
     if (name !== undefined && jobs.has(name)) return fail(this.jobInUse(kind, arn));
-    const groups = kind === PROCESSING ? [((body.ProcessingResources ?? {}) as Json).ClusterConfig] : [body.TransformResources];
-    const full = await this.admit(kind.word, LocalSageMaker.uses(groups));
+    const full = await this.admit(kind.word, LocalSageMaker.uses(kind.resources(body)));
     if (full) return fail(full);
     let handle: JobRecord['handle'];
     try {
@@ -737,23 +733,36 @@ export class LocalSageMaker {
     if (typeof configName !== 'string') return fail(configName);
     const arn = endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account });
     if (this.endpoints.has(name)) return fail(apiErrors.alreadyExists('endpoint', arn));
-    const config = this.endpointConfigs.get(configName);
-    if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
-    const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
-    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const parsed = this.endpointConfigOf(configName);
+    if ('code' in parsed) return fail(parsed);
     const full = await this.admit('endpoint', this.configUses(configName));
     if (full) return fail(full);
     let creation: EndpointCreation;
     try {
-      await this.pull(this.variantModelUris(parsed.variants));
-      creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime, ...this.asyncOf(name, parsed) }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+      creation = await this.launchEndpoint(name, parsed);
     } catch (err) {
       return fail(asApiError(err));
     }
-    creation.ready.catch(() => {});
     this.endpoints.set(name, { name, arn, configName, createdAt: Date.now(), creation });
     this.tagOnCreate(arn, body);
     return ok({ EndpointArn: arn });
+  }
+
+  /** An endpoint config's variants (and async config), with the models they name; or the error the service answers. */
+  private endpointConfigOf(configName: string): ReturnType<typeof parseCreateEndpointConfigRequest> | ApiError {
+    const config = this.endpointConfigs.get(configName);
+    if (!config) return apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName));
+    const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
+    return parsed.problems.length ? validationError(parsed.problems) : parsed;
+  }
+
+  /** Starts an endpoint's containers on a config (in place of the name's route with `replace`): model data pulled, logs and async route wired. */
+  private async launchEndpoint(name: string, parsed: ReturnType<typeof parseCreateEndpointConfigRequest>, replace = false): Promise<EndpointCreation> {
+    await this.pull(this.variantModelUris(parsed.variants));
+    const runtime = replace ? { ...this.opts.runtime, replace: true } : this.opts.runtime;
+    const creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime, ...this.asyncOf(name, parsed) }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+    creation.ready.catch(() => {});
+    return creation;
   }
 
   /**
@@ -807,17 +816,14 @@ export class LocalSageMaker {
     const status = this.describeEndpointRecord(e).EndpointStatus;
     // The service refuses an update of an endpoint that is not InService (wording UNCONFIRMED).
     if (status !== 'InService' || e.deleting) return fail(apiErrors.validation(`Cannot update in-progress endpoint "${e.arn}".`));
-    const config = this.endpointConfigs.get(configName);
-    if (!config) return fail(apiErrors.couldNotFind('endpoint configuration', this.arn('endpoint-config', configName)));
-    const parsed = parseCreateEndpointConfigRequest(config.request, this.modelsByName());
-    if (parsed.problems.length) return fail(validationError(parsed.problems));
+    const parsed = this.endpointConfigOf(configName);
+    if ('code' in parsed) return fail(parsed);
     // The new config's instances start beside the old ones.
     const full = await this.admit('endpoint update', this.configUses(configName));
     if (full) return fail(full);
     let creation: EndpointCreation;
     try {
-      await this.pull(this.variantModelUris(parsed.variants));
-      creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: { ...this.opts.runtime, replace: true }, ...this.asyncOf(e.name, parsed) }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
+      creation = await this.launchEndpoint(e.name, parsed, true);
     } catch (err) {
       return fail(asApiError(err));
     }
@@ -1009,16 +1015,13 @@ export class LocalSageMaker {
     for (const [arn, t] of state.tags) this.tags.set(arn, new Map(t));
     // Endpoints come back InService on their configs, as they were (their old containers went with the old run).
     for (const e of state.endpoints) {
-      const config = this.endpointConfigs.get(e.configName);
-      const parsed = config ? parseCreateEndpointConfigRequest(config.request, this.modelsByName()) : undefined;
-      if (!parsed || parsed.problems.length) {
+      const parsed = this.endpointConfigOf(e.configName);
+      if ('code' in parsed) {
         this.deps.log.warn(`Endpoint ${e.name} is not brought back: its endpoint config ${e.configName} is gone or no longer valid.`);
         continue;
       }
       try {
-        const creation = await createEndpoint({ image: '', endpointName: e.name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime: this.opts.runtime, ...this.asyncOf(e.name, parsed) }, this.endpointLogging(e.name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
-        creation.ready.catch(() => {});
-        this.endpoints.set(e.name, { ...e, creation });
+        this.endpoints.set(e.name, { ...e, creation: await this.launchEndpoint(e.name, parsed) });
       } catch (err) {
         this.deps.log.warn(`Endpoint ${e.name} is not brought back: ${(err as Error).message}`);
       }

@@ -12,8 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { endpointNotFound, HEADER, validationError, type RuntimeError } from '../contract/serving.js';
 import type { InvocationRoutes, RequestLogEntry } from './forward.js';
-import { pickRoute, sendRuntimeError } from './forward.js';
-import { invokeContainer } from './invocation.js';
+import { errorEntry, pickRoute, sendRuntimeError } from './forward.js';
+import { headerValue, invokeContainer } from './invocation.js';
 import { throughStages } from './pipeline.js';
 
 /** An asynchronous endpoint: where its answers go, how many calls it takes at once, and how S3 URIs map to files here. */
@@ -39,7 +39,6 @@ const ASYNC_CAP = 1024 ** 3;
 /** RequestTTLSeconds: 6 hours unless the request says otherwise. */
 const DEFAULT_TTL_S = 6 * 3600;
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
 const join = (prefix: string, name: string) => `${prefix.replace(/\/+$/, '')}/${name}`;
 
 /** Each endpoint's queue: calls run as slots free up, in the order they came. */
@@ -64,28 +63,28 @@ export async function forwardAsyncInvocation(req: IncomingMessage, res: ServerRe
   const fail = (err: RuntimeError) => {
     req.resume();
     sendRuntimeError(res, err);
-    log(err.status, { ...(err.errorType ? { errorType: err.errorType } : {}) });
+    log(err.status, errorEntry(err));
   };
   if (!ctx) return fail(endpointNotFound(endpointName, routes.account));
   const async = routes.asyncOf(endpointName);
   // The service's wording for an endpoint without AsyncInferenceConfig is UNCONFIRMED.
   if (!async) return fail(validationError(`Endpoint ${endpointName} is not an asynchronous endpoint: its endpoint config has no AsyncInferenceConfig.`));
-  const inputLocation = one(req.headers['x-amzn-sagemaker-inputlocation']);
+  const inputLocation = headerValue(req.headers['x-amzn-sagemaker-inputlocation']);
   if (!inputLocation) return fail(validationError('InputLocation is required (header X-Amzn-SageMaker-InputLocation): the S3 URI of the request body.'));
   const input = async.resolve(inputLocation);
   if ('problem' in input) return fail(validationError(input.problem));
-  const timeoutS = Number(one(req.headers['x-amzn-sagemaker-invocationtimeoutseconds']) ?? DEFAULT_INVOCATION_TIMEOUT_S);
+  const timeoutS = Number(headerValue(req.headers['x-amzn-sagemaker-invocationtimeoutseconds']) ?? DEFAULT_INVOCATION_TIMEOUT_S);
   if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > MAX_INVOCATION_TIMEOUT_S) return fail(validationError(`InvocationTimeoutSeconds must be from 1 to ${MAX_INVOCATION_TIMEOUT_S}.`));
-  const ttlS = Number(one(req.headers['x-amzn-sagemaker-requestttlseconds']) ?? DEFAULT_TTL_S);
+  const ttlS = Number(headerValue(req.headers['x-amzn-sagemaker-requestttlseconds']) ?? DEFAULT_TTL_S);
   const route = pickRoute(ctx, req);
   if ('error' in route) return fail(route.error);
-  const inferenceId = one(req.headers['x-amzn-sagemaker-inference-id']) ?? randomUUID();
-  const extension = one(req.headers['x-amzn-sagemaker-s3outputpathextension']);
+  const inferenceId = headerValue(req.headers['x-amzn-sagemaker-inference-id']) ?? randomUUID();
+  const extension = headerValue(req.headers['x-amzn-sagemaker-s3outputpathextension']);
   const outputUri = join(extension ? join(async.outputPath, extension) : async.outputPath, `${inferenceId}.out`);
   const failureUri = join(async.failurePath ?? async.outputPath, `${inferenceId}-error.out`);
-  const contentType = one(req.headers['x-amzn-sagemaker-content-type']);
-  const accept = one(req.headers['x-amzn-sagemaker-accept']);
-  const customAttributes = one(req.headers[HEADER.customAttributes]);
+  const contentType = headerValue(req.headers['x-amzn-sagemaker-content-type']);
+  const accept = headerValue(req.headers['x-amzn-sagemaker-accept']);
+  const customAttributes = headerValue(req.headers[HEADER.customAttributes]);
   req.resume();
   const body = Buffer.from(JSON.stringify({ InferenceId: inferenceId }));
   res.writeHead(202, {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { checkInvokeHeaders, endpointNotFound, FORWARDED_REQUEST_HEADERS, HEADER, internalFailure, payloadTooLarge, validationError, type RuntimeError } from '../contract/serving.js';
-import { discard, invokeContainer, isTimeout, readCapped, TooLarge, type InvocationTarget } from './invocation.js';
+import { discard, headerValue, invokeContainer, isTimeout, readCapped, TooLarge, type InvocationTarget } from './invocation.js';
 import { throughStages } from './pipeline.js';
 import type { Route, VariantRouter } from './variant-routing.js';
 
@@ -70,7 +70,6 @@ export interface InvocationRoutes {
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
-const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 /** The wire form of a runtime error (also for raw sockets, which have no ServerResponse). */
 export function runtimeErrorWire(err: RuntimeError): { headers: Record<string, string>; body: Buffer } {
@@ -94,7 +93,7 @@ export function rawRuntimeError(err: RuntimeError, reason: string): string {
 }
 
 /** What the request log says of a runtime error the proxy answered with. */
-function errorEntry(err: RuntimeError, detail?: string): Partial<RequestLogEntry> {
+export function errorEntry(err: RuntimeError, detail?: string): Partial<RequestLogEntry> {
   return { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) };
 }
 

@@ -80,7 +80,8 @@ export type InvocationAnswer =
     }
   | { ok: false; error: RuntimeError; /** What went wrong, for the request log. */ detail?: string };
 
-const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
+/** A header's value as one string (Node gives repeated headers as an array). */
+export const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 /** A body passed the cap. */
 export class TooLarge extends Error {}

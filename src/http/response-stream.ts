@@ -13,9 +13,9 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { Dispatcher } from 'undici';
 import { checkInvokeHeaders, endpointNotFound, HEADER, modelErrorFromStatus, modelErrorTimeout, modelErrorUnreadable, payloadTooLarge, validationError, type RuntimeError } from '../contract/serving.js';
 import type { InvocationRoutes, RequestLogEntry } from './forward.js';
-import { pickRoute, sendRuntimeError } from './forward.js';
+import { errorEntry, pickRoute, sendRuntimeError } from './forward.js';
 import { throughStages } from './pipeline.js';
-import { discard, isTimeout, readCapped, TooLarge } from './invocation.js';
+import { discard, headerValue, isTimeout, readCapped, TooLarge } from './invocation.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const STREAM_ACCEPT = 'x-amzn-sagemaker-accept';
@@ -48,7 +48,6 @@ export function decodeMessages(buffer: Buffer): { messages: Message[]; rest: Buf
   return { messages, rest: buffer.subarray(at) };
 }
 
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
 
 export async function forwardResponseStream(req: IncomingMessage, res: ServerResponse, routes: InvocationRoutes, endpointName: string): Promise<void> {
   const started = process.hrtime.bigint();
@@ -58,12 +57,12 @@ export async function forwardResponseStream(req: IncomingMessage, res: ServerRes
     (ctx?.onRequest ?? routes.onRequest)?.({ method: req.method ?? 'POST', url: req.url ?? '', status, bytesIn, bytesOut, ms: Number(process.hrtime.bigint() - started) / 1e6, ...extra });
   const fail = (err: RuntimeError, detail?: string) => {
     req.resume();
-    log(err.status, sendRuntimeError(res, err), { ...(err.errorType ? { errorType: err.errorType } : {}), ...(detail ? { detail } : {}) });
+    log(err.status, sendRuntimeError(res, err), errorEntry(err, detail));
   };
   if (!ctx) return fail(endpointNotFound(endpointName, routes.account));
-  const contentType = one(req.headers['content-type']);
-  const accept = one(req.headers[STREAM_ACCEPT]);
-  const customAttributes = one(req.headers[HEADER.customAttributes]);
+  const contentType = headerValue(req.headers['content-type']);
+  const accept = headerValue(req.headers[STREAM_ACCEPT]);
+  const customAttributes = headerValue(req.headers[HEADER.customAttributes]);
   const invalid = checkInvokeHeaders({ ...(contentType !== undefined ? { contentType } : {}), ...(accept !== undefined ? { accept } : {}), ...(customAttributes !== undefined ? { customAttributes } : {}) });
   if (invalid) return fail(validationError(invalid));
   const route = pickRoute(ctx, req);
@@ -102,8 +101,8 @@ export async function forwardResponseStream(req: IncomingMessage, res: ServerRes
     const text = await readCapped(upBody, ctx.cap).then((b) => b.toString('utf8'), () => '');
     return fail(modelErrorFromStatus(ctx.endpoint, statusCode, text, target.container));
   }
-  const upType = one(upHeaders['content-type']);
-  const upAttributes = one(upHeaders[HEADER.customAttributes]);
+  const upType = headerValue(upHeaders['content-type']);
+  const upAttributes = headerValue(upHeaders[HEADER.customAttributes]);
   res.writeHead(200, {
     'content-type': 'application/vnd.amazon.eventstream',
     [HEADER.requestId]: randomUUID(),
