@@ -13,7 +13,7 @@ import { parseCreateEndpointConfigRequest } from '../contract/create-endpoint-co
 import { parseCreateModelRequest } from '../contract/create-model.js';
 import { parseCreateProcessingJobRequest } from '../contract/create-processing-job.js';
 import { parseCreateTransformJobRequest } from '../contract/create-transform-job.js';
-import { parseCreateTrainingJobRequest } from '../contract/create-training-job.js';
+import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/create-training-job.js';
 import { endpointArn } from '../contract/endpoint-status.js';
 import { Problems } from '../contract/problems.js';
 import type { ModelSpec } from '../contract/serving-spec.js';
@@ -200,7 +200,11 @@ export class LocalSageMaker {
     private readonly deps: JobDeps,
   ) {
     this.logs = new LogStore(opts.region, opts.account);
+    this.mapper = createUriMapper({ s3Root: opts.s3Root, baseDir: opts.s3Root });
   }
+
+  /** `s3://bucket/key` → its file in the folder the jobs see as S3. */
+  private readonly mapper: UriMapper;
 
   // ---- capacity ------------------------------------------------------------------------------
 
@@ -307,7 +311,6 @@ export class LocalSageMaker {
     });
   }
 
-  private readonly mapper = () => createUriMapper({ s3Root: this.opts.s3Root, baseDir: this.opts.s3Root });
   private arn(kind: string, name: string): string {
     return arnOf(this.opts.region, this.opts.account, kind, name);
   }
@@ -389,7 +392,7 @@ export class LocalSageMaker {
   // ---- training jobs -------------------------------------------------------------------------
 
   private async createTrainingJob(body: Json): Promise<Answer> {
-    const parsed = parseCreateTrainingJobRequest(body, this.mapper());
+    const parsed = parseCreateTrainingJobRequest(body, this.mapper);
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.spec.trainingJobName!;
     const arn = trainingJobArn(this.opts.region, this.opts.account, name);
@@ -434,7 +437,7 @@ export class LocalSageMaker {
     if (!result) return;
     const uploaded: { model?: string; output?: string } = {};
     const p = new Problems();
-    const target = this.mapper()(record.outputUri, 'OutputDataConfig.S3OutputPath', p);
+    const target = this.mapper(record.outputUri, 'OutputDataConfig.S3OutputPath', p);
     if (!target) return;
     for (const [key, file] of [['model', result.modelArtifact], ['output', result.outputArtifact]] as const) {
       if (!file || !/\.tar\.gz$/.test(file)) continue;
@@ -546,7 +549,7 @@ export class LocalSageMaker {
   }
 
   private async createProcessingJob(body: Json): Promise<Answer> {
-    const parsed = parseCreateProcessingJobRequest(body, this.mapper());
+    const parsed = parseCreateProcessingJobRequest(body, this.mapper);
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.spec.processingJobName;
     const inputs = Array.isArray(body.ProcessingInputs) ? (body.ProcessingInputs as Json[]) : [];
@@ -582,7 +585,7 @@ export class LocalSageMaker {
   }
 
   private async createTransformJob(body: Json): Promise<Answer> {
-    const parsed = parseCreateTransformJobRequest(body, this.mapper());
+    const parsed = parseCreateTransformJobRequest(body, this.mapper);
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const modelName = parsed.spec.modelName;
     const model = modelName !== undefined ? this.models.get(modelName) : undefined;
@@ -644,7 +647,7 @@ export class LocalSageMaker {
   // ---- models --------------------------------------------------------------------------------
 
   private createModel(body: Json): Answer {
-    const parsed = parseCreateModelRequest(body, this.mapper());
+    const parsed = parseCreateModelRequest(body, this.mapper);
     if (parsed.problems.length) return fail(validationError(parsed.problems));
     const name = parsed.modelName!;
     const arn = this.arn('model', name);
@@ -781,7 +784,7 @@ export class LocalSageMaker {
         concurrency: (a.maxConcurrentPerInstance ?? 4) * instances,
         resolve: (uri) => {
           const p = new Problems();
-          const path = /^s3:\/\//.test(uri) ? this.mapper()(uri, 'InputLocation', p) : undefined;
+          const path = /^s3:\/\//.test(uri) ? this.mapper(uri, 'InputLocation', p) : undefined;
           return path ? { path } : { problem: p.problems[0]?.message ?? `${uri} is not an s3:// URI.` };
         },
         prepare: (uri) => this.pull([uri]),
@@ -1008,7 +1011,7 @@ export class LocalSageMaker {
       }
     }
     for (const m of state.models) {
-      const parsed = parseCreateModelRequest(m.request, this.mapper());
+      const parsed = parseCreateModelRequest(m.request, this.mapper);
       this.models.set(m.name, { ...m, spec: parsed.spec as ModelSpec });
     }
     for (const c of state.endpointConfigs) this.endpointConfigs.set(c.name, c);
