@@ -82,7 +82,8 @@ interface TrainingRecord {
   name: string;
   arn: string;
   createdAt: number;
-  handle: TrainingJobHandle;
+  /** What Describe, Stop and the state file use of the job (a job of a previous run has only its last record). */
+  handle: Pick<TrainingJobHandle, 'describe' | 'stop' | 'force' | 'jobDir'> & { done: Promise<unknown> };
   request: Json;
   /** Where the artifacts go: `<S3OutputPath>/<job>/output/`. */
   outputUri: string;
@@ -998,7 +999,7 @@ export class LocalSageMaker {
       const d = await lastRecord(t.jobDir);
       const done = d && TERMINAL_STATUSES.includes(String(d.TrainingJobStatus));
       const base = { TrainingJobName: t.name, TrainingJobArn: t.arn, CreationTime: epochSeconds(t.createdAt), StoppingCondition: t.request.StoppingCondition ?? {}, AlgorithmSpecification: t.request.AlgorithmSpecification, ResourceConfig: t.request.ResourceConfig };
-      const handle = { ...finishedHandle(done ? d : failed(d, base, 'TrainingJobStatus')), trainingJobName: t.name, jobDir: t.jobDir } as unknown as TrainingJobHandle;
+      const handle = { ...finishedHandle(done ? d : failed(d, base, 'TrainingJobStatus')), jobDir: t.jobDir };
       this.trainingJobs.set(t.name, { name: t.name, arn: t.arn, createdAt: t.createdAt, handle, request: t.request, outputUri: t.outputUri, settled: true, ...(t.uploaded ? { uploaded: t.uploaded } : {}) });
     }
     for (const kind of [PROCESSING, TRANSFORM]) {
