@@ -74,9 +74,15 @@ describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', 
     await run('aws', ['s3', 'cp', described.ModelArtifacts.S3ModelArtifacts, viaPort], { env: global });
     expect((await run('tar', ['-tzf', viaPort])).stdout).toMatch(/model/);
     expect(JSON.parse((await run('aws', ['sagemaker', 'list-training-jobs'], { env: global })).stdout).TrainingJobSummaries).toHaveLength(1);
-    // The channel was read from S3: a bucket that does not exist is refused, with what is wrong.
+    // The channel was read from S3: a bucket that does not exist, or a prefix with nothing under it, is refused as the service refuses it.
     writeFileSync(file, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')), TrainingJobName: `${job}-nb`, InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://no-such-bucket/train' } } }] }));
     const refused = await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`).then(() => '', (e: { stderr: string }) => e.stderr);
-    expect(refused).toMatch(/ValidationException.*Could not read s3:\/\/no-such-bucket\/train from S3 .*the bucket does not exist/s);
+    expect(refused).toContain(
+      'An error occurred (ValidationException) when calling the CreateTrainingJob operation: No S3 objects found under S3 URL "s3://no-such-bucket/train" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role',
+    );
+    expect(refused).toContain('has "s3:ListBucket" permissions on bucket "no-such-bucket".');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')), TrainingJobName: `${job}-empty`, InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/nothing-here/' } } }] }));
+    const empty = await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`).then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(empty).toContain('No S3 objects found under S3 URL "s3://bucket/nothing-here/" given in input data source.');
   });
 });

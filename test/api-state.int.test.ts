@@ -3,7 +3,7 @@
  * was killed leaves nothing running behind, and its jobs that were running are Failed with the reason.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
     expect((await call(first.url, 'CreateTrainingJob', job(done, '20'))).status).toBe(200);
     for (let i = 0; i < 400 && (await call(first.url, 'DescribeTrainingJob', { TrainingJobName: done })).body.TrainingJobStatus !== 'Completed'; i++) await new Promise((r) => setTimeout(r, 100));
     const model = `state-model-${s.session}`;
-    const created = await call(first.url, 'CreateModel', { ModelName: model, PrimaryContainer: { Image: fixtureTag('serve-good') }, Tags: [{ Key: 'k', Value: 'v' }] });
+    const created = await call(first.url, 'CreateModel', { ModelName: model, PrimaryContainer: { Image: fixtureTag('serve-good'), Environment: { API_TOKEN: `tok-${s.session}-secret`, MODE: 'plain' } }, Tags: [{ Key: 'k', Value: 'v' }] });
     await call(first.url, 'CreateEndpointConfig', { EndpointConfigName: model, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: model, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] });
     await call(first.url, 'CreateEndpoint', { EndpointName: model, EndpointConfigName: model });
     const running = `state-running-${s.session}`;
@@ -61,12 +61,18 @@ describe.skipIf(dockerUnavailable())('sm-local api state across restarts', () =>
     for (let i = 0; i < 400 && !/epoch=/.test(first.stderr().split(running).at(-1) ?? ''); i++) await new Promise((r) => setTimeout(r, 25));
     // Killed: no chance to stop anything.
     await first.stop('SIGKILL');
+    // What it saved holds no secret in clear, and the folder says it is not for git.
+    const saved = readFileSync(join(state, 'state.json'), 'utf8');
+    expect(saved).not.toContain(`tok-${s.session}-secret`);
+    expect(saved).toContain('"MODE": "plain"');
+    expect(readFileSync(join(state, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
 
     const second = await start();
     try {
       expect((await call(second.url, 'DescribeTrainingJob', { TrainingJobName: done })).body).toMatchObject({ TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: `s3://bucket/out/${done}/output/model.tar.gz` } });
       expect((await call(second.url, 'DescribeTrainingJob', { TrainingJobName: running })).body).toMatchObject({ TrainingJobStatus: 'Failed', FailureReason: expect.stringMatching(/stopped while the job ran/) });
-      expect((await call(second.url, 'DescribeModel', { ModelName: model })).status).toBe(200);
+      // The model is as it was given, its secret value too (DescribeModel returns the Environment).
+      expect((await call(second.url, 'DescribeModel', { ModelName: model })).body).toMatchObject({ PrimaryContainer: { Environment: { API_TOKEN: `tok-${s.session}-secret`, MODE: 'plain' } } });
       expect((await call(second.url, 'ListTags', { ResourceArn: created.body.ModelArn })).body.Tags).toEqual([{ Key: 'k', Value: 'v' }]);
       // The endpoint comes back on its config.
       let status = '';

@@ -180,9 +180,17 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect(limit.message).toMatch(/^sm-local's limit on this machine is [\d.]+ GiB of instance memory at once \(4 × its [\d.]+ GiB\).*\(5 × ml\.p4d\.24xlarge\)/);
     // Names are checked against the API model's constraints, as the service checks them.
     const longName = await raw('DescribeTrainingJob', { TrainingJobName: 'x'.repeat(64) });
-    expect(longName.body).toEqual({ __type: 'ValidationException', message: "1 validation error detected: Value at 'trainingJobName' failed to satisfy constraint: Member must have length less than or equal to 63" });
+    expect(longName.body).toEqual({ __type: 'ValidationException', message: `2 validation errors detected: Value '${'x'.repeat(64)}' at 'trainingJobName' failed to satisfy constraint: Member must have length less than or equal to 63; Value '${'x'.repeat(64)}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` });
     const badName = await raw('DescribeEndpoint', { EndpointName: 'under_score' });
-    expect(badName.body.message).toBe("1 validation error detected: Value at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+    expect(badName.body.message).toBe("1 validation error detected: Value 'under_score' at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+    // Every member of the request is checked, deep ones too, all at once.
+    const deep = await raw('CreateTrainingJob', { ...trainingRequest(name('deep')), AlgorithmSpecification: { TrainingImage: 'x', TrainingInputMode: 'Stream' }, Tags: [{ Key: 'a;b', Value: 'v' }] });
+    expect(deep.body).toEqual({
+      __type: 'ValidationException',
+      message:
+        "2 validation errors detected: Value 'Stream' at 'algorithmSpecification.trainingInputMode' failed to satisfy constraint: Member must satisfy enum value set: [Pipe, File, FastFile]; " +
+        "Value 'a;b' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)",
+    });
     // An operation sm-local does not serve says so, by name, in the error shape.
     const other = await raw('CreateHyperParameterTuningJob', {});
     expect([other.status, other.body.__type]).toEqual([400, 'UnknownOperationException']);

@@ -8,7 +8,7 @@
 import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { apiErrors, listPage, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
+import { apiErrors, listPage, requestError, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
 import { parseCreateEndpointConfigRequest } from '../contract/create-endpoint-config.js';
 import { parseCreateModelRequest } from '../contract/create-model.js';
 import { parseCreateProcessingJobRequest } from '../contract/create-processing-job.js';
@@ -31,6 +31,7 @@ import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '.
 import { startTransformJob } from '../jobs/transform-runner.js';
 import { capacityProblem, type InstanceUse } from '../contract/capacity.js';
 import { LogStore } from './log-store.js';
+import { StateSealer } from './sealed-state.js';
 import type { S3Mirror } from './s3-mirror.js';
 
 type Json = Record<string, unknown>;
@@ -70,12 +71,6 @@ function finishedHandle(describe: Json): { describe(): Json; stop(): void; force
 
 const TERMINAL_STATUSES = ['Completed', 'Failed', 'Stopped'];
 
-/** The length and pattern of each name member (API model). */
-const NAME_RULES: Record<string, { max: number; pattern: RegExp }> = {
-  default: { max: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/ },
-  ModelName: { max: 63, pattern: /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/ },
-  ResourceArn: { max: 256, pattern: /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:.+$/ },
-};
 const RESTART_REASON = 'The local SageMaker (sm-local api) stopped while the job ran; its containers were removed when it started again.';
 
 interface TrainingRecord {
@@ -176,7 +171,15 @@ const pick = (request: Json, members: readonly string[]): Json => Object.fromEnt
 const arnOf = (region: string, account: string, kind: string, name: string) => `arn:aws:sagemaker:${region}:${account}:${kind}/${name.toLowerCase()}`;
 
 /** An error sm-local raised while taking a request, as the control plane answers it. */
+/** A request refused with a service error on the way to starting its job. */
+class Refused extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
 function asApiError(err: unknown): ApiError {
+  if (err instanceof Refused) return err.error;
   if (err instanceof InvalidSpecError) return validationError(err.problems);
   if (err instanceof SmLocalError) return apiErrors.validation(`${err.message}${err.hint ? ` ${err.hint}` : ''}`);
   return apiErrors.internal(`sm-local failed: ${(err as Error)?.message ?? String(err)}`);
@@ -262,6 +265,24 @@ export class LocalSageMaker {
     }
   }
 
+  /**
+   * A job's input data, copied down as {@link pull} does. The service lists every input prefix before
+   * it answers, and refuses one with no object under it (or no bucket) with its own text (CreateTrainingJob
+   * and CreateTransformJob, seen in aws/amazon-sagemaker-examples#2267 and #2414).
+   */
+  private async pullInputs(uris: readonly unknown[], role: unknown): Promise<void> {
+    const s3 = this.opts.s3;
+    if (!s3) return;
+    for (const uri of uris) {
+      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
+      const copied = await s3.pull(uri).catch((err: unknown) => {
+        if ((err as Error).name === 'NoSuchBucket') return 0;
+        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).message}.`);
+      });
+      if (copied === 0) throw new Refused(apiErrors.noS3Objects(uri, this.opts.region, String(role ?? '')));
+    }
+  }
+
   /** Copies what the jobs wrote under `uris` up to S3 (with an S3 endpoint); a failure is said, not thrown. */
   private async push(uris: readonly unknown[]): Promise<void> {
     const s3 = this.opts.s3;
@@ -322,6 +343,8 @@ export class LocalSageMaker {
       Object.entries(this.handlers).map(([op, fn]) => [
         op,
         async (body: Json) => {
+          const invalid = requestError(op, body);
+          if (invalid) return fail(invalid);
           const answer = await fn(body);
           if (answer.ok && /^(Create|Delete|Update|Stop|AddTags|DeleteTags)/.test(op)) await this.save();
           return answer;
@@ -366,7 +389,6 @@ export class LocalSageMaker {
   /** The resource a request names in `member`, or the error for a name that is missing or unknown. */
   private lookup<R>(resources: ReadonlyMap<string, R>, body: Json, member: string, unknown: (name: string) => ApiError): R | ApiError {
     const name = this.name(body, member);
-    if (typeof name !== 'string') return name;
     return resources.get(name) ?? unknown(name);
   }
 
@@ -377,17 +399,9 @@ export class LocalSageMaker {
     return ok({ [key]: out.page, ...(out.nextToken ? { NextToken: out.nextToken } : {}) });
   }
 
-  /** A required name member, or the ValidationException the service answers without it. */
-  private name(body: Json, member: string): string | ApiError {
-    const path = member[0]!.toLowerCase() + member.slice(1);
-    const raw = body[member];
-    if (raw === undefined || raw === null || raw === '') return validationError([{ path, message: 'Member must not be null' }]);
-    if (typeof raw !== 'string') return validationError([{ path, message: `Member must be a string (got ${typeof raw})` }]);
-    // The members' constraints in the API model (botocore sagemaker 2017-07-24).
-    const rule = NAME_RULES[member] ?? NAME_RULES.default!;
-    if (raw.length > rule.max) return validationError([{ path, message: `Member must have length less than or equal to ${rule.max}` }]);
-    if (!rule.pattern.test(raw)) return validationError([{ path, message: `Member must satisfy regular expression pattern: ${rule.pattern.source.replace(/^\^|\$$/g, '')}` }]);
-    return raw;
+  /** A name member the request's shape has already checked (present, a string, its length and pattern). */
+  private name(body: Json, member: string): string {
+    return String(body[member]);
   }
 
   // ---- training jobs -------------------------------------------------------------------------
@@ -404,7 +418,8 @@ export class LocalSageMaker {
     let handle: TrainingJobHandle;
     try {
       const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
-      await this.pull([...channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), checkpoints]);
+      await this.pullInputs(channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), body.RoleArn);
+      await this.pull([checkpoints]);
       handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
@@ -606,7 +621,8 @@ export class LocalSageMaker {
     const source = (((body.TransformInput as Json | undefined)?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri;
     const output = (body.TransformOutput as Json | undefined)?.S3OutputPath;
     return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, async () => {
-      await this.pull([source, ...this.modelUris(model.request)]);
+      await this.pullInputs([source], model.request.ExecutionRoleArn);
+      await this.pull(this.modelUris(model.request));
       const handle = (await startTransformJob(input as Parameters<typeof startTransformJob>[0], this.jobLogging('/aws/sagemaker/TransformJobs', parsed.spec.transformJobName ?? ''))) as JobRecord['handle'];
       return this.afterJob(handle, [output]);
     });
@@ -732,9 +748,7 @@ export class LocalSageMaker {
 
   private async createEndpoint(body: Json): Promise<Answer> {
     const name = this.name(body, 'EndpointName');
-    if (typeof name !== 'string') return fail(name);
     const configName = this.name(body, 'EndpointConfigName');
-    if (typeof configName !== 'string') return fail(configName);
     const arn = endpointArn({ endpointName: name, region: this.opts.region, account: this.opts.account });
     if (this.endpoints.has(name)) return fail(apiErrors.alreadyExists('endpoint', arn));
     const parsed = this.endpointConfigOf(configName);
@@ -816,7 +830,6 @@ export class LocalSageMaker {
     const e = this.endpointRecord(body);
     if ('code' in e) return fail(e);
     const configName = this.name(body, 'EndpointConfigName');
-    if (typeof configName !== 'string') return fail(configName);
     const status = this.describeEndpointRecord(e).EndpointStatus;
     // The service refuses an update of an endpoint that is not InService (wording UNCONFIRMED).
     if (status !== 'InService' || e.deleting) return fail(apiErrors.validation(`Cannot update in-progress endpoint "${e.arn}".`));
@@ -890,22 +903,13 @@ export class LocalSageMaker {
   }
 
   /** The Tags member of a Create request, or of AddTags: `[{Key, Value}]`. */
-  private readTags(value: unknown): Map<string, string> | ApiError {
-    const out = new Map<string, string>();
-    if (value === undefined) return out;
-    if (!Array.isArray(value) || value.length > 50) return validationError([{ path: 'tags', message: 'Member must be a list of at most 50 {Key, Value}' }]);
-    for (const [i, t] of value.entries()) {
-      const key = str((t as Json)?.Key);
-      const v = (t as Json)?.Value;
-      if (key === undefined || key.length < 1 || key.length > 128 || (v !== undefined && (typeof v !== 'string' || v.length > 256))) return validationError([{ path: `tags.${i + 1}`, message: 'Key must have 1 to 128 characters and Value at most 256' }]);
-      out.set(key, (v as string | undefined) ?? '');
-    }
-    return out;
+  /** The `Tags` of a request its shape has checked (at most 50, each a Key and a Value). */
+  private static tagsOf(value: unknown): Map<string, string> {
+    return new Map(Array.isArray(value) ? value.map((t: Json) => [String(t.Key), String(t.Value)] as const) : []);
   }
 
   private tagTarget(body: Json): string | ApiError {
     const arn = this.name(body, 'ResourceArn');
-    if (typeof arn !== 'string') return arn;
     // The service's wording for a tag call on an ARN it does not have is UNCONFIRMED.
     return this.known(arn) ? arn : apiErrors.validation(`Could not find resource "${arn}".`);
   }
@@ -913,8 +917,7 @@ export class LocalSageMaker {
   private addTags(body: Json): Answer {
     const arn = this.tagTarget(body);
     if (typeof arn !== 'string') return fail(arn);
-    const given = this.readTags(body.Tags);
-    if (!(given instanceof Map)) return fail(given);
+    const given = LocalSageMaker.tagsOf(body.Tags);
     const mine = this.tags.get(arn) ?? new Map<string, string>();
     for (const [k, v] of given) mine.set(k, v);
     this.tags.set(arn, mine);
@@ -931,20 +934,23 @@ export class LocalSageMaker {
   private deleteTags(body: Json): Answer {
     const arn = this.tagTarget(body);
     if (typeof arn !== 'string') return fail(arn);
-    const keys = Array.isArray(body.TagKeys) ? body.TagKeys : [];
-    for (const k of keys) this.tags.get(arn)?.delete(String(k));
+    for (const k of body.TagKeys as string[]) this.tags.get(arn)?.delete(k);
     return ok();
   }
 
   /** Tags given with a Create request, kept as AddTags keeps them. */
   private tagOnCreate(arn: string, body: Json): void {
-    const given = this.readTags(body.Tags);
-    if (given instanceof Map && given.size) this.tags.set(arn, given);
+    const given = LocalSageMaker.tagsOf(body.Tags);
+    if (given.size) this.tags.set(arn, given);
   }
 
   // ---- state ---------------------------------------------------------------------------------
 
   private saving: Promise<void> = Promise.resolve();
+  private sealer?: Promise<StateSealer>;
+  private sealerOf(file: string): Promise<StateSealer> {
+    return (this.sealer ??= StateSealer.open(dirname(file)));
+  }
 
   /** Writes every resource to the state file (whole, then renamed into place), one write after another. */
   save(): Promise<void> {
@@ -961,8 +967,10 @@ export class LocalSageMaker {
       tags: [...this.tags].map(([arn, t]) => [arn, [...t]]),
     };
     const write = async () => {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, JSON.stringify(state, null, 1), { mode: 0o600 });
+      // Secret-looking Environment and HyperParameters values are sealed: the file never holds them in clear.
+      const sealer = await this.sealerOf(file);
+      const sealed = { ...state, trainingJobs: state.trainingJobs.map((t) => ({ ...t, request: sealer.seal(t.request) })), jobs: Object.fromEntries(Object.entries(state.jobs).map(([k, js]) => [k, js.map((j) => ({ ...j, request: sealer.seal(j.request) }))])), models: state.models.map((m) => ({ ...m, request: sealer.seal(m.request) })) };
+      await writeFile(`${file}.tmp`, JSON.stringify(sealed, null, 1), { mode: 0o600 });
       await rename(`${file}.tmp`, file);
     };
     this.saving = this.saving.then(write, write).catch((err: unknown) => this.deps.log.warn(`Could not save the local SageMaker's state to ${file}: ${(err as Error).message}`));
@@ -980,6 +988,8 @@ export class LocalSageMaker {
     let state: SavedState;
     try {
       state = JSON.parse(await readFile(file, 'utf8')) as SavedState;
+      const sealer = await this.sealerOf(file);
+      for (const r of [...state.trainingJobs, ...Object.values(state.jobs).flat(), ...state.models]) r.request = sealer.unseal(r.request);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new UsageError(`The local SageMaker's state file ${file} cannot be read: ${(err as Error).message}`, 'Move it away to start empty, or give another --state folder.');

@@ -4,6 +4,8 @@
  * sort and pagination. Data in, data out.
  */
 import type { SpecProblem } from '../errors.js';
+import { INPUT_SHAPES } from './api-shapes.js';
+import { shapeProblems } from './shape-validation.js';
 
 /** A control-plane error: HTTP status, the code the SDKs raise (`__type`), and its message. */
 export interface ApiError {
@@ -32,6 +34,12 @@ export const apiErrors = {
   alreadyExists: (kind: ResourceKind, arn: string) => err('ValidationException', `Cannot create already existing ${kind} "${arn}".`),
   trainingJobInUse: (arn: string) => err('ResourceInUse', `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${arn})`),
   resourceLimit: (message: string) => err('ResourceLimitExceeded', message),
+  /** CreateTrainingJob / CreateTransformJob whose input prefix lists no object, or whose bucket is missing (the service lists it before answering). */
+  noS3Objects: (uri: string, region: string, role: string) =>
+    err(
+      'ValidationException',
+      `No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (${region}), that objects exist under that S3 prefix, and that the role "${role}" has "s3:ListBucket" permissions on bucket "${/^s3:\/\/([^/]*)/.exec(uri)?.[1] ?? ''}".`,
+    ),
   /** An operation sm-local does not serve: said in the service's error shape, by name. */
   unknownOperation: (operation: string) =>
     err('UnknownOperationException', `The operation ${operation} is not available in sm-local's local SageMaker; the operations it serves are listed in its README.`),
@@ -40,14 +48,29 @@ export const apiErrors = {
   internal: (message: string) => err('InternalFailure', message, 500),
 };
 
-/**
- * The problems of a request in the AWS style (`1 validation error detected: …`; the exact wording of
- * the service is UNCONFIRMED), each with its field path.
- */
+/** Constraint messages as the service joins them: `2 validation errors detected: …; …` (exact wording UNCONFIRMED). */
+function constraintsError(messages: readonly string[]): ApiError {
+  const n = messages.length;
+  return apiErrors.validation(`${n} validation error${n === 1 ? '' : 's'} detected: ${messages.join('; ')}`);
+}
+
+/** The problems of a request in the AWS style (`1 validation error detected: …`), each with its field path. */
 export function validationError(problems: readonly SpecProblem[]): ApiError {
-  const n = problems.length;
-  const parts = problems.map((p) => (p.path ? `Value at '${p.path}' failed to satisfy constraint: ${p.message}` : p.message));
-  return apiErrors.validation(`${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`);
+  return constraintsError(problems.map((p) => (p.path ? `Value at '${p.path}' failed to satisfy constraint: ${p.message}` : p.message)));
+}
+
+/**
+ * What the service's front end answers before `op` runs: SerializationException for a member of the
+ * wrong JSON type (as a JSON 1.1 service does when it cannot bind a value; wording UNCONFIRMED),
+ * else one ValidationException listing every broken constraint; undefined when the request passes.
+ */
+export function requestError(op: string, body: unknown): ApiError | undefined {
+  const shape = INPUT_SHAPES[op];
+  if (!shape) return undefined;
+  const found = shapeProblems(shape, body);
+  const wrong = found.types[0];
+  if (wrong) return err('SerializationException', `Cannot read the value at '${wrong.path || 'the request'}': it must be a JSON ${wrong.expected === 'structure' ? 'object' : wrong.expected === 'list' ? 'array' : wrong.expected}.`);
+  return found.constraints.length ? constraintsError(found.constraints) : undefined;
 }
 
 /** What the list operations share (CONTRACT §9.5–9.6). */
