@@ -77,6 +77,7 @@ describe.skipIf(dockerUnavailable())('sm-local api driven by boto3 and the AWS C
       log_lines: [expect.stringMatching(/model|epoch|saved/i)],
       log_end: [0, true],
       account: '000000000000',
+      sdk_reads: { streams: 1, secondary: 'Completed', transitions: expect.arrayContaining(['Starting', 'Training', 'Completed']), messages: true, failure_reason: false },
       model_gone: `Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/boto3-model-${s.session.toLowerCase()}".`,
     });
     expect(seen.endpoints).toEqual([`boto3-model-${s.session}`]);

@@ -43,6 +43,15 @@ seen["log_lines"] = [e["message"] for e in events["events"]][-1:]
 again = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"], nextToken=events["nextForwardToken"])
 seen["log_end"] = [len(again["events"]), again["nextForwardToken"] == events["nextForwardToken"]]
 seen["account"] = session.client("sts", endpoint_url=url).get_caller_identity()["Account"]
+# What the SageMaker Python SDK's fit(logs=True) asks on each poll (session.logs_for_job, logs.multi_stream_iter).
+sdk_streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=job + "/", orderBy="LogStreamName", limit=d["ResourceConfig"]["InstanceCount"])["logStreams"]
+seen["sdk_reads"] = {
+    "streams": len(sdk_streams),
+    "secondary": d["SecondaryStatus"],
+    "transitions": [t["Status"] for t in d["SecondaryStatusTransitions"]],
+    "messages": all(t.get("StatusMessage") for t in d["SecondaryStatusTransitions"]),
+    "failure_reason": "FailureReason" in d,
+}
 
 try:
     sm.describe_training_job(TrainingJobName="no-such-job-" + suffix)
