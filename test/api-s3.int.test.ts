@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_IMAGE, REPO_ROOT } from '../scripts/lib/images.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
+import { tarJson } from './support/tarballs.js';
 import { startApiCli, type ApiCli } from './support/api-cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
@@ -84,5 +86,50 @@ describe.skipIf(dockerUnavailable())('sm-local api with its local S3 endpoint', 
     writeFileSync(file, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(file, 'utf8')), TrainingJobName: `${job}-empty`, InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/nothing-here/' } } }] }));
     const empty = await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`).then(() => '', (e: { stderr: string }) => e.stderr);
     expect(empty).toContain('No S3 objects found under S3 URL "s3://bucket/nothing-here/" given in input data source.');
+  });
+
+  it("script mode as the SageMaker Python SDK submits it: sourcedir.tar.gz uploaded to S3 and named by sagemaker_submit_directory", async () => {
+    // What Estimator(entry_point="train.py", source_dir="src", image_uri=…).fit() does: pack the folder,
+    // upload it under <bucket>/<job>/source/, and send the JSON-encoded sagemaker_* hyperparameters.
+    const job = `sdk-script-${s.session}`;
+    const src = s.dir('sdk-src');
+    mkdirSync(join(src, 'lib'));
+    writeFileSync(join(src, 'lib', 'helper.py'), 'VALUE = "from S3"\n');
+    writeFileSync(
+      join(src, 'train.py'),
+      ['import json, os, sys', 'sys.path.insert(0, "lib")', 'import helper', 'print("script says", helper.VALUE)',
+        'json.dump({"argv": sys.argv[1:], "helper": helper.VALUE}, open(os.path.join(os.environ["SM_MODEL_DIR"], "script.json"), "w"))', ''].join('\n'),
+    );
+    const archive = join(s.dir('sdk-tar'), 'sourcedir.tar.gz');
+    await run('tar', ['-czf', archive, '-C', src, '.']);
+    const uri = `s3://bucket/${job}/source/sourcedir.tar.gz`;
+    await aws('s3', 'cp', archive, uri);
+    const hyperParameters = { epochs: '2', sagemaker_program: '"train.py"', sagemaker_submit_directory: JSON.stringify(uri), sagemaker_container_log_level: '20', sagemaker_job_name: JSON.stringify(job), sagemaker_region: '"us-east-1"' };
+    const file = join(s.dir('sdk-job'), 'job.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        TrainingJobName: job,
+        RoleArn: 'arn:aws:iam::000000000000:role/SageMakerRole',
+        AlgorithmSpecification: { TrainingImage: fixtureTag('toolkit'), TrainingInputMode: 'File' },
+        HyperParameters: hyperParameters,
+        OutputDataConfig: { S3OutputPath: 's3://bucket/sdk-output' },
+        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 30 },
+        StoppingCondition: { MaxRuntimeInSeconds: 600 },
+      }),
+    );
+    await aws('sagemaker', 'create-training-job', '--cli-input-json', `file://${file}`);
+    let d: { TrainingJobStatus: string; HyperParameters: Record<string, string>; FailureReason?: string; ModelArtifacts?: { S3ModelArtifacts: string } } = { TrainingJobStatus: '', HyperParameters: {} };
+    for (let i = 0; i < 600 && !['Completed', 'Failed', 'Stopped'].includes(d.TrainingJobStatus); i++) {
+      d = JSON.parse(await aws('sagemaker', 'describe-training-job', '--training-job-name', job));
+      if (d.TrainingJobStatus === 'InProgress') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(d.FailureReason).toBeUndefined();
+    expect(d.TrainingJobStatus).toBe('Completed');
+    // DescribeTrainingJob shows what the request gave; the toolkit ran the script from the uploaded archive.
+    expect(d.HyperParameters).toEqual(hyperParameters);
+    const model = join(s.dir('sdk-model'), 'model.tar.gz');
+    await aws('s3', 'cp', d.ModelArtifacts!.S3ModelArtifacts, model);
+    expect(await tarJson<{ argv: string[]; helper: string }>(model, 'script.json')).toEqual({ argv: ['--epochs', '2'], helper: 'from S3' });
   });
 });

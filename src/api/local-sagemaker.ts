@@ -5,7 +5,7 @@
  * core, as `sm-local train` and `serve` run them; endpoints are routed by the runtime registry the
  * server listens with.
  */
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { apiErrors, listPage, requestError, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
@@ -17,7 +17,7 @@ import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/creat
 import { endpointArn } from '../contract/endpoint-status.js';
 import { Problems } from '../contract/problems.js';
 import type { ModelSpec } from '../contract/serving-spec.js';
-import { trainingJobArn } from '../contract/training-spec.js';
+import { submittedSourceUri, trainingJobArn, type SubmittedSource } from '../contract/training-spec.js';
 import { epochSeconds } from '../contract/training-status.js';
 import { createUriMapper } from '../config/uri-mapping.js';
 import { InvalidSpecError, JobExistsError, SmLocalError, UsageError } from '../errors.js';
@@ -420,7 +420,8 @@ export class LocalSageMaker {
       const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
       await this.pullInputs(channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), body.RoleArn);
       await this.pull([checkpoints]);
-      handle = await startTrainingJob({ ...parsed.spec, region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
+      const submittedSource = await this.submittedSource(parsed.spec.hyperParameters);
+      handle = await startTrainingJob({ ...parsed.spec, ...(submittedSource ? { submittedSource } : {}), region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
       return fail(asApiError(err));
@@ -436,6 +437,19 @@ export class LocalSageMaker {
         .finally(() => this.save());
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
     return ok({ TrainingJobArn: arn });
+  }
+
+  /**
+   * The code archive of a script-mode job the SageMaker Python SDK submitted (`sagemaker_submit_directory`
+   * = the `sourcedir.tar.gz` it uploaded), copied down from S3. Without the object, the container gets
+   * the URI as it is and fails to download it, as the job would on SageMaker.
+   */
+  private async submittedSource(hyperParameters: Record<string, string> | undefined): Promise<SubmittedSource | undefined> {
+    const uri = submittedSourceUri(hyperParameters);
+    if (!uri) return undefined;
+    await this.pull([uri]).catch(() => undefined);
+    const archive = this.mapper(uri, 'HyperParameters.sagemaker_submit_directory', new Problems());
+    return archive && (await stat(archive).then((i) => i.isFile(), () => false)) ? { uri, archive } : undefined;
   }
 
   /** Copies a finished job's model.tar.gz and output.tar.gz to `<S3OutputPath>/<job>/output/` in the local S3. */

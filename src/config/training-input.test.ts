@@ -181,6 +181,20 @@ describe('resolveTrainingInput', () => {
     ]);
   });
 
+  it('takes the code archive an SDK-submitted script-mode job names in S3 from --s3-root', async () => {
+    const s3 = join(cwd, 's3-sdk');
+    mkdirSync(join(s3, 'b', 'job', 'source'), { recursive: true });
+    writeFileSync(join(s3, 'b', 'job', 'source', 'sourcedir.tar.gz'), 'archive');
+    const sagemaker_submit_directory = JSON.stringify('s3://b/job/source/sourcedir.tar.gz');
+    const { input } = await run({ image: 'a', hyperparameter: [`sagemaker_submit_directory=${sagemaker_submit_directory}`, 'sagemaker_program="train.py"'] }, { s3Root: s3 });
+    expect(input.submittedSource).toEqual({ uri: 's3://b/job/source/sourcedir.tar.gz', archive: join(s3, 'b', 'job', 'source', 'sourcedir.tar.gz') });
+    // The request's hyperparameters stay as given; only the container's copy names the local archive.
+    expect(input.hyperParameters?.sagemaker_submit_directory).toBe(sagemaker_submit_directory);
+    // An archive that is not there is left to the container, which fails to fetch it as it would on SageMaker.
+    const missing = await run({ image: 'a', hyperparameter: ['sagemaker_submit_directory="s3://b/other/sourcedir.tar.gz"'] }, { s3Root: s3 });
+    expect(missing.input.submittedSource).toBeUndefined();
+  });
+
   it('reports the job file\'s structural and limit problems together', async () => {
     const jobPath = join(cwd, 'bad-job.json');
     writeFileSync(jobPath, JSON.stringify({ TrainingJobName: 'bad_name', AlgorithmSpecification: { TrainingImage: 'x' }, HyperParameters: { e: 1 } }));

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/create-training-job.js';
 import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
-import { channelNameTwice, resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
+import { channelNameTwice, resolveTrainingJobSpec, submittedSourceUri, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
@@ -323,6 +323,11 @@ export async function resolveTrainingInput(
       ? { source: resolve(cwd, flags.checkpointDir), ...(flags.checkpointLocalPath ?? base.checkpoint?.localPath ? { localPath: flags.checkpointLocalPath ?? base.checkpoint!.localPath! } : {}) }
       : base.checkpoint;
 
+  // Script mode as the SageMaker Python SDK submits it: the code archive under --s3-root.
+  const submittedUri = config.s3Root ? submittedSourceUri(hyperParameters) : undefined;
+  const submittedArchive = submittedUri ? cliMapper(submittedUri, 'HyperParameters.sagemaker_submit_directory', new Problems()) : undefined;
+  const submittedSource = submittedUri && submittedArchive && (await stat(submittedArchive).then((i) => i.isFile(), () => false)) ? { uri: submittedUri, archive: submittedArchive } : undefined;
+
   const instanceType = flags.instanceType ?? base.instanceType ?? config.instanceType;
   const input: TrainingJobSpec & TrainingRunSettings = {
     ...base,
@@ -343,6 +348,7 @@ export async function resolveTrainingInput(
     ...(flags.networkIsolation ? { enableNetworkIsolation: true } : {}),
     ...(flags.entryPoint !== undefined ? { entryPoint: flags.entryPoint } : {}),
     ...(flags.sourceDir !== undefined ? { sourceDir: resolve(cwd, flags.sourceDir) } : {}),
+    ...(submittedSource ? { submittedSource } : {}),
     ...(config.stopGraceSeconds !== undefined ? { stopGraceSeconds: config.stopGraceSeconds } : {}),
     ...(config.region ? { region: config.region } : {}),
     ...(config.account ? { account: config.account } : {}),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readExample as example } from '../../test/support/examples.js';
 import { planHosts, renderResourceConfig, shardKeys } from './hosts.js';
 import { channelsFor, inputDataConfigEntry, renderTrainingConfig, serializeConfigFile } from './training-config.js';
-import { resolveTrainingJobSpecOrThrow, type ResolvedChannel } from './training-spec.js';
+import { resolveTrainingJobSpecOrThrow, SOURCE_ARCHIVE_PATH, type ResolvedChannel } from './training-spec.js';
 
 
 const channel = (over: Partial<ResolvedChannel>): ResolvedChannel => ({
@@ -86,6 +86,14 @@ describe('config files (CONTRACT §3.3–3.5)', () => {
     const { spec } = resolveTrainingJobSpecOrThrow({ image: 'img', hyperParameters: hps }, { now: new Date(0) });
     const plan = planHosts(spec);
     expect(serializeConfigFile(renderTrainingConfig(spec, plan, plan[0]!)['hyperparameters.json'])).toBe(example('training.hyperparameters.json'));
+  });
+
+  it("names the local copy of an SDK-submitted code archive in the container's hyperparameters only", () => {
+    const given = { sagemaker_program: '"train.py"', sagemaker_submit_directory: '"s3://b/j/source/sourcedir.tar.gz"' };
+    const { spec } = resolveTrainingJobSpecOrThrow({ image: 'img', hyperParameters: given, submittedSource: { uri: 's3://b/j/source/sourcedir.tar.gz', archive: '/s3/b/j/source/sourcedir.tar.gz' } }, { now: new Date(0) });
+    const plan = planHosts(spec);
+    expect(renderTrainingConfig(spec, plan, plan[0]!)['hyperparameters.json']).toEqual({ sagemaker_program: '"train.py"', sagemaker_submit_directory: `"${SOURCE_ARCHIVE_PATH}"` });
+    expect(spec.hyperParameters).toEqual(given);
   });
 
   it('writes {} when there are no hyperparameters', () => {

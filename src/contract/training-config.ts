@@ -1,6 +1,6 @@
 import { renderResourceConfig, type HostPlan } from './hosts.js';
 import type { TrainingConfigFileName } from './paths.js';
-import type { ResolvedChannel, ResolvedTrainingJobSpec } from './training-spec.js';
+import { containerHyperParameters, type ResolvedChannel, type ResolvedTrainingJobSpec } from './training-spec.js';
 
 /** One entry of `inputdataconfig.json` (CONTRACT §3.4): the keys the platform writes, in its order. */
 export interface InputDataConfigEntry {
@@ -28,11 +28,12 @@ export function inputDataConfigEntry(channel: ResolvedChannel): InputDataConfigE
 
 /**
  * The three files of `/opt/ml/input/config/` for one host. `hyperparameters.json` is exactly the
- * HyperParameters map (values are strings already) and `{}` when there are none (CONTRACT §3.3).
+ * HyperParameters map (values are strings already) and `{}` when there are none (CONTRACT §3.3);
+ * with a submitted source, its submit directory is the archive's local copy.
  */
 export function renderTrainingConfig(spec: ResolvedTrainingJobSpec, plan: readonly HostPlan[], current: HostPlan): TrainingConfigFiles {
   return {
-    'hyperparameters.json': spec.hyperParameters,
+    'hyperparameters.json': containerHyperParameters(spec),
     'inputdataconfig.json': Object.fromEntries(channelsFor(spec, current).map((c) => [c.channelName, inputDataConfigEntry(c)])),
     'resourceconfig.json': renderResourceConfig(plan, current),
   };

@@ -84,6 +84,11 @@ export interface TrainingJobSpec {
   entryPoint?: string;
   /** Script mode: the local folder packed into sourcedir.tar.gz. */
   sourceDir?: string;
+  /**
+   * Script mode as the SageMaker Python SDK submits it: `sagemaker_submit_directory` names an
+   * `s3://…/sourcedir.tar.gz` the SDK uploaded, and `archive` is that object in the local S3.
+   */
+  submittedSource?: SubmittedSource;
   /** Request members sm-local accepts but does not act on, echoed into describe.json. */
   echo?: Record<string, unknown>;
 }
@@ -135,7 +140,40 @@ export interface ResolvedTrainingJobSpec {
   enableNetworkIsolation: boolean;
   /** Script mode: the folder or file packed into sourcedir.tar.gz, and the program inside it. */
   scriptMode?: { source: string; program: string; sourceIsFile: boolean };
+  submittedSource?: SubmittedSource;
   echo: Readonly<Record<string, unknown>>;
+}
+
+/** A code archive a request names by its S3 URI (`sagemaker_submit_directory`), and where the local S3 keeps it. */
+export interface SubmittedSource {
+  uri: string;
+  archive: string;
+}
+
+/**
+ * The S3 URI of the code archive a script-mode request names: `sagemaker_submit_directory`, a
+ * JSON-encoded string as the SDK sends it (`"\"s3://bucket/job/source/sourcedir.tar.gz\""`).
+ */
+export function submittedSourceUri(hyperParameters: Readonly<Record<string, string>> | undefined): string | undefined {
+  const raw = hyperParameters?.sagemaker_submit_directory;
+  if (raw === undefined) return undefined;
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a bare string, as some callers send it
+  }
+  return typeof value === 'string' && value.startsWith('s3://') ? value : undefined;
+}
+
+/**
+ * What the container's hyperparameters.json holds. With a submitted source, sagemaker_submit_directory
+ * names the local copy of the archive in the container ({@link SOURCE_ARCHIVE_PATH}), which the training
+ * toolkit extracts as it would download the S3 object (the container cannot reach the local S3);
+ * DescribeTrainingJob still shows the URI the request gave.
+ */
+export function containerHyperParameters(spec: Pick<ResolvedTrainingJobSpec, 'hyperParameters' | 'submittedSource'>): Readonly<Record<string, string>> {
+  return spec.submittedSource ? { ...spec.hyperParameters, sagemaker_submit_directory: JSON.stringify(SOURCE_ARCHIVE_PATH) } : spec.hyperParameters;
 }
 
 export { DEFAULT_ACCOUNT, DEFAULT_REGION } from './identity.js';
@@ -379,6 +417,7 @@ export function resolveTrainingJobSpec(input: TrainingJobSpec, ctx: ResolveConte
       ...(checkpoint ? { checkpoint } : {}),
       enableNetworkIsolation: input.enableNetworkIsolation ?? false,
       ...(scriptMode ? { scriptMode } : {}),
+      ...(input.submittedSource && !scriptMode ? { submittedSource: input.submittedSource } : {}),
       echo: input.echo ?? {},
     },
     problems: p.problems,

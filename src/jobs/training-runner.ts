@@ -1,4 +1,4 @@
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { resolveContainerCommand } from '../contract/container-command.js';
@@ -202,7 +202,11 @@ export async function startTrainingJob(input: TrainingJobInput, depsIn: Partial<
   }
   if (problemsAll.length) throw new InvalidSpecError(problemsAll);
   // Packed before anything starts: a link out of the source folder is refused here.
-  const sourceArchive = spec.scriptMode ? await packSourceDir(resolve(deps.cwd, spec.scriptMode.source), spec.scriptMode.sourceIsFile) : undefined;
+  const sourceArchive = spec.scriptMode
+    ? await packSourceDir(resolve(deps.cwd, spec.scriptMode.source), spec.scriptMode.sourceIsFile)
+    : spec.submittedSource
+      ? await readFile(spec.submittedSource.archive)
+      : undefined;
   for (const { hostPort } of input.publish ?? []) {
     await probePort(hostPort).catch((err: unknown) => {
       throw err instanceof PortInUseError ? new PortInUseError(hostPort, err, 'Pick another host port for --publish HOST:CONTAINER.') : err;
