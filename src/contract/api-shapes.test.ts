@@ -3,21 +3,8 @@ import { serviceModel } from '../../test/support/botocore-model.js';
 import { INPUT_SHAPES } from './api-shapes.js';
 import type { Shape } from './shape-validation.js';
 
-// The API model's shapes as botocore ships them (read at test time, never copied).
-interface ModelShape {
-  type: string;
-  members?: Record<string, { shape: string }>;
-  required?: string[];
-  member?: { shape: string };
-  key?: { shape: string };
-  value?: { shape: string };
-  enum?: string[];
-  min?: number;
-  max?: number;
-  pattern?: string;
-}
-
-const model = serviceModel('sagemaker') as unknown as { operations: Record<string, { input?: { shape: string } }>; shapes: Record<string, ModelShape> };
+// The API model as botocore ships it (read at test time, never copied).
+const model = serviceModel('sagemaker');
 const TYPES: Record<string, string> = { integer: 'integer', long: 'long', float: 'float', double: 'float', string: 'string', boolean: 'boolean', timestamp: 'timestamp', list: 'list', map: 'map', structure: 'structure' };
 
 /** Where our shape says something other than the model, or leaves out a constraint the model has. */

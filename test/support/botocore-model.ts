@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-interface Shape {
+export interface ModelShape {
   type: string;
   members?: Record<string, { shape: string }>;
   required?: string[];
@@ -18,11 +18,12 @@ interface Shape {
   enum?: string[];
   min?: number;
   max?: number;
+  pattern?: string;
 }
 
 export interface ServiceModel {
   operations: Record<string, { input?: { shape: string }; output?: { shape: string } }>;
-  shapes: Record<string, Shape>;
+  shapes: Record<string, ModelShape>;
 }
 
 let botocoreDir: string | undefined;
