@@ -5,7 +5,7 @@
  * core, as `sm-local train` and `serve` run them; endpoints are routed by the runtime registry the
  * server listens with.
  */
-import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { apiErrors, listPage, requestError, validationError, type ApiError, type Listed, type ListRequest } from '../contract/api-wire.js';
@@ -17,25 +17,47 @@ import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/creat
 import { endpointArn } from '../contract/endpoint-status.js';
 import { Problems } from '../contract/problems.js';
 import type { ModelSpec } from '../contract/serving-spec.js';
-import { submittedSourceUri, trainingJobArn, type SubmittedSource } from '../contract/training-spec.js';
+import { trainingJobArn } from '../contract/training-spec.js';
 import { epochSeconds } from '../contract/training-status.js';
 import { createUriMapper } from '../config/uri-mapping.js';
-import { InvalidSpecError, JobExistsError, SmLocalError, UsageError } from '../errors.js';
+import { JobExistsError } from '../errors.js';
 import type { AsyncRoute } from '../http/async-invocation.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { JobDeps } from '../jobs/deps.js';
 import { createEndpoint, type EndpointCreation } from '../jobs/serving-runner.js';
 import { startProcessingJob } from '../jobs/processing-runner.js';
-import { isProcessAlive, pruneResources } from '../jobs/prune.js';
+import { pruneResources } from '../jobs/prune.js';
 import { startTrainingJob, type TrainingJobHandle, type TrainingResult } from '../jobs/training-runner.js';
 import { startTransformJob } from '../jobs/transform-runner.js';
 import { capacityProblem, type InstanceUse } from '../contract/capacity.js';
+import { JobData } from './job-data.js';
 import { LogStore } from './log-store.js';
-import { StateSealer } from './sealed-state.js';
+import {
+  arnOf,
+  asApiError,
+  fail,
+  finishedHandle,
+  ok,
+  pick,
+  PROCESSING,
+  RESTART_REASON,
+  str,
+  TERMINAL_STATUSES,
+  TRANSFORM,
+  type Answer,
+  type EndpointConfigRecord,
+  type EndpointRecord,
+  type JobKind,
+  type JobRecord,
+  type Json,
+  type ModelRecord,
+  type SavedState,
+  type TrainingRecord,
+} from './records.js';
+import { StateFile } from './state-file.js';
 import type { S3Mirror } from './s3-mirror.js';
 
-type Json = Record<string, unknown>;
-export type Answer = { ok: true; body: Json } | { ok: false; error: ApiError };
+export type { Answer } from './records.js';
 
 export interface LocalSageMakerOptions {
   region: string;
@@ -50,139 +72,6 @@ export interface LocalSageMakerOptions {
   stateFile?: string;
   /** An S3 endpoint whose objects are copied into `s3Root` before a job and back after it; none: `s3Root` is S3. */
   s3?: S3Mirror;
-}
-
-/** What survives a restart: every resource's request and record, and who ran them. */
-interface SavedState {
-  version: 1;
-  owner: { session: string; pid: number; hostname: string };
-  trainingJobs: { name: string; arn: string; createdAt: number; request: Json; outputUri: string; jobDir: string; uploaded?: { model?: string; output?: string } }[];
-  jobs: Record<string, { name: string; arn: string; createdAt: number; request: Json; jobDir: string }[]>;
-  models: { name: string; arn: string; createdAt: number; request: Json }[];
-  endpointConfigs: { name: string; arn: string; createdAt: number; request: Json }[];
-  endpoints: { name: string; arn: string; configName: string; createdAt: number }[];
-  tags: [string, [string, string][]][];
-}
-
-/** A job of a previous run of the server, as it ended: its last record, and nothing left to stop. */
-function finishedHandle(describe: Json): { describe(): Json; stop(): void; force(): void; done: Promise<undefined> } {
-  return { describe: () => describe, stop: () => {}, force: () => {}, done: Promise.resolve(undefined) };
-}
-
-const TERMINAL_STATUSES = ['Completed', 'Failed', 'Stopped'];
-
-const RESTART_REASON = 'The local SageMaker (sm-local api) stopped while the job ran; its containers were removed when it started again.';
-
-interface TrainingRecord {
-  name: string;
-  arn: string;
-  createdAt: number;
-  /** What Describe, Stop and the state file use of the job (a job of a previous run has only its last record). */
-  handle: Pick<TrainingJobHandle, 'describe' | 'stop' | 'force' | 'jobDir'> & { done: Promise<unknown> };
-  request: Json;
-  /** Where the artifacts go: `<S3OutputPath>/<job>/output/`. */
-  outputUri: string;
-  /** Set once the artifacts are in the local S3. */
-  uploaded?: { model?: string; output?: string };
-  /** The job ended and its artifacts are where the service puts them: only then is its status final. */
-  settled?: boolean;
-  result?: TrainingResult;
-}
-
-/** A processing or transform job: what Describe, List and Stop act on. */
-interface JobRecord {
-  name: string;
-  arn: string;
-  createdAt: number;
-  handle: { describe(): Json; stop(): void; force(): void; done: Promise<unknown>; jobDir?: string };
-  request: Json;
-}
-
-/** What tells the job kinds apart in the API: names, the describe's status member, the list's summary. */
-interface JobKind {
-  /** `processing job`, `transform job`. */
-  word: string;
-  arnKind: string;
-  nameMember: string;
-  statusMember: string;
-  summary(d: Json, record: JobRecord): Json;
-  /** The instances a request of this kind asks for (`{InstanceType, InstanceCount}`). */
-  resources(request: Json): unknown[];
-}
-
-const PROCESSING: JobKind = {
-  word: 'processing job',
-  arnKind: 'processing-job',
-  nameMember: 'ProcessingJobName',
-  statusMember: 'ProcessingJobStatus',
-  resources: (r) => [((r.ProcessingResources ?? {}) as Json).ClusterConfig],
-  summary: (d, r) => ({
-    ProcessingJobName: r.name,
-    ProcessingJobArn: r.arn,
-    CreationTime: d.CreationTime,
-    ...pick(d, ['ProcessingEndTime', 'LastModifiedTime']),
-    ProcessingJobStatus: d.ProcessingJobStatus,
-    ...pick(d, ['FailureReason', 'ExitMessage']),
-  }),
-};
-
-const TRANSFORM: JobKind = {
-  word: 'transform job',
-  arnKind: 'transform-job',
-  nameMember: 'TransformJobName',
-  statusMember: 'TransformJobStatus',
-  resources: (r) => [r.TransformResources],
-  summary: (d, r) => ({ TransformJobName: r.name, TransformJobArn: r.arn, CreationTime: d.CreationTime, ...pick(d, ['TransformEndTime', 'LastModifiedTime']), TransformJobStatus: d.TransformJobStatus, ...pick(d, ['FailureReason']) }),
-};
-
-interface ModelRecord {
-  name: string;
-  arn: string;
-  createdAt: number;
-  request: Json;
-  spec: ModelSpec;
-}
-
-interface EndpointConfigRecord {
-  name: string;
-  arn: string;
-  createdAt: number;
-  request: Json;
-}
-
-interface EndpointRecord {
-  name: string;
-  arn: string;
-  configName: string;
-  createdAt: number;
-  creation: EndpointCreation;
-  deleting?: Promise<void>;
-  /** UpdateEndpoint under way: the new config's containers starting beside the old ones. */
-  updating?: { configName: string; creation: EndpointCreation };
-  /** Why the last update failed (the endpoint kept its containers, as after a rollback). */
-  updateFailure?: string;
-}
-
-const ok = (body: Json = {}): Answer => ({ ok: true, body });
-const fail = (error: ApiError): Answer => ({ ok: false, error });
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-/** The members of a stored request that its Describe answers with, as they were sent. */
-const pick = (request: Json, members: readonly string[]): Json => Object.fromEntries(members.filter((k) => request[k] !== undefined).map((k) => [k, request[k]]));
-const arnOf = (region: string, account: string, kind: string, name: string) => `arn:aws:sagemaker:${region}:${account}:${kind}/${name.toLowerCase()}`;
-
-/** An error sm-local raised while taking a request, as the control plane answers it. */
-/** A request refused with a service error on the way to starting its job. */
-class Refused extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
-function asApiError(err: unknown): ApiError {
-  if (err instanceof Refused) return err.error;
-  if (err instanceof InvalidSpecError) return validationError(err.problems);
-  if (err instanceof SmLocalError) return apiErrors.validation(`${err.message}${err.hint ? ` ${err.hint}` : ''}`);
-  return apiErrors.internal(`sm-local failed: ${(err as Error)?.message ?? String(err)}`);
 }
 
 export class LocalSageMaker {
@@ -204,8 +93,15 @@ export class LocalSageMaker {
     private readonly deps: JobDeps,
   ) {
     this.logs = new LogStore(opts.region, opts.account);
-    this.mapper = createUriMapper({ s3Root: opts.s3Root, baseDir: opts.s3Root });
+    this.data = new JobData(opts.s3, createUriMapper({ s3Root: opts.s3Root, baseDir: opts.s3Root }), opts.region, deps.log);
+    this.mapper = this.data.mapper;
+    if (opts.stateFile) this.stateFile = new StateFile(opts.stateFile);
   }
+
+  private readonly stateFile?: StateFile;
+
+  /** What jobs read from S3 and write back. */
+  private readonly data: JobData;
 
   /** `s3://bucket/key` → its file in the folder the jobs see as S3. */
   private readonly mapper: UriMapper;
@@ -251,46 +147,6 @@ export class LocalSageMaker {
     if (!bytes) return undefined;
     const problem = capacityProblem(what, wanted, this.runningUses(), bytes);
     return problem ? apiErrors.resourceLimit(problem) : undefined;
-  }
-
-  /** Copies the objects under `uris` from S3 into the folder the jobs read (with an S3 endpoint). */
-  private async pull(uris: readonly unknown[]): Promise<void> {
-    const s3 = this.opts.s3;
-    if (!s3) return;
-    for (const uri of uris) {
-      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
-      await s3.pull(uri).catch((err: unknown) => {
-        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).name === 'NoSuchBucket' ? 'the bucket does not exist' : (err as Error).message}.`);
-      });
-    }
-  }
-
-  /**
-   * A job's input data, copied down as {@link pull} does. The service lists every input prefix before
-   * it answers, and refuses one with no object under it (or no bucket) with its own text (CreateTrainingJob
-   * and CreateTransformJob, seen in aws/amazon-sagemaker-examples#2267 and #2414).
-   */
-  private async pullInputs(uris: readonly unknown[], role: unknown): Promise<void> {
-    const s3 = this.opts.s3;
-    if (!s3) return;
-    for (const uri of uris) {
-      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
-      const copied = await s3.pull(uri).catch((err: unknown) => {
-        if ((err as Error).name === 'NoSuchBucket') return 0;
-        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).message}.`);
-      });
-      if (copied === 0) throw new Refused(apiErrors.noS3Objects(uri, this.opts.region, String(role ?? '')));
-    }
-  }
-
-  /** Copies what the jobs wrote under `uris` up to S3 (with an S3 endpoint); a failure is said, not thrown. */
-  private async push(uris: readonly unknown[]): Promise<void> {
-    const s3 = this.opts.s3;
-    if (!s3) return;
-    for (const uri of uris) {
-      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
-      await s3.push(uri).catch((err: unknown) => this.deps.log.warn(`Could not upload ${uri}: ${(err as Error).message}`));
-    }
   }
 
   /** The model data of every variant's model. */
@@ -418,9 +274,9 @@ export class LocalSageMaker {
     let handle: TrainingJobHandle;
     try {
       const channels = Array.isArray(body.InputDataConfig) ? (body.InputDataConfig as Json[]) : [];
-      await this.pullInputs(channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), body.RoleArn);
-      await this.pull([checkpoints]);
-      const submittedSource = await this.submittedSource(parsed.spec.hyperParameters);
+      await this.data.pullInputs(channels.map((c) => ((c?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri), body.RoleArn);
+      await this.data.pull([checkpoints]);
+      const submittedSource = await this.data.submittedSource(parsed.spec.hyperParameters);
       handle = await startTrainingJob({ ...parsed.spec, ...(submittedSource ? { submittedSource } : {}), region: this.opts.region, account: this.opts.account, outputDir: this.opts.outputDir } as Parameters<typeof startTrainingJob>[0], this.jobLogging('/aws/sagemaker/TrainingJobs', name));
     } catch (err) {
       if (err instanceof JobExistsError) return fail(apiErrors.trainingJobInUse(arn));
@@ -433,30 +289,17 @@ export class LocalSageMaker {
     // The artifacts go to the local S3 as the service uploads them, Completed or Stopped.
     const settle = (result: TrainingResult | undefined) =>
       this.upload(record, result)
-        .then(() => this.push([checkpoints]))
+        .then(() => this.data.push([checkpoints]))
         .finally(() => this.save());
     handle.done.then(settle, (err: { details?: unknown }) => settle(err?.details as TrainingResult | undefined));
     return ok({ TrainingJobArn: arn });
-  }
-
-  /**
-   * The code archive of a script-mode job the SageMaker Python SDK submitted (`sagemaker_submit_directory`
-   * = the `sourcedir.tar.gz` it uploaded), copied down from S3. Without the object, the container gets
-   * the URI as it is and fails to download it, as the job would on SageMaker.
-   */
-  private async submittedSource(hyperParameters: Record<string, string> | undefined): Promise<SubmittedSource | undefined> {
-    const uri = submittedSourceUri(hyperParameters);
-    if (!uri) return undefined;
-    await this.pull([uri]).catch(() => undefined);
-    const archive = this.mapper(uri, 'HyperParameters.sagemaker_submit_directory', new Problems());
-    return archive && (await stat(archive).then((i) => i.isFile(), () => false)) ? { uri, archive } : undefined;
   }
 
   /** Copies a finished job's model.tar.gz and output.tar.gz to `<S3OutputPath>/<job>/output/` in the local S3. */
   private async upload(record: TrainingRecord, result: TrainingResult | undefined): Promise<void> {
     try {
       await this.copyArtifacts(record, result);
-      await this.push([record.outputUri]);
+      await this.data.push([record.outputUri]);
     } finally {
       record.settled = true;
     }
@@ -586,7 +429,7 @@ export class LocalSageMaker {
     const outputs = Array.isArray((body.ProcessingOutputConfig as Json | undefined)?.Outputs) ? (((body.ProcessingOutputConfig as Json).Outputs) as Json[]) : [];
     const outputUris = outputs.map((o) => (o?.S3Output as Json | undefined)?.S3Uri);
     return this.startJob(PROCESSING, name, body, async () => {
-      await this.pull(inputs.map((i) => (i?.S3Input as Json | undefined)?.S3Uri));
+      await this.data.pull(inputs.map((i) => (i?.S3Input as Json | undefined)?.S3Uri));
       return this.afterJob(await this.startProcessing(parsed.spec, name), outputUris);
     });
   }
@@ -596,11 +439,11 @@ export class LocalSageMaker {
     if (!this.opts.s3) return handle;
     const done = handle.done.then(
       async (r) => {
-        await this.push(outputs);
+        await this.data.push(outputs);
         return r;
       },
       async (err: unknown) => {
-        await this.push(outputs);
+        await this.data.push(outputs);
         throw err;
       },
     );
@@ -635,8 +478,8 @@ export class LocalSageMaker {
     const source = (((body.TransformInput as Json | undefined)?.DataSource as Json | undefined)?.S3DataSource as Json | undefined)?.S3Uri;
     const output = (body.TransformOutput as Json | undefined)?.S3OutputPath;
     return this.startJob(TRANSFORM, parsed.spec.transformJobName, body, async () => {
-      await this.pullInputs([source], model.request.ExecutionRoleArn);
-      await this.pull(this.modelUris(model.request));
+      await this.data.pullInputs([source], model.request.ExecutionRoleArn);
+      await this.data.pull(this.modelUris(model.request));
       const handle = (await startTransformJob(input as Parameters<typeof startTransformJob>[0], this.jobLogging('/aws/sagemaker/TransformJobs', parsed.spec.transformJobName ?? ''))) as JobRecord['handle'];
       return this.afterJob(handle, [output]);
     });
@@ -790,7 +633,7 @@ export class LocalSageMaker {
 
   /** Starts an endpoint's containers on a config (in place of the name's route with `replace`): model data pulled, logs and async route wired. */
   private async launchEndpoint(name: string, parsed: ReturnType<typeof parseCreateEndpointConfigRequest>, replace = false): Promise<EndpointCreation> {
-    await this.pull(this.variantModelUris(parsed.variants));
+    await this.data.pull(this.variantModelUris(parsed.variants));
     const runtime = replace ? { ...this.opts.runtime, replace: true } : this.opts.runtime;
     const creation = await createEndpoint({ image: '', endpointName: name, variants: parsed.variants, region: this.opts.region, account: this.opts.account, runtime, ...this.asyncOf(name, parsed) }, this.endpointLogging(name, parsed.variants[0]?.variantName ?? 'AllTraffic'));
     creation.ready.catch(() => {});
@@ -816,8 +659,8 @@ export class LocalSageMaker {
           const path = /^s3:\/\//.test(uri) ? this.mapper(uri, 'InputLocation', p) : undefined;
           return path ? { path } : { problem: p.problems[0]?.message ?? `${uri} is not an s3:// URI.` };
         },
-        prepare: (uri) => this.pull([uri]),
-        publish: (uri) => this.push([uri]),
+        prepare: (uri) => this.data.pull([uri]),
+        publish: (uri) => this.data.push([uri]),
         onDone: (e) => this.deps.log.info(`Async inference ${e.inferenceId} on ${name}: ${e.ok ? 'answer' : 'failure'} written to ${e.location} (${(e.ms / 1000).toFixed(1)} s after it was queued).`),
       },
     };
@@ -961,14 +804,10 @@ export class LocalSageMaker {
   // ---- state ---------------------------------------------------------------------------------
 
   private saving: Promise<void> = Promise.resolve();
-  private sealer?: Promise<StateSealer>;
-  private sealerOf(file: string): Promise<StateSealer> {
-    return (this.sealer ??= StateSealer.open(dirname(file)));
-  }
 
   /** Writes every resource to the state file (whole, then renamed into place), one write after another. */
   save(): Promise<void> {
-    const file = this.opts.stateFile;
+    const file = this.stateFile;
     if (!file) return Promise.resolve();
     const state: SavedState = {
       version: 1,
@@ -980,14 +819,8 @@ export class LocalSageMaker {
       endpoints: [...this.endpoints.values()].filter((e) => !e.deleting).map((e) => ({ name: e.name, arn: e.arn, configName: e.configName, createdAt: e.createdAt })),
       tags: [...this.tags].map(([arn, t]) => [arn, [...t]]),
     };
-    const write = async () => {
-      // Secret-looking Environment and HyperParameters values are sealed: the file never holds them in clear.
-      const sealer = await this.sealerOf(file);
-      const sealed = { ...state, trainingJobs: state.trainingJobs.map((t) => ({ ...t, request: sealer.seal(t.request) })), jobs: Object.fromEntries(Object.entries(state.jobs).map(([k, js]) => [k, js.map((j) => ({ ...j, request: sealer.seal(j.request) }))])), models: state.models.map((m) => ({ ...m, request: sealer.seal(m.request) })) };
-      await writeFile(`${file}.tmp`, JSON.stringify(sealed, null, 1), { mode: 0o600 });
-      await rename(`${file}.tmp`, file);
-    };
-    this.saving = this.saving.then(write, write).catch((err: unknown) => this.deps.log.warn(`Could not save the local SageMaker's state to ${file}: ${(err as Error).message}`));
+    const write = () => file.write(state);
+    this.saving = this.saving.then(write, write).catch((err: unknown) => this.deps.log.warn(`Could not save the local SageMaker's state to ${file.path}: ${(err as Error).message}`));
     return this.saving;
   }
 
@@ -997,21 +830,9 @@ export class LocalSageMaker {
    * and everything else that run left, are removed), and endpoints created again from their configs.
    */
   async restore(): Promise<void> {
-    const file = this.opts.stateFile;
-    if (!file) return;
-    let state: SavedState;
-    try {
-      state = JSON.parse(await readFile(file, 'utf8')) as SavedState;
-      const sealer = await this.sealerOf(file);
-      for (const r of [...state.trainingJobs, ...Object.values(state.jobs).flat(), ...state.models]) r.request = sealer.unseal(r.request);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new UsageError(`The local SageMaker's state file ${file} cannot be read: ${(err as Error).message}`, 'Move it away to start empty, or give another --state folder.');
-    }
+    const state = await this.stateFile?.read();
+    if (!state) return;
     const prev = state.owner;
-    if (prev.hostname === osHostname() && prev.pid !== process.pid && isProcessAlive(prev.pid)) {
-      throw new UsageError(`Another sm-local api (pid ${prev.pid}) uses the state in ${file}.`, 'Stop it first, or give this one another --state folder.');
-    }
     // What the previous run left running goes: it has no owner any more.
     if (prev.session !== this.deps.owner.session) await pruneResources({ docker: this.deps.docker, log: this.deps.log, tmpRoot: this.deps.tmpRoot, session: prev.session });
     const lastRecord = async (jobDir: string): Promise<Json | undefined> => readFile(join(jobDir, 'describe.json'), 'utf8').then((t) => JSON.parse(t) as Json, () => undefined);
@@ -1054,7 +875,7 @@ export class LocalSageMaker {
         this.deps.log.warn(`Endpoint ${e.name} is not brought back: ${(err as Error).message}`);
       }
     }
-    this.deps.log.info(`Restored from ${file}: ${state.trainingJobs.length} training jobs, ${state.models.length} models, ${state.endpointConfigs.length} endpoint configs, ${state.endpoints.length} endpoints.`);
+    this.deps.log.info(`Restored from ${this.stateFile!.path}: ${state.trainingJobs.length} training jobs, ${state.models.length} models, ${state.endpointConfigs.length} endpoint configs, ${state.endpoints.length} endpoints.`);
     await this.save();
   }
 
