@@ -34,6 +34,7 @@ import {
 import { InvokeEndpointAsyncCommand, InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
+import { createMemoryLogger } from '../src/log.js';
 import { startApiServer, type ApiServer } from '../src/api/server.js';
 import { LABEL } from '../src/docker/labels.js';
 import { outputProblems } from './support/botocore-model.js';
@@ -56,6 +57,7 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
   let sm: SageMakerClient;
   let s3Root = '';
   let lines: { line: string; source: string }[] = [];
+  let apiLog: ReturnType<typeof createMemoryLogger>;
   const name = (tag: string) => `${tag}-${s.session}`;
   /** A raw call, to check the answer against botocore's output shape. */
   const raw = async (op: string, body: Record<string, unknown>) => {
@@ -75,6 +77,7 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
     const made = s.deps();
     lines = made.lines;
+    apiLog = made.log;
     const { deps } = made;
     server = await startApiServer({ port: 0, region: 'us-east-1', account: '123456789012', s3Root, outputDir: s.dir('jobs') }, deps);
     sm = new SageMakerClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -336,6 +339,8 @@ describe.skipIf(dockerUnavailable())('sm-local api: a local SageMaker the AWS SD
     expect([answer.body_length, answer.headers['content-type']]).toEqual([7, 'application/json']);
     const failure = JSON.parse(await waitFor(join(s3Root, 'bucket', 'async-fail', `${bad.InferenceId}-error.out`))) as { OriginalStatusCode: number };
     expect(failure.OriginalStatusCode).toBe(400);
+    // The server says where each answer went and what is still queued (CloudWatch's ApproximateBacklogSize).
+    expect(apiLog.messages.map((m) => m.message)).toContainEqual(expect.stringMatching(new RegExp(`^Async inference inf-1 on ${model}: answer written to s3://bucket/async-out/inf-1\\.out \\([\\d.]+ s after it was queued; backlog [01]\\)\\.$`)));
     // An endpoint without AsyncInferenceConfig refuses it.
     const sync = await fetch(`${server.url}/endpoints/${name('ep')}/async-invocations`, { method: 'POST', headers: { 'x-amzn-sagemaker-inputlocation': 's3://bucket/async-in/req.json' } });
     expect(sync.status).toBe(400);

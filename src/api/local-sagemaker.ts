@@ -661,7 +661,7 @@ export class LocalSageMaker {
         },
         prepare: (uri) => this.data.pull([uri]),
         publish: (uri) => this.data.push([uri]),
-        onDone: (e) => this.deps.log.info(`Async inference ${e.inferenceId} on ${name}: ${e.ok ? 'answer' : 'failure'} written to ${e.location} (${(e.ms / 1000).toFixed(1)} s after it was queued).`),
+        onDone: (e) => this.deps.log.info(`Async inference ${e.inferenceId} on ${name}: ${e.ok ? 'answer' : 'failure'} written to ${e.location} (${(e.ms / 1000).toFixed(1)} s after it was queued; backlog ${e.backlog}).`),
       },
     };
   }

@@ -28,7 +28,8 @@ export interface AsyncRoute {
   /** After an answer or failure was written: send the object at `uri` on (to an S3 endpoint). */
   publish?(uri: string): Promise<void>;
   /** Once per call, when it is done: the InferenceId and where its answer or failure went. */
-  onDone?(entry: { inferenceId: string; ok: boolean; location: string; ms: number }): void;
+  /** Each call written; `backlog` is what is still queued or running on the endpoint, as ApproximateBacklogSize counts it. */
+  onDone?(entry: { inferenceId: string; ok: boolean; location: string; ms: number; backlog: number }): void;
 }
 
 /** InvokeEndpointAsync's deadline for one call: 15 minutes unless InvocationTimeoutSeconds says otherwise (at most 1 hour). */
@@ -43,10 +44,18 @@ const join = (prefix: string, name: string) => `${prefix.replace(/\/+$/, '')}/${
 
 /** Each endpoint's queue: calls run as slots free up, in the order they came. */
 const queues = new WeakMap<object, { running: number; waiting: (() => void)[] }>();
-async function slot(key: object, limit: number): Promise<() => void> {
+function queueOf(key: object): { running: number; waiting: (() => void)[] } {
   let q = queues.get(key);
   if (!q) queues.set(key, (q = { running: 0, waiting: [] }));
-  const queue = q;
+  return q;
+}
+/** The calls queued or running on an endpoint (CloudWatch's ApproximateBacklogSize). */
+const backlogOf = (key: object) => {
+  const q = queueOf(key);
+  return q.running + q.waiting.length;
+};
+async function slot(key: object, limit: number): Promise<() => void> {
+  const queue = queueOf(key);
   if (queue.running >= limit) await new Promise<void>((r) => queue.waiting.push(r));
   queue.running += 1;
   return () => {
@@ -95,7 +104,7 @@ export async function forwardAsyncInvocation(req: IncomingMessage, res: ServerRe
     'x-amzn-sagemaker-failurelocation': failureUri,
   });
   res.end(body);
-  log(202, { variant: route.variant.variantName, detail: `queued ${inferenceId}` });
+  log(202, { variant: route.variant.variantName, detail: `queued ${inferenceId}, backlog ${backlogOf(ctx) + 1}` });
 
   const queuedAt = Date.now();
   const release = await slot(ctx, async.concurrency);
@@ -106,7 +115,7 @@ export async function forwardAsyncInvocation(req: IncomingMessage, res: ServerRe
       await writeFile(target.path, data);
       await async.publish?.(uri);
     }
-    async.onDone?.({ inferenceId, ok, location: uri, ms: Date.now() - queuedAt });
+    async.onDone?.({ inferenceId, ok, location: uri, ms: Date.now() - queuedAt, backlog: backlogOf(ctx) - 1 });
   };
   try {
     if (Date.now() - queuedAt > ttlS * 1000) return await write(failureUri, `The request expired in the queue after RequestTTLSeconds (${ttlS} s).`, false);
