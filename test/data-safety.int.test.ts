@@ -122,6 +122,14 @@ describe.skipIf(dockerUnavailable())('a job\'s work is never lost', () => {
     let proxy: EngineProxy;
     it('fails the job with an environment error naming the engine, instead of a Completed job with an empty model.tar.gz', async () => {
       proxy = await startEngineProxy([
+        // The engine says it is Podman: on Docker Engine, whose archives of volumes the suite checks, the cross-check is skipped.
+        {
+          match: (c) => c.method === 'GET' && c.path === '/version',
+          replace: (_call, upstream, res) => {
+            res.writeHead(upstream.status, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ Version: '4.3.1', ApiVersion: '1.41', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', Components: [{ Name: 'Podman Engine', Version: '4.3.1' }] }));
+          },
+        },
         {
           match: (c) => c.method === 'GET' && /^\/containers\/[^/]+\/archive$/.test(c.path) && c.query.get('path') === '/opt/ml/model',
           replace: (_call, upstream, res) => {

@@ -54,6 +54,29 @@ describe.skipIf(dockerUnavailable())('training fidelity on a real engine', () =>
   }
 
   describe('multi-host (CONTRACT §3.5)', () => {
+    it("each host resolves its own name to its own eth0 address, and a peer that has finished still resolves, as on SageMaker", async () => {
+      // algo-1 ends at once; algo-2 waits until it has, then looks it up (and itself).
+      const code = [
+        'import socket, time, json, fcntl, struct',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+        'eth0 = socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", b"eth0"))[20:24])',
+        'if me == "algo-2":',
+        '    time.sleep(2)',
+        'found = {"algo-1": socket.gethostbyname("algo-1"), "self": socket.gethostbyname(me), "eth0": eth0}',
+        'open("/opt/ml/model/lookup-%s.json" % me, "w").write(json.dumps(found))',
+      ].join('\n');
+      const { job } = lab('finished-peer', { instanceCount: 2, environment: { LAB_PY: code } });
+      const result = await job;
+      expect(result.status).toBe('Completed');
+      type Lookup = { 'algo-1': string; self: string; eth0: string };
+      const first = await tarJson<Lookup>(result.modelArtifact!, 'lookup-algo-1.json');
+      const lookup = await tarJson<Lookup>(result.modelArtifact!, 'lookup-algo-2.json');
+      // algo-1 had exited two seconds before: algo-2 still finds it at the address it had.
+      expect(lookup['algo-1']).toBe(first.eth0);
+      expect(first.self).toBe(first.eth0);
+      expect(lookup.self).toBe(lookup.eth0);
+    });
+
     it('runs algo-1 … algo-3 on one network, each resolving the others and with its own resourceconfig.json, and merges their models', async () => {
       const { job, lines } = lab('cluster', { instanceCount: 3, instanceType: 'ml.m5.large', environment: { PEERS: '1' } });
       const result = await job;

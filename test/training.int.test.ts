@@ -141,16 +141,22 @@ describe.skipIf(dockerUnavailable())('runTrainingJob on a real engine', () => {
     for (const f of ['model.tar.gz', 'output.tar.gz', 'describe.json', 'algo-1.log']) expect(existsSync(join(result.jobDir, f)), f).toBe(true);
   });
 
-  it('--keep leaves the container (with its /opt/ml) and the network for debugging', async () => {
+  it('--keep leaves the container (with its /opt/ml) for debugging, and the network of an isolated job', async () => {
     const { deps } = s.deps();
     const result = await runTrainingJob({ image: fixtureTag('reporter'), outputDir: s.dir(), keep: true }, deps);
     expect(result.kept?.containerIds[0]).toMatch(/^[0-9a-f]{64}$/);
     const left = await s.docker.listManaged([`sm-local.session=${s.session}`, `sm-local.job-name=${result.trainingJobName}`]);
     expect(left.filter((r) => r.kind === 'container').map((r) => r.id)).toEqual([result.kept!.containerIds[0]]);
-    expect(left.filter((r) => r.kind === 'network').map((r) => r.name)).toEqual([result.kept!.network]);
+    // It ran on the shared job network, which is no job's to keep.
+    expect(result.kept!.network).toBeUndefined();
+    expect(left.filter((r) => r.kind === 'network')).toEqual([]);
     await expect(s.dockerode.getContainer(result.kept!.containerIds[0]!).getArchive({ path: '/opt/ml/model/report.json' })).resolves.toBeTruthy();
     // The session's afterAll would flag these as leftovers: remove them as a user would.
     await s.docker.removeContainer(result.kept!.containerIds[0]!);
-    await s.docker.removeNetwork(result.kept!.network!);
+    const isolated = await runTrainingJob({ image: fixtureTag('reporter'), outputDir: s.dir(), keep: true, enableNetworkIsolation: true }, deps);
+    const leftIsolated = await s.docker.listManaged([`sm-local.session=${s.session}`, `sm-local.job-name=${isolated.trainingJobName}`]);
+    expect(leftIsolated.filter((r) => r.kind === 'network').map((r) => r.name)).toEqual([isolated.kept!.network]);
+    await s.docker.removeContainer(isolated.kept!.containerIds[0]!);
+    await s.docker.removeNetwork(isolated.kept!.network!);
   });
 });

@@ -25,3 +25,16 @@ describe('DockerClient.volumeSizes', () => {
     await expect(new DockerClient(fake.docker).volumeSizes('1.41')).rejects.toThrow(/Docker could not report its disk usage: boom/);
   });
 });
+
+describe('DockerClient.info', () => {
+  const answering = (components: { Name: string }[]) => {
+    const modem = { socketPath: '/var/run/docker.sock' };
+    return { modem, info: async () => ({ ServerVersion: '1', NCPU: 2, MemTotal: 1 }), version: async () => ({ ApiVersion: '1.41', Components: components }) } as unknown as Docker;
+  };
+
+  it('names the engine from its version components: Docker Engine, Podman, or nothing it knows', async () => {
+    expect((await new DockerClient(answering([{ Name: 'Engine' }, { Name: 'containerd' }])).info()).product).toBe('docker');
+    expect((await new DockerClient(answering([{ Name: 'Podman Engine' }])).info()).product).toBe('podman');
+    expect((await new DockerClient(answering([])).info()).product).toBeUndefined();
+  });
+});

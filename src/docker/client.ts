@@ -5,7 +5,7 @@ import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundErro
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
-import type { ContainerEngine, ContainerInput, EngineImage, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
+import type { ContainerEngine, ContainerInput, EngineImage, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
 import { jsonLines } from './lines.js';
 
 export type { EngineInfo, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
@@ -31,6 +31,13 @@ export function engineMessage(err: unknown): string {
   const e = err as EngineErrorShape;
   const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined;
   return (fromJson ?? e?.message ?? String(err)).trim();
+}
+
+/** Docker Engine names its main component `Engine`; Podman's compatible API says `Podman Engine`. */
+function productOf(version: { Components?: { Name?: string }[] | null }): Pick<EngineInfo, 'product'> {
+  const names = (version.Components ?? []).map((c) => c.Name ?? '');
+  if (names.some((n) => /podman/i.test(n))) return { product: 'podman' };
+  return names.includes('Engine') ? { product: 'docker' } : {};
 }
 
 export function statusCodeOf(err: unknown): number | undefined {
@@ -96,6 +103,7 @@ export class DockerClient implements ContainerEngine {
       storageDriver: String(info.Driver ?? ''),
       rootDir: String(info.DockerRootDir ?? ''),
       runtimes: Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {}),
+      ...productOf(version),
     };
   }
 
@@ -232,6 +240,7 @@ export class DockerClient implements ContainerEngine {
             ...(input.namedVolumes ?? []).map((v) => ({ Type: 'volume', Source: v.name, Target: v.target, ReadOnly: v.readOnly ?? false, VolumeOptions: { NoCopy: true } })),
           ] as unknown as Docker.MountSettings[],
           NetworkMode: input.network ? input.network.name : DEFAULT_NETWORK,
+          ...(input.extraHosts?.length ? { ExtraHosts: input.extraHosts } : {}),
           ...(input.resources?.nanoCpus ? { NanoCpus: input.resources.nanoCpus } : {}),
           // Swap equal to memory: no swap, as on an instance; an out-of-memory kill is then reported.
           ...(input.resources?.memoryBytes ? { Memory: input.resources.memoryBytes, MemorySwap: input.resources.memoryBytes } : {}),
@@ -243,7 +252,7 @@ export class DockerClient implements ContainerEngine {
             : {}),
         },
         ...(input.network
-          ? { NetworkingConfig: { EndpointsConfig: { [input.network.name]: { Aliases: input.network.aliases } } } }
+          ? { NetworkingConfig: { EndpointsConfig: { [input.network.name]: { Aliases: input.network.aliases, ...(input.network.ipv4Address ? { IPAMConfig: { IPv4Address: input.network.ipv4Address } } : {}) } } } }
           : {}),
       }),
     );
@@ -265,12 +274,31 @@ export class DockerClient implements ContainerEngine {
         Driver: 'bridge',
         Internal: Boolean(input.isolated || input.internal),
         ...(input.isolated ? { Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } } : {}),
+        ...(input.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: input.subnet }] } } : {}),
         Labels: input.labels,
         CheckDuplicate: true,
       }),
     );
     this.log.debug(`created network ${input.name}`);
     return new NetworkHandle(network, input.name, this);
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    let info: { Id: string; Name: string; Labels?: Record<string, string> | null; IPAM?: { Config?: { Subnet?: string }[] | null }; Containers?: Record<string, { IPv4Address?: string }> | null };
+    try {
+      info = (await this.docker.getNetwork(name).inspect()) as typeof info;
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw this.wrap(`inspect network ${name}`, err);
+    }
+    const subnet = (info.IPAM?.Config ?? []).map((c) => c.Subnet).find((s): s is string => typeof s === 'string' && s.includes('.'));
+    return {
+      id: info.Id,
+      name: info.Name,
+      labels: info.Labels ?? {},
+      ...(subnet ? { subnet } : {}),
+      addresses: Object.values(info.Containers ?? {}).flatMap((c) => (c.IPv4Address ? [c.IPv4Address.split('/')[0]!] : [])),
+    };
   }
 
   /** Containers (running or not) carrying every given label. */

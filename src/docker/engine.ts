@@ -29,8 +29,13 @@ export interface ContainerInput {
   volumes?: string[];
   /** Named volumes (see `DockerClient.createVolume`) mounted at `target`; they outlive the container. */
   namedVolumes?: { name: string; target: string; readOnly?: boolean }[];
-  /** Attach to this network at creation; without it the container starts out on the default bridge (see `moveToNetwork`). */
-  network?: { name: string; aliases: string[] };
+  /**
+   * Attach to this network at creation, with DNS aliases and, on a network with a subnet of its own,
+   * a fixed address; without it the container starts out on the default bridge (see `moveToNetwork`).
+   */
+  network?: { name: string; aliases: string[]; ipv4Address?: string };
+  /** `/etc/hosts` lines the engine adds, `name:address` (docker run --add-host). */
+  extraHosts?: string[];
   /** Container TCP ports to publish on 127.0.0.1: a number gets a free host port (see `addresses`), a pair its own. */
   publish?: (number | PortPair)[];
   /** `os/arch[/variant]` the image must be for; the engine refuses an image of another platform. */
@@ -126,6 +131,8 @@ export interface EngineInfo {
   rootDir: string;
   /** Container runtimes the engine offers (`nvidia` when GPUs can be requested). */
   runtimes: string[];
+  /** Which engine answers, from its version's components: Docker Engine, Podman; unset for any other. */
+  product?: 'docker' | 'podman';
 }
 
 /** The parts of an image sm-local looks at. */
@@ -157,6 +164,19 @@ export interface NetworkInput {
   isolated?: boolean;
   /** No route out of the network, but this machine keeps its address on it (and reaches the containers). */
   internal?: boolean;
+  /** An IPv4 subnet of its own (`172.18.0.0/16`), so containers can be given fixed addresses on it. */
+  subnet?: string;
+}
+
+/** A network as the engine has it: its subnet, and the addresses its containers hold now. */
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The first IPv4 subnet of its address configuration. */
+  subnet?: string;
+  /** The IPv4 addresses of the containers attached to it (running ones; the engine reserves them at start). */
+  addresses: string[];
 }
 
 export interface ManagedResource {
@@ -245,6 +265,8 @@ export interface ContainerEngine {
   removeContainer(id: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
+  /** The network named `name`, or undefined when there is none. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
   listImages(label: string): Promise<EngineImage[]>;
   removeImage(ref: string): Promise<void>;
   /** A running container's processes, or undefined when the engine cannot say. */

@@ -7,6 +7,8 @@ export const LABEL = {
   pid: 'sm-local.pid',
   host: 'sm-local.host',
   workspace: 'sm-local.workspace',
+  /** A resource every job shares (the job network): it has no owner, and `prune --all` removes it once unused. */
+  shared: 'sm-local.shared',
   /** Serving: the 127.0.0.1 port of the endpoint's proxy, so `sm-local invoke NAME` can find it. */
   proxyPort: 'sm-local.proxy-port',
 } as const;

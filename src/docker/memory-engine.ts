@@ -26,12 +26,14 @@ import type {
   ImageInfo,
   ImageManifests,
   ManagedResource,
+  NetworkInfo,
   NetworkInput,
   OutputStream,
   PathStat,
   RunToExitOptions,
   Signal,
 } from './engine.js';
+import { LABEL } from './labels.js';
 import { Tail } from './lines.js';
 import { ContainerRun, runToExit } from './run.js';
 
@@ -65,7 +67,7 @@ export interface MemoryContainerRecord {
   signals: Signal[];
   /** Files put in with `putArchive`, and those the script wrote, by absolute path. */
   files: Map<string, string>;
-  network?: { name: string; aliases: string[] };
+  network?: { name: string; aliases: string[]; ipv4Address?: string };
   exit?: { exitCode: number };
 }
 
@@ -293,7 +295,8 @@ export class MemoryEngine implements ContainerEngine {
   leftovers(): string[] {
     return [
       ...this.containers.filter((c) => !c.removed).map((c) => `container ${c.input.name}`),
-      ...[...this.networks.entries()].filter(([, n]) => !n.removed).map(([name]) => `network ${name}`),
+      // The shared job network outlives every job by design (jobs/job-network.ts).
+      ...[...this.networks.entries()].filter(([, n]) => !n.removed && !n.input.labels[LABEL.shared]).map(([name]) => `network ${name}`),
       ...[...this.volumes.entries()].filter(([, v]) => !v.removed).map(([name]) => `volume ${name}`),
     ];
   }
@@ -355,6 +358,8 @@ export class MemoryEngine implements ContainerEngine {
   }
 
   async createNetwork(input: NetworkInput): Promise<EngineNetwork> {
+    const existing = this.networks.get(input.name);
+    if (existing && !existing.removed) throw new DockerError(`create network ${input.name}`, `network with name ${input.name} already exists`, undefined);
     const id = newId();
     this.networks.set(input.name, { id, input, removed: false });
     return { id, name: input.name, remove: async () => void (this.networks.get(input.name)!.removed = true) };
@@ -381,6 +386,15 @@ export class MemoryEngine implements ContainerEngine {
   async removeVolume(name: string): Promise<void> {
     const v = this.volumes.get(name);
     if (v) v.removed = true;
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    const n = this.networks.get(name);
+    if (!n || n.removed) return undefined;
+    // Like an engine's default pool: a network created without a subnet gets one of its own.
+    const subnet = n.input.subnet ?? `172.${20 + ([...this.networks.keys()].indexOf(name) % 10)}.0.0/16`;
+    const addresses = this.containers.filter((c) => !c.removed && c.state === 'running' && c.network?.name === name && c.network.ipv4Address).map((c) => c.network!.ipv4Address!);
+    return { id: n.id, name, labels: n.input.labels, subnet, addresses };
   }
 
   async removeNetwork(id: string): Promise<void> {

@@ -11,6 +11,7 @@ import { MemoryEngine, type ScriptedBehaviour } from '../docker/memory-engine.js
 import { createMemoryLogger } from '../log.js';
 import { streamToBuffer } from '../workspace/archive.js';
 import { JobCluster, type ClusterHost, type ClusterSetup } from './cluster.js';
+import { SHARED_JOB_NETWORK } from './job-network.js';
 import { ResourceScope } from './resource-scope.js';
 
 const IMAGE = 'job:test';
@@ -57,7 +58,7 @@ function make(opts: { hosts?: ClusterHost[]; behaviour?: (name: string) => Scrip
 const plain = () => ({ env: [] as string[] });
 
 describe('JobCluster', () => {
-  it("creates one container per host, named and labelled as the job's, and joins them to the job network under their host names", async () => {
+  it("creates one container per host, named and labelled as the job's, each at an address of its own on the shared job network, every host naming all", async () => {
     const { engine, cluster, scope } = make();
     await cluster.createContainers(plain);
     await cluster.connect();
@@ -66,13 +67,45 @@ describe('JobCluster', () => {
       expect(c.input.labels).toMatchObject({ [LABEL.managed]: 'true', [LABEL.jobType]: 'processing', [LABEL.jobName]: 'Nightly_Job', [LABEL.session]: 'cluster-test' });
       expect(c.input.image).toBe(IMAGE);
     }
+    const shared = await engine.inspectNetwork(SHARED_JOB_NETWORK);
+    expect(cluster.networkName).toBe(SHARED_JOB_NETWORK);
+    expect(shared?.labels).toEqual({ [LABEL.managed]: 'true', [LABEL.shared]: 'true' });
+    const [a1, a2] = engine.containers.map((c) => c.network?.ipv4Address);
+    expect(a1).not.toBe(a2);
+    expect(engine.containers.map((c) => c.network)).toEqual([
+      { name: SHARED_JOB_NETWORK, aliases: [], ipv4Address: a1 },
+      { name: SHARED_JOB_NETWORK, aliases: [], ipv4Address: a2 },
+    ]);
+    for (const c of engine.containers) expect(c.input.extraHosts).toEqual([`algo-1:${a1}`, `algo-2:${a2}`]);
+    // Only the shared network: none of the job's own, and none left of the one that found the subnet.
+    expect([...engine.networks.entries()].filter(([, n]) => !n.removed).map(([name]) => name)).toEqual([SHARED_JOB_NETWORK]);
+    await scope.dispose();
+    expect(engine.leftovers()).toEqual([]);
+  });
+
+  it('with network isolation, puts the hosts on an isolated network of the job under their host names, and removes it', async () => {
+    const { engine, cluster, scope } = make({ setup: { isolated: true } });
+    await cluster.createContainers(plain);
+    await cluster.connect();
+    expect(cluster.networkName).toBe(`sm-local-processing-nightly_job-${cluster.suffix}`);
     expect(engine.containers.map((c) => c.network)).toEqual([
       { name: cluster.networkName, aliases: ['algo-1'] },
       { name: cluster.networkName, aliases: ['algo-2'] },
     ]);
-    expect(engine.networks.get(cluster.networkName)?.input).toMatchObject({ isolated: false, labels: cluster.labels });
+    expect(engine.networks.get(cluster.networkName)?.input).toMatchObject({ isolated: true, labels: cluster.labels });
+    expect(engine.networks.has(SHARED_JOB_NETWORK)).toBe(false);
     await scope.dispose();
     expect(engine.leftovers()).toEqual([]);
+  });
+
+  it('makes the shared network again when it was removed under a long-lived process', async () => {
+    const first = make();
+    await first.cluster.createContainers(plain);
+    await first.scope.dispose();
+    await first.engine.removeNetwork((await first.engine.inspectNetwork(SHARED_JOB_NETWORK))!.id);
+    const again = new JobCluster({ ...(first.cluster as unknown as { setup: ClusterSetup }).setup }, first.hosts, new ResourceScope(createMemoryLogger()));
+    await again.createContainers(plain);
+    expect(await first.engine.inspectNetwork(SHARED_JOB_NETWORK)).toBeDefined();
   });
 
   it("limits each container to its instance type, within what the engine has, and says once what it could not give", async () => {
@@ -129,6 +162,6 @@ describe('JobCluster', () => {
     }
     await scope.dispose();
     expect(cluster.containerIds()).toHaveLength(2);
-    expect(engine.leftovers()).toEqual([...engine.containers.map((c) => `container ${c.input.name}`), `network ${cluster.networkName}`]);
+    expect(engine.leftovers()).toEqual(engine.containers.map((c) => `container ${c.input.name}`));
   });
 });

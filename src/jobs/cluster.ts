@@ -14,6 +14,7 @@ import { containerLimits } from '../contract/instance-types.js';
 import type { ContainerChange, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
 import type { JobDeps } from './deps.js';
+import { forgetSharedJobNetwork, pickAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
 import type { ResourceScope } from './resource-scope.js';
 
 /** Why a cluster was stopped before every host ended on its own. */
@@ -175,12 +176,16 @@ export class JobCluster<H extends ClusterHost> {
   /** Ties every resource of one run together (a job name may be reused once a job has ended). */
   readonly suffix = randomBytes(3).toString('hex');
   readonly labels: Record<string, string>;
+  /** The job's network: its own internal one with network isolation, else the shared job network. */
   readonly networkName: string;
   private readonly containers = new Map<H, EngineContainer>();
   private readonly archives = new Map<H, Map<string, Promise<Readable | undefined>>>();
   private readonly volumes: EngineVolume[] = [];
-  private readonly creatingNetwork: Promise<EngineNetwork>;
+  /** With network isolation: the job's own network, created while the containers are filled. */
+  private readonly creatingNetwork?: Promise<EngineNetwork>;
   private network?: EngineNetwork;
+  /** Without it: the shared job network (job-network.ts), and each host's address on it. */
+  private readonly shared?: Promise<{ name: string; subnet: string }>;
 
   constructor(
     private readonly setup: ClusterSetup,
@@ -188,21 +193,50 @@ export class JobCluster<H extends ClusterHost> {
     scope: ResourceScope,
   ) {
     this.labels = ownerLabels(setup.deps.owner, setup.jobType, setup.jobName);
-    this.networkName = this.resourceName();
-    // The network is created while the containers are created and filled; they join it before the start.
-    this.creatingNetwork = setup.deps.docker.createNetwork({ name: this.networkName, labels: this.labels, isolated: setup.isolated });
-    this.creatingNetwork.catch(() => {});
+    if (setup.isolated) {
+      this.networkName = this.resourceName();
+      // The network is created while the containers are created and filled; they join it before the start.
+      this.creatingNetwork = setup.deps.docker.createNetwork({ name: this.networkName, labels: this.labels, isolated: true });
+      this.creatingNetwork.catch(() => {});
+    } else {
+      this.networkName = SHARED_JOB_NETWORK;
+      this.shared = sharedJobNetwork(setup.deps.docker);
+      this.shared.catch(() => {});
+    }
     if (!setup.keep) {
       // One step, so the containers (which use the network and the volumes) always go first.
-      scope.defer(`containers, volumes and network ${this.networkName}`, async () => {
+      scope.defer(this.creatingNetwork ? `containers, volumes and network ${this.networkName}` : 'containers and volumes', async () => {
         await eachHost([...this.containers.values()], (c) => c.remove());
         await Promise.all(this.volumes.map((v) => v.remove()));
-        this.network ??= await this.creatingNetwork.catch(() => undefined);
-        await this.network?.remove();
+        if (this.creatingNetwork) {
+          this.network ??= await this.creatingNetwork.catch(() => undefined);
+          await this.network?.remove();
+        }
       });
     }
     // Runs before the containers go (cleanup is last in, first out): no archive stream is left open.
     scope.defer('archive streams', () => this.dropArchives());
+  }
+
+  /**
+   * Where each host is on the shared network: a free address apiece, and the `/etc/hosts` lines that
+   * name every host of the job, the same in every container.
+   */
+  private async placement(): Promise<{ network: string; addresses: Map<H, string>; extraHosts: string[] } | undefined> {
+    if (!this.shared) return undefined;
+    const docker = this.setup.deps.docker;
+    let { name, subnet } = await this.shared;
+    let now = await docker.inspectNetwork(name);
+    if (!now) {
+      // Removed since this process first made it (`prune --all`): made again.
+      forgetSharedJobNetwork(docker);
+      ({ name, subnet } = await sharedJobNetwork(docker));
+      now = await docker.inspectNetwork(name);
+    }
+    const taken = now?.addresses ?? [];
+    const picked = pickAddresses(subnet, taken, this.hosts.length);
+    const addresses = new Map(this.hosts.map((h, i) => [h, picked[i]!] as const));
+    return { network: name, addresses, extraHosts: this.hosts.map((h) => `${h.name}:${addresses.get(h)}`) };
   }
 
   /** `sm-local-<job type>-<job name>[-<part>]-<suffix>`. */
@@ -220,6 +254,7 @@ export class JobCluster<H extends ClusterHost> {
    * and limited as its instance type; all settle before this returns, so cleanup sees every container.
    */
   async createContainers(inputOf: (host: H, resources: ContainerInput['resources']) => HostContainerInput, note = ''): Promise<void> {
+    const placed = await this.placement();
     await eachHost(this.hosts, async (host) => {
       const resources = this.resourcesFor(host.instanceType);
       const container = await this.setup.deps.docker.createContainer({
@@ -228,6 +263,7 @@ export class JobCluster<H extends ClusterHost> {
         labels: this.labels,
         resources,
         ...inputOf(host, resources),
+        ...(placed ? { network: { name: placed.network, aliases: [], ipv4Address: placed.addresses.get(host)! }, extraHosts: placed.extraHosts } : {}),
       });
       this.containers.set(host, container);
       this.setup.deps.log.info(`Created container ${container.shortId} (${this.setup.image}) as ${host.name}${note}…`);
@@ -262,8 +298,12 @@ export class JobCluster<H extends ClusterHost> {
     return name;
   }
 
-  /** Puts every host on the job network under its host name (`algo-1`), once the network exists. */
+  /**
+   * With network isolation, puts every host on the job's own network under its host name (`algo-1`),
+   * once the network exists. On the shared network they are there from their creation.
+   */
   async connect(): Promise<void> {
+    if (!this.creatingNetwork) return;
     this.network = await this.creatingNetwork;
     await eachHost(this.hosts, (host) => this.container(host).moveToNetwork(this.networkName, [host.name]));
   }
@@ -330,7 +370,7 @@ export class JobCluster<H extends ClusterHost> {
 
   /** Once the hosts have exited the network is no longer needed; removing it (a slow engine call) overlaps the uploads. */
   releaseNetwork(): void {
-    if (!this.setup.keep) void this.network?.remove().catch(() => {});
+    if (!this.setup.keep && this.creatingNetwork) void this.network?.remove().catch(() => {});
   }
 
   /** What each host's container added, changed or deleted in its own layer. */
@@ -338,10 +378,15 @@ export class JobCluster<H extends ClusterHost> {
     return (await Promise.all(this.hosts.map(async (h) => (await this.container(h).changes()).map((c) => ({ host: h.name, ...c }))))).flat();
   }
 
+  /** The network of this job alone (with network isolation), which `keep` leaves; none on the shared network. */
+  get ownNetwork(): string | undefined {
+    return this.creatingNetwork ? this.networkName : undefined;
+  }
+
   /** What `keep` left, and how to look inside. */
   keptNote(): string {
     const ids = this.hosts.filter((h) => this.containers.has(h)).map((h) => this.container(h).shortId);
-    return `Kept ${ids.map((id) => `container ${id}`).join(', ')} and network ${this.networkName} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`;
+    return `Kept ${ids.map((id) => `container ${id}`).join(', ')}${this.creatingNetwork ? ` and network ${this.networkName}` : ''} (--keep). Inspect with: docker cp ${ids[0]}:/opt/ml ./opt-ml`;
   }
 
   /** The containers that exist, in host order (what `keep` leaves). */

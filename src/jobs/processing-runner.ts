@@ -541,7 +541,7 @@ class ProcessingRun {
       ...hostsRecord(this.hosts, this.failedHost),
       ...(this.containerCommand ? { ContainerCommand: this.containerCommand } : {}),
       ...(this.notices.length ? { Notices: this.notices } : {}),
-      ...(this.keep ? { Kept: { ContainerIds: this.cluster?.containerIds() ?? [], Network: this.cluster?.networkName } } : {}),
+      ...(this.keep ? { Kept: { ContainerIds: this.cluster?.containerIds() ?? [], ...(this.cluster?.ownNetwork ? { Network: this.cluster.ownNetwork } : {}) } } : {}),
     };
     const final = this.times.status === 'Failed' || this.times.status === 'Stopped';
     return renderDescribeProcessingJob(this.spec, {
@@ -581,7 +581,7 @@ class ProcessingRun {
         ...(h.exit ? { exitCode: h.exit.exitCode, oomKilled: h.exit.oomKilled, killed: h.exit.killed, ...(h.exit.stopMs !== undefined ? { stopMs: h.exit.stopMs } : {}) } : {}),
       })),
       ...(this.changes ? { changes: this.changes } : {}),
-      ...(this.keep ? { kept: { containerIds: this.cluster?.containerIds() ?? [], ...(this.cluster ? { network: this.cluster.networkName } : {}) } } : {}),
+      ...(this.keep ? { kept: { containerIds: this.cluster?.containerIds() ?? [], ...(this.cluster?.ownNetwork ? { network: this.cluster.ownNetwork } : {}) } } : {}),
     };
   }
 }
