@@ -369,17 +369,37 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
   });
   const { add } = ctx;
 
-  // The job as SageMaker would run it.
+  // Three runs side by side, as they do not depend on each other: the job as SageMaker would run it,
+  // a second run stopped with SIGTERM once under way (StopTrainingJob), and a run on bad input. Their
+  // results are judged once all have ended, in that order.
   deps.log.info('Training: the job as SageMaker runs it…');
   const started = Date.now();
   const firstClock = new OutputClock();
   let tail: readonly string[] = [];
-  const result = await runTrainingJob(job('', { reportChanges: true }), clocked(deps, 'train', firstClock)).catch((err: unknown) => {
-    const r = runRecord(err, deps);
-    if (err instanceof AlgorithmError) tail = err.logTail;
-    return r;
+  let took = 0;
+  const mainRun = runTrainingJob(job('', { reportChanges: true }), clocked(deps, 'train', firstClock))
+    .catch((err: unknown) => {
+      const r = runRecord(err, deps);
+      if (err instanceof AlgorithmError) tail = err.logTail;
+      return r;
+    })
+    .finally(() => (took = Date.now() - started));
+  deps.log.info(`Training: a second run, stopped with SIGTERM (grace ${grace} s)…`);
+  const sigtermJob = job('-sigterm');
+  const sigtermRun = stoppedRun(deps, {
+    jobName: sigtermJob.trainingJobName!,
+    tag: 'train:sigterm',
+    delayMs: input.sigtermDelayMs ?? 1000,
+    run: (d) => runTrainingJob(sigtermJob, d),
   });
-  const took = Date.now() - started;
+  const badRun = (() => {
+    if (!input.failChannels?.length) return Promise.resolve(undefined);
+    deps.log.info(`Training: a run on bad input (${input.failChannels.map((c) => c.channelName).join(', ')})…`);
+    const bad = new Map((input.channels ?? []).map((c) => [c.channelName, c]));
+    for (const c of input.failChannels) bad.set(c.channelName, c);
+    return runTrainingJob(job('-bad-input', { channels: [...bad.values()] }), tagged(deps, 'train:bad-input')).catch((err: unknown) => runRecord(err, deps));
+  })();
+  const [result, { result: stopped, procs, sentAfterMs }, failed] = await Promise.all([mainRun, sigtermRun, badRun]);
   const completed = result.status === 'Completed';
   if (completed) add(checkResult('train.exits-0', 'pass', `Completed in ${seconds(took)}`, { durationMs: took }));
   else if (result.secondaryStatus === 'MaxRuntimeExceeded') add(checkResult('train.exits-0', 'fail', `still running after MaxRuntimeInSeconds; stopped`, { durationMs: took }));
@@ -432,16 +452,7 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
     add(writesOutsideResult('train.writes-outside', writesOutside(result.changes ?? []), 'nothing outside /opt/ml/model, /opt/ml/output, /opt/ml/checkpoints, scratch folders and interpreter caches'));
   }
 
-  // SIGTERM: a second run, stopped once it is under way (StopTrainingJob). Just before the signal,
-  // the process table says who is PID 1, which is who gets it.
-  deps.log.info(`Training: a second run, stopped with SIGTERM (grace ${grace} s)…`);
-  const sigtermJob = job('-sigterm');
-  const { result: stopped, procs, sentAfterMs } = await stoppedRun(deps, {
-    jobName: sigtermJob.trainingJobName!,
-    tag: 'train:sigterm',
-    delayMs: input.sigtermDelayMs ?? 1000,
-    run: (d) => runTrainingJob(sigtermJob, d),
-  });
+  // SIGTERM: PID 1 (who gets it) was read just before the signal.
   add(
     sigtermResult('train.sigterm', stopped, { sentAfterMs, busyMs: completed ? firstClock.busyMs : undefined, tooShort: 'give it enough data or epochs to run for a few seconds' }, () =>
       sigtermAdvice(procs, { word: 'train', graceSeconds: grace, entrypoint: ctx.evidence.entrypoint, trainingToolkit: hasTrainingToolkit(ctx.evidence) }),
@@ -449,13 +460,9 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
   );
 
   // Bad input: the job must fail, and say why in /opt/ml/output/failure.
-  if (!input.failChannels?.length) {
+  if (!failed) {
     add(skipped('train.failure-file', 'no --fail-channel given: sm-local has no input the algorithm should reject'));
   } else {
-    deps.log.info(`Training: a run on bad input (${input.failChannels.map((c) => c.channelName).join(', ')})…`);
-    const bad = new Map((input.channels ?? []).map((c) => [c.channelName, c]));
-    for (const c of input.failChannels) bad.set(c.channelName, c);
-    const failed = await runTrainingJob(job('-bad-input', { channels: [...bad.values()] }), tagged(deps, 'train:bad-input')).catch((err: unknown) => runRecord(err, deps));
     if (failed.status === 'Completed') add(checkResult('train.failure-file', 'fail', 'the job completed (exit 0) on the bad input'));
     else if (failed.status !== 'Failed') add(checkResult('train.failure-file', 'fail', `the job did not fail on the bad input (${failed.secondaryStatus})`));
     else if (!failed.failureFile) add(checkResult('train.failure-file', 'fail', `exit code ${failed.exitCode}, but no /opt/ml/output/failure: FailureReason would be "${failed.failureReason}"`));
@@ -836,6 +843,11 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
   }
 
   const endpoint = first;
+  // The no-network endpoint starts now, beside the checks on this one (it needs nothing from them);
+  // whether its probe means anything is known once sample 1 has been sent.
+  const isolatedStart = deps.docker.remote ? undefined : start({ networkIsolation: true, endpointName: `${ctx.run}-isolated`.slice(0, 63), ...(bindToPort === false ? { bindToPort } : {}) }, 'serve:isolated');
+  isolatedStart?.catch(() => {});
+  let noNetwork: CheckResult | undefined;
   const watch = new ServerWatch(endpoint);
   const statusOf = new Map<string, CheckResult['status']>();
   const record = (c: CheckResult) => {
@@ -962,10 +974,14 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
       } else record(checkResult('serve.malformed', 'pass', `${what} got ${m.status}; /ping still 200`));
     }
 
+    // No outside network: the same image and model on an internal network, probed before the SIGTERM
+    // below so that both endpoints stop side by side.
+    noNetwork = await noNetworkResult(isolatedStart, samples, statusOf.get('serve.sample-1'));
+
     // SIGTERM, as when SageMaker retires the instance; PID 1 (who gets it) read just before.
     if (!skipIfGone('serve.sigterm')) {
       const procs = await deps.docker.processes(endpoint.containerId);
-      const outcome = await endpoint.stop();
+      const [outcome] = await Promise.all([endpoint.stop(), stopIsolated(isolatedStart)]);
       stopped = true;
       if (outcome.killed) {
         const advice = sigtermAdvice(procs, { word: 'serve', graceSeconds: grace, entrypoint: ctx.evidence.entrypoint, trainingToolkit: false });
@@ -973,38 +989,36 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
       } else record(checkResult('serve.sigterm', 'pass', `exited ${seconds(outcome.stopMs)} after SIGTERM (${describeExit(outcome.exitCode ?? 0)})`));
     }
   } finally {
-    if (!stopped) await endpoint.stop();
+    await Promise.all([stopped ? undefined : endpoint.stop(), stopIsolated(isolatedStart)]);
   }
-
-  // No outside network: the same image and model on an internal network.
   throwIfInterrupted(deps);
-  if (deps.docker.remote) {
-    add(skipped('serve.no-network', 'needs a local engine: the proxy reaches the container on an isolated network at its own address'));
-    return;
-  }
-  if (samples.length && statusOf.get('serve.sample-1') !== 'pass') {
-    add(skipped('serve.no-network', 'depends on serve.sample-1, which failed with the network on: without it the same request says nothing about the network'));
-    return;
-  }
-  const isolated = await start({ networkIsolation: true, endpointName: `${ctx.run}-isolated`.slice(0, 63), ...(bindToPort === false ? { bindToPort } : {}) }, 'serve:isolated');
-  if (!isHandle(isolated)) {
-    add(checkResult('serve.no-network', 'fail', `ready on a normal network, but with no route out: ${isolated.problem}`));
-    return;
-  }
-  try {
-    const firstSample = samples[0];
-    if (firstSample) {
-      const r = await sendSample(isolated.containerUrl, firstSample);
-      const want = firstSample.expectStatus ?? 200;
-      add(
-        r.status === want
-          ? checkResult('serve.no-network', 'pass', `ready in ${seconds(isolated.readyMs)} with no route out; ${firstSample.name} got ${want}`)
-          : checkResult('serve.no-network', 'fail', `with no route out, ${firstSample.name} got ${answered(r)} (it got ${want} with the network on)`),
-      );
-    } else {
-      add(checkResult('serve.no-network', 'pass', `ready in ${seconds(isolated.readyMs)} with no route out (no --sample to send)`));
-    }
-  } finally {
-    await isolated.stop();
-  }
+  add(noNetwork ?? skipped('serve.no-network', 'the check run ended before it'));
 }
+
+/** Stops the no-network endpoint, if it started; idempotent. */
+async function stopIsolated(isolated: Promise<EndpointHandle | { problem: string }> | undefined): Promise<void> {
+  const e = await isolated?.catch(() => undefined);
+  if (e && 'stop' in e) await e.stop();
+}
+
+/**
+ * serve.no-network: the endpoint with no route out, ready, answering sample 1 as the normal one did.
+ * Meaningless on a remote engine (the proxy reaches the container at its own address) or when sample
+ * 1 failed with the network on.
+ */
+async function noNetworkResult(isolatedStart: Promise<EndpointHandle | { problem: string }> | undefined, samples: readonly CheckSample[], sample1: CheckResult['status'] | undefined): Promise<CheckResult> {
+  if (!isolatedStart) return skipped('serve.no-network', 'needs a local engine: the proxy reaches the container on an isolated network at its own address');
+  if (samples.length && sample1 !== 'pass') {
+    return skipped('serve.no-network', 'depends on serve.sample-1, which failed with the network on: without it the same request says nothing about the network');
+  }
+  const isolated = await isolatedStart;
+  if (!('stop' in isolated)) return checkResult('serve.no-network', 'fail', `ready on a normal network, but with no route out: ${isolated.problem}`);
+  const firstSample = samples[0];
+  if (!firstSample) return checkResult('serve.no-network', 'pass', `ready in ${seconds(isolated.readyMs)} with no route out (no --sample to send)`);
+  const r = await sendSample(isolated.containerUrl, firstSample);
+  const want = firstSample.expectStatus ?? 200;
+  return r.status === want
+    ? checkResult('serve.no-network', 'pass', `ready in ${seconds(isolated.readyMs)} with no route out; ${firstSample.name} got ${want}`)
+    : checkResult('serve.no-network', 'fail', `with no route out, ${firstSample.name} got ${answered(r)} (it got ${want} with the network on)`);
+}
+
