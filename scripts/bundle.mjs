@@ -49,6 +49,8 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   // ssh2 (DOCKER_HOST=ssh://) and its optional native addon stay real requires, loaded only when used.
   external: ['ssh2', 'cpu-features'],
   banner: { js: "import { createRequire as __smLocalCreateRequire } from 'node:module'; const require = __smLocalCreateRequire(import.meta.url);" },

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolveConfig, type ConfigFlags, type ResolvedConfig } from '../config/resolve.js';
 import type { JobDeps } from '../jobs/deps.js';
 import { defaultTmpRoot, newSessionId } from '../jobs/deps.js';
+import { DockerClient } from '../docker/client.js';
 import { createStreamLogger, SecretMasker, type LineHandler, type Logger } from '../log.js';
 
 export interface CliIO {
@@ -28,8 +29,13 @@ export interface CommandContext {
   result(text: string): void;
   /** Writes one JSON object to stdout; `line` puts it on one line (for commands that keep running). */
   json(value: unknown, opts?: { line?: boolean }): void;
-  /** The deps a job runner gets: logger, container output rendering, signals, owner. */
+  /** The deps a job runner gets: the engine, logger, container output rendering, signals, owner. */
   jobDeps(): Partial<JobDeps>;
+  /**
+   * Opens the connection to the engine now (a ping nobody waits for), so that it is ready by the
+   * time the command's modules have loaded: call it first in a command that talks to the engine.
+   */
+  warmEngine(): void;
 }
 
 export interface GlobalArgs extends ConfigFlags {
@@ -85,6 +91,8 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   signals.on('SIGTERM', onSignal);
   const owner = { session: config.session ?? newSessionId(), pid: process.pid, hostname: hostname() };
   const renderLine = createLineRenderer(io, masker, color);
+  let engine: DockerClient | undefined;
+  const engineOf = () => (engine ??= new DockerClient(undefined, log));
   const ctx: CommandContext = {
     io,
     config,
@@ -95,7 +103,9 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
     force: force.signal,
     result: (text) => void io.stdout.write(`${text}\n`),
     json: (value, opts) => void io.stdout.write(`${JSON.stringify(value, null, opts?.line ? undefined : 2)}\n`),
+    warmEngine: () => void engineOf().ping().catch(() => {}),
     jobDeps: () => ({
+      docker: engineOf(),
       log,
       onLine: renderLine,
       owner,

@@ -26,6 +26,8 @@ export interface PruneResult {
   workspaces: string[];
   /** Labelled resources left alone because their owner is alive or on another machine. */
   skipped: number;
+  /** Shared resources kept for the next job (the job network); `all` removes them too. */
+  shared: string[];
 }
 
 /** `kill(pid, 0)`: no error or EPERM means the process exists. */
@@ -57,7 +59,9 @@ export async function pruneResources(opts: PruneOptions): Promise<PruneResult> {
   const pick = (kind: ManagedResource['kind']) =>
     resources.filter((r) => r.kind === kind && orphaned({ pid: r.labels[LABEL.pid], host: r.labels[LABEL.host], session: r.labels[LABEL.session] }));
   const containers = pick('container');
-  const networks = pick('network');
+  const isShared = (r: ManagedResource) => r.labels[LABEL.shared] === 'true';
+  const networks = pick('network').filter((n) => opts.all || !isShared(n));
+  const shared = resources.filter((r) => isShared(r) && !networks.includes(r)).map((r) => r.name);
   const volumes = pick('volume');
   const workspaces = (await listWorkspaces(opts.tmpRoot)).filter((w) => orphaned({ pid: w.marker.pid, host: w.marker.hostname, session: w.marker.session }));
 
@@ -66,7 +70,8 @@ export async function pruneResources(opts: PruneOptions): Promise<PruneResult> {
     networks: networks.map((n) => n.name),
     volumes: volumes.map((v) => v.name),
     workspaces: workspaces.map((w) => w.path),
-    skipped: resources.length - containers.length - networks.length - volumes.length,
+    skipped: resources.length - containers.length - networks.length - volumes.length - shared.length,
+    shared,
   };
   if (opts.dryRun) return result;
 

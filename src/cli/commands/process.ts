@@ -69,6 +69,7 @@ export function processCommand(io: CliIO): CommandModule<GlobalArgs, ProcessArgs
     handler: (argv) =>
       // `--output` names a job output here; the job folders' parent is `--output-dir`.
       withCommandContext({ ...argv, output: argv['output-dir'] } as unknown as GlobalArgs, io, async (ctx) => {
+        ctx.warmEngine();
         const started = Date.now();
         const [{ resolveProcessingInput }, { runProcessingJob, checkInputSources }] = await Promise.all([
           import('../../config/processing-input.js'),

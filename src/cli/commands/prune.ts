@@ -33,7 +33,9 @@ export function pruneCommand(io: CliIO): CommandModule<GlobalArgs, PruneArgs> {
           ...result.workspaces.map((w) => `${verb} workspace ${w}`),
         ];
         const total = result.containers.length + result.networks.length + result.volumes.length + result.workspaces.length;
-        lines.push(`${total === 0 ? 'Nothing to prune' : `${total} item${total === 1 ? '' : 's'} ${verb}`}${result.skipped ? `; ${result.skipped} in use by running sm-local processes left alone (--all removes them)` : ''}.`);
+        lines.push(
+          `${total === 0 ? 'Nothing to prune' : `${total} item${total === 1 ? '' : 's'} ${verb}`}${result.skipped ? `; ${result.skipped} in use by running sm-local processes left alone (--all removes them)` : ''}${result.shared.length ? `; the shared job network ${result.shared.join(', ')} is kept for the next job (--all removes it)` : ''}.`,
+        );
         ctx.result(lines.join('\n'));
       }),
   };

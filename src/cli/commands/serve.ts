@@ -52,6 +52,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .example('$0 serve my-model:latest --model ./model.tar.gz', 'then: curl --data-binary @in.json -H "Content-Type: application/json" <printed URL>') as unknown as Argv<ServeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
+        ctx.warmEngine();
         const [{ resolveServingInput }, { startEndpoint }] = await Promise.all([import('../../config/serving-input.js'), import('../../jobs/serving-runner.js')]);
         const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'endpoint-config-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type', 'instance-count']);
         const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });

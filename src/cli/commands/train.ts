@@ -111,6 +111,7 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
         .example('$0 train --job job.json --s3-root ./s3', 'Run a CreateTrainingJob request with s3:// URIs mapped to ./s3') as unknown as Argv<TrainArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
+        ctx.warmEngine();
         const started = Date.now();
         const [{ resolveTrainingInput }, { runTrainingJob, checkChannelSources }] = await Promise.all([
           import('../../config/training-input.js'),

@@ -73,6 +73,7 @@ export function transformCommand(io: CliIO): CommandModule<GlobalArgs, Transform
     handler: (argv) =>
       // `--output` is the job's S3OutputPath here; the job folders' parent is `--output-dir`.
       withCommandContext({ ...argv, output: argv['output-dir'] } as unknown as GlobalArgs, io, async (ctx) => {
+        ctx.warmEngine();
         const started = Date.now();
         const [{ resolveTransformInput }, { runTransformJob }] = await Promise.all([import('../../config/transform-input.js'), import('../../jobs/transform-runner.js')]);
         const flags: TransformFlags = pickFlags(argv, [
