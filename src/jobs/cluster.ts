@@ -14,7 +14,7 @@ import { containerLimits } from '../contract/instance-types.js';
 import type { ContainerChange, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
 import type { JobDeps } from './deps.js';
-import { forgetSharedJobNetwork, pickAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
+import { forgetSharedJobNetwork, leaseAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
 import type { ResourceScope } from './resource-scope.js';
 
 /** Why a cluster was stopped before every host ended on its own. */
@@ -186,6 +186,8 @@ export class JobCluster<H extends ClusterHost> {
   private network?: EngineNetwork;
   /** Without it: the shared job network (job-network.ts), and each host's address on it. */
   private readonly shared?: Promise<{ name: string; subnet: string }>;
+  /** Gives the hosts' addresses back once their containers are gone. */
+  private releaseAddresses?: () => void;
 
   constructor(
     private readonly setup: ClusterSetup,
@@ -207,6 +209,7 @@ export class JobCluster<H extends ClusterHost> {
       // One step, so the containers (which use the network and the volumes) always go first.
       scope.defer(this.creatingNetwork ? `containers, volumes and network ${this.networkName}` : 'containers and volumes', async () => {
         await eachHost([...this.containers.values()], (c) => c.remove());
+        this.releaseAddresses?.();
         await Promise.all(this.volumes.map((v) => v.remove()));
         if (this.creatingNetwork) {
           this.network ??= await this.creatingNetwork.catch(() => undefined);
@@ -225,18 +228,16 @@ export class JobCluster<H extends ClusterHost> {
   private async placement(): Promise<{ network: string; addresses: Map<H, string>; extraHosts: string[] } | undefined> {
     if (!this.shared) return undefined;
     const docker = this.setup.deps.docker;
-    let { name, subnet } = await this.shared;
-    let now = await docker.inspectNetwork(name);
-    if (!now) {
+    let network = await this.shared;
+    if (!(await docker.inspectNetwork(network.name))) {
       // Removed since this process first made it (`prune --all`): made again.
       forgetSharedJobNetwork(docker);
-      ({ name, subnet } = await sharedJobNetwork(docker));
-      now = await docker.inspectNetwork(name);
+      network = await sharedJobNetwork(docker);
     }
-    const taken = now?.addresses ?? [];
-    const picked = pickAddresses(subnet, taken, this.hosts.length);
-    const addresses = new Map(this.hosts.map((h, i) => [h, picked[i]!] as const));
-    return { network: name, addresses, extraHosts: this.hosts.map((h) => `${h.name}:${addresses.get(h)}`) };
+    const lease = await leaseAddresses(docker, network, this.hosts.length);
+    this.releaseAddresses = lease.release;
+    const addresses = new Map(this.hosts.map((h, i) => [h, lease.addresses[i]!] as const));
+    return { network: network.name, addresses, extraHosts: this.hosts.map((h) => `${h.name}:${addresses.get(h)}`) };
   }
 
   /** `sm-local-<job type>-<job name>[-<part>]-<suffix>`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../docker/labels.js';
 import { MemoryEngine } from '../docker/memory-engine.js';
-import { pickAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
+import { leaseAddresses, pickAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
 
 describe('pickAddresses', () => {
   it('picks distinct host addresses inside the subnet, never the network, gateway or broadcast address, nor a taken one', () => {
@@ -34,5 +34,19 @@ describe('sharedJobNetwork', () => {
     const engine = new MemoryEngine({});
     await engine.createNetwork({ name: SHARED_JOB_NETWORK, labels: {}, subnet: '172.29.0.0/16' });
     expect(await sharedJobNetwork(engine)).toEqual({ name: SHARED_JOB_NETWORK, subnet: '172.29.0.0/16' });
+  });
+});
+
+describe('leaseAddresses', () => {
+  it('never hands the same address to two jobs of one process, even before their containers start, and takes it back on release', async () => {
+    const engine = new MemoryEngine({});
+    const network = { name: SHARED_JOB_NETWORK, subnet: '10.1.2.0/29' };
+    await engine.createNetwork({ name: network.name, labels: {}, subnet: network.subnet });
+    const a = await leaseAddresses(engine, network, 3);
+    const b = await leaseAddresses(engine, network, 2);
+    expect(new Set([...a.addresses, ...b.addresses]).size).toBe(5);
+    await expect(leaseAddresses(engine, network, 1)).rejects.toThrow(/no room for 1 more containers/);
+    a.release();
+    expect((await leaseAddresses(engine, network, 3)).addresses.sort()).toEqual([...a.addresses].sort());
   });
 });

@@ -20,6 +20,22 @@ export const SHARED_NETWORK_LABELS = { [LABEL.managed]: 'true', [LABEL.shared]: 
 const known = new WeakMap<ContainerEngine, Promise<{ name: string; subnet: string }>>();
 
 /**
+ * Addresses this process has handed to containers that may not have started yet (the engine lists
+ * only running ones): jobs side by side in one process (`check`, `sm-local api`) never meet.
+ */
+const handedOut = new WeakMap<ContainerEngine, Set<string>>();
+
+/** Addresses for `count` hosts on the shared network, none in use; give them back with the returned function once the containers are gone. */
+export async function leaseAddresses(docker: ContainerEngine, network: { name: string; subnet: string }, count: number): Promise<{ addresses: string[]; release: () => void }> {
+  const mine = handedOut.get(docker) ?? new Set<string>();
+  handedOut.set(docker, mine);
+  const running = (await docker.inspectNetwork(network.name))?.addresses ?? [];
+  const addresses = pickAddresses(network.subnet, [...running, ...mine], count);
+  for (const a of addresses) mine.add(a);
+  return { addresses, release: () => addresses.forEach((a) => mine.delete(a)) };
+}
+
+/**
  * The shared job network, created on first use. Its subnet is one the engine picks from its own pool
  * (learnt from a network created and removed for the purpose), then given back as the network's own
  * configuration, which fixed addresses need. Two processes creating it at once: one wins, the other
