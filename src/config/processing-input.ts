@@ -128,7 +128,7 @@ export async function resolveProcessingInput(
 ): Promise<{ input: ProcessingJobSpec & ProcessingRunSettings; notices: string[] }> {
   const { cwd } = opts;
   const p = new Problems();
-  const { base, source } = await readJobFile<ProcessingJobSpec>(flags.job, 'the processing job', { cwd, config, p }, parseCreateProcessingJobRequest);
+  const { base, source } = await readJobFile<ProcessingJobSpec>(flags.job, 'the processing job', { cwd, config, p }, parseCreateProcessingJobRequest, 'CreateProcessingJob');
   const cliMapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
   const mapS3 = (uri: string, path: string) => cliMapper(uri, path, p);
 

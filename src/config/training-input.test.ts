@@ -200,8 +200,25 @@ describe('resolveTrainingInput', () => {
     writeFileSync(jobPath, JSON.stringify({ TrainingJobName: 'bad_name', AlgorithmSpecification: { TrainingImage: 'x' }, HyperParameters: { e: 1 } }));
     const found = await problems({ job: jobPath });
     expect(found).toEqual(
-      expect.arrayContaining(['RoleArn', 'OutputDataConfig', 'ResourceConfig', 'StoppingCondition', 'AlgorithmSpecification.TrainingInputMode', 'HyperParameters.e', 'TrainingJobName']),
+      expect.arrayContaining(['roleArn', 'outputDataConfig', 'ResourceConfig', 'StoppingCondition', 'algorithmSpecification.trainingInputMode', 'HyperParameters.e', 'trainingJobName']),
     );
+    // Each member once: the service's name for what its front end refuses, the request's for the rest.
+    expect(found).not.toContain('TrainingJobName');
+    expect(found).not.toContain('RoleArn');
+  });
+
+  it("refuses what the service's front end refuses in a job file, with the service's paths, and keeps local paths as data URIs", async () => {
+    const jobPath = join(cwd, 'front-job.json');
+    const request = JSON.parse(readExample('api.create-training-job.request.json')) as Record<string, Record<string, unknown> & { InputDataConfig?: unknown }>;
+    request.AlgorithmSpecification!.TrainingInputMode = 'Stream';
+    request.ResourceConfig!.KeepAlivePeriodInSeconds = 99999;
+    (request as Record<string, unknown>).InputDataConfig = [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: './data/train' } } }];
+    writeFileSync(jobPath, JSON.stringify(request));
+    await expect(run({ job: jobPath, image: 'img' }, { s3Root: '/s3' })).rejects.toThrow(
+      /algorithmSpecification\.trainingInputMode: Member must satisfy enum value set: \[Pipe, File, FastFile\] \(got 'Stream'\)\.[\s\S]*resourceConfig\.keepAlivePeriodInSeconds: Member must have value less than or equal to 21600 \(got '99999'\)\./,
+    );
+    const found = await problems({ job: jobPath, image: 'img' }, { s3Root: '/s3' });
+    expect(found.filter((p) => /s3Uri/i.test(p))).toEqual([]);
   });
 
   it('says where a job file is not JSON', async () => {

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { requestConstraints } from '../contract/api-wire.js';
 import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/create-training-job.js';
 import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
@@ -191,12 +192,20 @@ export async function readJobFile<T>(
   what: string,
   ctx: { cwd: string; config: ResolvedConfig; p: Problems },
   parse: (request: unknown, mapUri: UriMapper) => { spec: Partial<T>; problems: Problems['problems']; notices: Problems['notices'] },
+  operation?: string,
 ): Promise<{ base: Partial<T>; source: string }> {
   if (!job) return { base: {}, source: what };
   const jobPath = resolve(ctx.cwd, job);
   const request = await readJsonArg(job, ctx.cwd, '--job', ctx.p);
   if (request === undefined) return { base: {}, source: `job file ${jobPath}` };
   const parsed = parse(request, createUriMapper({ ...(ctx.config.s3Root ? { s3Root: ctx.config.s3Root } : {}), baseDir: dirname(jobPath) }));
+  // What the service refuses before the operation runs (lengths, patterns, enums, ranges), with its
+  // paths, first; `dedupe` drops the reader's findings that restate one of them.
+  for (const c of operation ? requestConstraints(operation, request) : []) {
+    // A plain path or file:// URL where AWS wants s3:// is this file's convenience; the URI mapper notes it.
+    if (c.constraint.includes('(https|s3)://')) continue;
+    ctx.p.add(c.path, `${c.constraint} (got ${c.value}).`);
+  }
   ctx.p.merge(parsed);
   return { base: parsed.spec, source: `job file ${jobPath}` };
 }
@@ -256,7 +265,7 @@ export async function resolveTrainingInput(
 ): Promise<{ input: TrainingJobSpec & TrainingRunSettings; notices: string[] }> {
   const { cwd } = opts;
   const p = new Problems();
-  const { base, source } = await readJobFile<TrainingJobSpec>(flags.job, 'the training job', { cwd, config, p }, parseCreateTrainingJobRequest);
+  const { base, source } = await readJobFile<TrainingJobSpec>(flags.job, 'the training job', { cwd, config, p }, parseCreateTrainingJobRequest, 'CreateTrainingJob');
   const cliMapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
   const mapS3 = (uri: string, path: string) => cliMapper(uri, path, p);
 
@@ -366,12 +375,20 @@ export async function resolveTrainingInput(
   return { input, notices: [...new Set(p.notices)] };
 }
 
+/**
+ * Each problem once. A member the service's front end already refused (named as the service names
+ * it, `inputDataConfig.1.member.channelName`) is not reported again by a later reader under its
+ * request path (`InputDataConfig[0].ChannelName`): the first problem at a member stands for it.
+ */
 export function dedupe<T extends { path: string; message: string }>(items: T[]): T[] {
+  const member = (path: string) => path.replace(/\.\d+\.member/g, '[]').replace(/\[\d+\]/g, '[]').toLowerCase();
+  const front = new Set(items.filter((x) => /^[a-z]/.test(x.path)).map((x) => member(x.path)));
   const seen = new Set<string>();
   return items.filter((x) => {
     const k = `${x.path}\u0000${x.message}`;
     if (seen.has(k)) return false;
     seen.add(k);
-    return true;
+    // A request path restating a member the front end named.
+    return !(/^[A-Z]/.test(x.path) && front.has(member(x.path)));
   });
 }

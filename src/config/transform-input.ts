@@ -60,8 +60,8 @@ export async function resolveTransformInput(
 ): Promise<{ input: TransformJobSpec & { outputDir: string; keep?: boolean }; notices: string[] }> {
   const { cwd } = opts;
   const p = new Problems();
-  const { base, source } = await readJobFile<TransformJobSpec>(flags.job, 'the transform job', { cwd, config, p }, parseCreateTransformJobRequest);
-  const { base: model } = await readJobFile<EndpointSpec>(flags.modelJson, 'the model', { cwd, config, p }, parseCreateModelRequest);
+  const { base, source } = await readJobFile<TransformJobSpec>(flags.job, 'the transform job', { cwd, config, p }, parseCreateTransformJobRequest, 'CreateTransformJob');
+  const { base: model } = await readJobFile<EndpointSpec>(flags.modelJson, 'the model', { cwd, config, p }, parseCreateModelRequest, 'CreateModel');
   const mapper = createUriMapper({ ...(config.s3Root ? { s3Root: config.s3Root } : {}), baseDir: cwd });
   const mapped = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;

@@ -5,7 +5,7 @@
  */
 import type { SpecProblem } from '../errors.js';
 import { INPUT_SHAPES } from './api-shapes.js';
-import { shapeProblems } from './shape-validation.js';
+import { constraintText, shapeProblems, type ConstraintProblem } from './shape-validation.js';
 
 /** A control-plane error: HTTP status, the code the SDKs raise (`__type`), and its message. */
 export interface ApiError {
@@ -60,6 +60,15 @@ export function validationError(problems: readonly SpecProblem[]): ApiError {
 }
 
 /**
+ * The constraints of `op`'s input shape that `body` breaks (none for an operation with no shape).
+ * `requestError` below is the service's answer to them; a CLI job file lists them among its problems.
+ */
+export function requestConstraints(op: string, body: unknown): ConstraintProblem[] {
+  const shape = INPUT_SHAPES[op];
+  return shape ? shapeProblems(shape, body).constraints : [];
+}
+
+/**
  * What the service's front end answers before `op` runs: SerializationException for a member of the
  * wrong JSON type (as a JSON 1.1 service does when it cannot bind a value; wording UNCONFIRMED),
  * else one ValidationException listing every broken constraint; undefined when the request passes.
@@ -70,7 +79,7 @@ export function requestError(op: string, body: unknown): ApiError | undefined {
   const found = shapeProblems(shape, body);
   const wrong = found.types[0];
   if (wrong) return err('SerializationException', `Cannot read the value at '${wrong.path || 'the request'}': it must be a JSON ${wrong.expected === 'structure' ? 'object' : wrong.expected === 'list' ? 'array' : wrong.expected}.`);
-  return found.constraints.length ? constraintsError(found.constraints) : undefined;
+  return found.constraints.length ? constraintsError(found.constraints.map(constraintText)) : undefined;
 }
 
 /** What the list operations share (CONTRACT §9.5–9.6). */

@@ -20,11 +20,21 @@ export interface TypeProblem {
   expected: string;
 }
 
+/** One broken constraint: where (the service's path), the value as the service prints it, and what it must satisfy. */
+export interface ConstraintProblem {
+  path: string;
+  /** `'x'`, or `null` for a missing member. */
+  value: string;
+  constraint: string;
+}
+
 export interface ShapeProblems {
-  /** Constraint violations, worded as the service words them (`Value 'x' at 'a.b' failed to satisfy constraint: …`). */
-  constraints: string[];
+  constraints: ConstraintProblem[];
   types: TypeProblem[];
 }
+
+/** As the service words it: `Value 'x' at 'a.b' failed to satisfy constraint: …`. */
+export const constraintText = (c: ConstraintProblem) => `Value ${c.value} at '${c.path}' failed to satisfy constraint: ${c.constraint}`;
 
 // The service's wording of each constraint (AWS's `1 validation error detected` style; exact texts UNCONFIRMED).
 const must = {
@@ -118,11 +128,11 @@ function walk(shape: Shape, value: unknown, path: string, found: ShapeProblems):
     found.types.push({ path, expected: shape.type });
     return;
   }
-  for (const c of broken(shape, value)) found.constraints.push(`Value ${shown(value)} at '${path}' failed to satisfy constraint: ${c}`);
+  for (const c of broken(shape, value)) found.constraints.push({ path, value: shown(value), constraint: c });
   if (shape.type === 'structure') {
     const v = value as Record<string, unknown>;
     for (const r of shape.required) {
-      if (v[r] === undefined || v[r] === null) found.constraints.push(`Value null at '${join(path, camel(r))}' failed to satisfy constraint: ${must.notNull}`);
+      if (v[r] === undefined || v[r] === null) found.constraints.push({ path: join(path, camel(r)), value: 'null', constraint: must.notNull });
     }
     for (const [member, sub] of Object.entries(shape.members)) {
       if (v[member] !== undefined && v[member] !== null) walk(sub, v[member], join(path, camel(member)), found);
@@ -130,17 +140,17 @@ function walk(shape: Shape, value: unknown, path: string, found: ShapeProblems):
   } else if (shape.type === 'list') {
     (value as unknown[]).forEach((item, i) => {
       const at = `${path}.${i + 1}.member`;
-      if (item === null || item === undefined) found.constraints.push(`Value null at '${at}' failed to satisfy constraint: ${must.notNull}`);
+      if (item === null || item === undefined) found.constraints.push({ path: at, value: 'null', constraint: must.notNull });
       else walk(shape.member, item, at, found);
     });
   } else if (shape.type === 'map') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const keyBroken = broken(shape.key, k);
-      if (keyBroken.length) found.constraints.push(`Value ${shown(k)} at '${path}' failed to satisfy constraint: Map keys must satisfy constraint: [${keyBroken.join(', ')}]`);
+      if (keyBroken.length) found.constraints.push({ path, value: shown(k), constraint: `Map keys must satisfy constraint: [${keyBroken.join(', ')}]` });
       if (!typeOf(shape.value, v)) found.types.push({ path: `${path}.${k}`, expected: shape.value.type });
       else {
         const valueBroken = broken(shape.value, v);
-        if (valueBroken.length) found.constraints.push(`Value ${shown(v)} at '${path}.${k}' failed to satisfy constraint: Map value must satisfy constraint: [${valueBroken.join(', ')}]`);
+        if (valueBroken.length) found.constraints.push({ path: `${path}.${k}`, value: shown(v), constraint: `Map value must satisfy constraint: [${valueBroken.join(', ')}]` });
       }
     }
   }
