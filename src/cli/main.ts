@@ -44,7 +44,9 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .exitProcess(false)
     .version(false)
     .help()
-    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    // yargs renders a command's whole help before running it (to cache it); laid out to the terminal's
+    // width that costs a short job ~50 ms. Only --help shows it, so only then is it laid out.
+    .wrap(args.some((a) => a === '--help' || a === '-h') ? Math.min(120, process.stdout.columns ?? 100) : null)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg, 'Run `sm-local --help`, or `sm-local <command> --help` for a command\'s options.');
     });
