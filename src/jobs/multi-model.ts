@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { request } from 'undici';
 import { modelNotReady, validationError, type RuntimeError } from '../contract/serving.js';
 import { ModelArchiveError } from '../errors.js';
 import type { ModelRouter } from '../http/forward.js';
@@ -116,6 +115,7 @@ export class MultiModelStore implements ModelRouter {
       }
       const url = `${MODELS_DIR}/${model.name}/model`;
       for (;;) {
+        const { request } = await import('undici');
         const res = await request(`${this.opts.base}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_name: model.name, url }) });
         const text = await res.body.text();
         // 409: already loaded (CONTRACT §7.2).
@@ -145,6 +145,8 @@ export class MultiModelStore implements ModelRouter {
 
   private async unload(targetModel: string, model: LoadedModel): Promise<void> {
     const started = Date.now();
+    // undici (1 MB) loads with the proxy, once the container starts; not before the endpoint can start.
+    const { request } = await import('undici');
     const res = await request(`${this.opts.base}/models/${model.name}`, { method: 'DELETE' }).catch(() => undefined);
     await res?.body.text();
     this.models.delete(targetModel);
