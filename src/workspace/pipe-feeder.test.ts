@@ -82,4 +82,20 @@ describe('Pipe mode feeding (CONTRACT §3.6)', () => {
     expect(whole.length).toBe(4 * 1024 * 1024 + 4);
     expect(whole.subarray(-4).toString()).toBe('tail');
   });
+
+  it('feeds a channel of more objects than one copying process takes, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-local-pipe-'));
+    const files = Array.from({ length: 1203 }, (_, i) => {
+      const f = join(dir, `part-${String(i).padStart(5, '0')}`);
+      writeFileSync(f, `${i}\n`);
+      return f;
+    });
+    await makeFifo(join(dir, 'many_0'));
+    const done = new AbortController();
+    const feeding = feedPipeChannel(dir, { channelName: 'many', files, recordWrapperType: 'None', compressionType: 'None' }, done.signal);
+    const epoch = await readEpoch(join(dir, 'many_0'));
+    done.abort();
+    await feeding;
+    expect(epoch.toString()).toBe(files.map((_, i) => `${i}\n`).join(''));
+  });
 });
