@@ -3,11 +3,10 @@
  * jobs see as S3 before it starts, and what it writes is copied back after it; without one, that
  * folder is S3 and nothing moves.
  */
-import { stat } from 'node:fs/promises';
 import { apiErrors } from '../contract/api-wire.js';
 import type { UriMapper } from '../contract/create-training-job.js';
-import { Problems } from '../contract/problems.js';
 import { submittedSourceUri, type SubmittedSource } from '../contract/training-spec.js';
+import { findSubmittedSource } from '../config/uri-mapping.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Refused } from './records.js';
@@ -22,16 +21,28 @@ export class JobData {
     private readonly log: Logger,
   ) {}
 
-  /** Copies the objects under `uris` from S3 into the folder the jobs read (with an S3 endpoint). */
-  async pull(uris: readonly unknown[]): Promise<void> {
+  /**
+   * Copies the objects under each `s3://` URI of `uris` from S3 into the folder the jobs read (with an
+   * S3 endpoint), telling `onCopied` how many came (undefined: the bucket does not exist).
+   */
+  private async copyDown(uris: readonly unknown[], onCopied: (uri: string, count: number | undefined) => void): Promise<void> {
     const s3 = this.s3;
     if (!s3) return;
     for (const uri of uris) {
       if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
-      await s3.pull(uri).catch((err: unknown) => {
-        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).name === 'NoSuchBucket' ? 'the bucket does not exist' : (err as Error).message}.`);
+      const count = await s3.pull(uri).catch((err: unknown) => {
+        if ((err as Error).name === 'NoSuchBucket') return undefined;
+        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).message}.`);
       });
+      onCopied(uri, count);
     }
+  }
+
+  /** Copies the objects under `uris` down (see {@link copyDown}); a bucket that does not exist is refused. */
+  pull(uris: readonly unknown[]): Promise<void> {
+    return this.copyDown(uris, (uri, count) => {
+      if (count === undefined) throw new UsageError(`Could not read ${uri} from S3 (${this.s3!.endpointUrl}): the bucket does not exist.`);
+    });
   }
 
   /**
@@ -39,17 +50,10 @@ export class JobData {
    * it answers, and refuses one with no object under it (or no bucket) with its own text (CreateTrainingJob
    * and CreateTransformJob, seen in aws/amazon-sagemaker-examples#2267 and #2414).
    */
-  async pullInputs(uris: readonly unknown[], role: unknown): Promise<void> {
-    const s3 = this.s3;
-    if (!s3) return;
-    for (const uri of uris) {
-      if (typeof uri !== 'string' || !uri.startsWith('s3://')) continue;
-      const copied = await s3.pull(uri).catch((err: unknown) => {
-        if ((err as Error).name === 'NoSuchBucket') return 0;
-        throw new UsageError(`Could not read ${uri} from S3 (${s3.endpointUrl}): ${(err as Error).message}.`);
-      });
-      if (copied === 0) throw new Refused(apiErrors.noS3Objects(uri, this.region, String(role ?? '')));
-    }
+  pullInputs(uris: readonly unknown[], role: unknown): Promise<void> {
+    return this.copyDown(uris, (uri, count) => {
+      if (!count) throw new Refused(apiErrors.noS3Objects(uri, this.region, String(role ?? '')));
+    });
   }
 
   /** Copies what the jobs wrote under `uris` up to S3 (with an S3 endpoint); a failure is said, not thrown. */
@@ -69,9 +73,7 @@ export class JobData {
    */
   async submittedSource(hyperParameters: Record<string, string> | undefined): Promise<SubmittedSource | undefined> {
     const uri = submittedSourceUri(hyperParameters);
-    if (!uri) return undefined;
-    await this.pull([uri]).catch(() => undefined);
-    const archive = this.mapper(uri, 'HyperParameters.sagemaker_submit_directory', new Problems());
-    return archive && (await stat(archive).then((i) => i.isFile(), () => false)) ? { uri, archive } : undefined;
+    if (uri) await this.pull([uri]).catch(() => undefined);
+    return findSubmittedSource(hyperParameters, this.mapper);
   }
 }

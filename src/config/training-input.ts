@@ -1,14 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { requestConstraints } from '../contract/api-wire.js';
 import { parseCreateTrainingJobRequest, type UriMapper } from '../contract/create-training-job.js';
 import { stringifyHyperParameters } from '../contract/hyperparameters.js';
 import { Problems } from '../contract/problems.js';
-import { channelNameTwice, resolveTrainingJobSpec, submittedSourceUri, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
+import { channelNameTwice, resolveTrainingJobSpec, type ChannelSpec, type TrainingJobSpec } from '../contract/training-spec.js';
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { createUriMapper } from './uri-mapping.js';
+import { createUriMapper, findSubmittedSource } from './uri-mapping.js';
 
 /** Local run choices (the runner's TrainingRunOptions), resolved from flags and config. */
 export interface TrainingRunSettings {
@@ -333,9 +333,7 @@ export async function resolveTrainingInput(
       : base.checkpoint;
 
   // Script mode as the SageMaker Python SDK submits it: the code archive under --s3-root.
-  const submittedUri = config.s3Root ? submittedSourceUri(hyperParameters) : undefined;
-  const submittedArchive = submittedUri ? cliMapper(submittedUri, 'HyperParameters.sagemaker_submit_directory', new Problems()) : undefined;
-  const submittedSource = submittedUri && submittedArchive && (await stat(submittedArchive).then((i) => i.isFile(), () => false)) ? { uri: submittedUri, archive: submittedArchive } : undefined;
+  const submittedSource = config.s3Root ? await findSubmittedSource(hyperParameters, cliMapper) : undefined;
 
   const instanceType = flags.instanceType ?? base.instanceType ?? config.instanceType;
   const input: TrainingJobSpec & TrainingRunSettings = {

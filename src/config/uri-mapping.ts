@@ -1,7 +1,10 @@
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UriMapper } from '../contract/create-training-job.js';
 import { TRAINING_LIMITS } from '../contract/limits.js';
+import { Problems } from '../contract/problems.js';
+import { submittedSourceUri, type SubmittedSource } from '../contract/training-spec.js';
 
 /**
  * The documented rule for data URIs in a job file:
@@ -39,4 +42,16 @@ export function createUriMapper(opts: { s3Root?: string; baseDir: string }): Uri
     problems.notice(`${fieldPath} is a local path (${uri}); the AWS CLI rejects anything but s3:// or https:// URIs here.`);
     return isAbsolute(uri) ? uri : resolve(opts.baseDir, uri);
   };
+}
+
+/**
+ * The code archive a script-mode request names in `sagemaker_submit_directory` (an `s3://` URI, as the
+ * SageMaker Python SDK uploads it), where `mapper` finds it; undefined when it names none or the
+ * file is not there (the container then fails to fetch it, as the job would on SageMaker).
+ */
+export async function findSubmittedSource(hyperParameters: Readonly<Record<string, string>> | undefined, mapper: UriMapper): Promise<SubmittedSource | undefined> {
+  const uri = submittedSourceUri(hyperParameters);
+  if (!uri) return undefined;
+  const archive = mapper(uri, 'HyperParameters.sagemaker_submit_directory', new Problems());
+  return archive && (await stat(archive).then((i) => i.isFile(), () => false)) ? { uri, archive } : undefined;
 }

@@ -14,7 +14,7 @@ import { containerLimits } from '../contract/instance-types.js';
 import type { ContainerChange, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
 import { ownerLabels, resourceName } from '../docker/labels.js';
 import type { JobDeps } from './deps.js';
-import { forgetSharedJobNetwork, leaseAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
+import { leaseAddresses, SHARED_JOB_NETWORK, sharedJobNetwork } from './job-network.js';
 import type { ResourceScope } from './resource-scope.js';
 
 /** Why a cluster was stopped before every host ended on its own. */
@@ -184,7 +184,7 @@ export class JobCluster<H extends ClusterHost> {
   /** With network isolation: the job's own network, created while the containers are filled. */
   private readonly creatingNetwork?: Promise<EngineNetwork>;
   private network?: EngineNetwork;
-  /** Without it: the shared job network (job-network.ts), and each host's address on it. */
+  /** Without it: the shared job network (job-network.ts), found or made from the start, beside the job's other preparations. */
   private readonly shared?: Promise<{ name: string; subnet: string }>;
   /** Gives the hosts' addresses back once their containers are gone. */
   private releaseAddresses?: () => void;
@@ -227,17 +227,10 @@ export class JobCluster<H extends ClusterHost> {
    */
   private async placement(): Promise<{ network: string; addresses: Map<H, string>; extraHosts: string[] } | undefined> {
     if (!this.shared) return undefined;
-    const docker = this.setup.deps.docker;
-    let network = await this.shared;
-    if (!(await docker.inspectNetwork(network.name))) {
-      // Removed since this process first made it (`prune --all`): made again.
-      forgetSharedJobNetwork(docker);
-      network = await sharedJobNetwork(docker);
-    }
-    const lease = await leaseAddresses(docker, network, this.hosts.length);
+    const lease = await leaseAddresses(this.setup.deps.docker, this.hosts.length);
     this.releaseAddresses = lease.release;
     const addresses = new Map(this.hosts.map((h, i) => [h, lease.addresses[i]!] as const));
-    return { network: network.name, addresses, extraHosts: this.hosts.map((h) => `${h.name}:${addresses.get(h)}`) };
+    return { network: lease.network, addresses, extraHosts: this.hosts.map((h) => `${h.name}:${addresses.get(h)}`) };
   }
 
   /** `sm-local-<job type>-<job name>[-<part>]-<suffix>`. */

@@ -40,13 +40,13 @@ describe('sharedJobNetwork', () => {
 describe('leaseAddresses', () => {
   it('never hands the same address to two jobs of one process, even before their containers start, and takes it back on release', async () => {
     const engine = new MemoryEngine({});
-    const network = { name: SHARED_JOB_NETWORK, subnet: '10.1.2.0/29' };
-    await engine.createNetwork({ name: network.name, labels: {}, subnet: network.subnet });
-    const a = await leaseAddresses(engine, network, 3);
-    const b = await leaseAddresses(engine, network, 2);
+    await engine.createNetwork({ name: SHARED_JOB_NETWORK, labels: {}, subnet: '10.1.2.0/29' });
+    const a = await leaseAddresses(engine, 3);
+    const b = await leaseAddresses(engine, 2);
+    expect(a.network).toBe(SHARED_JOB_NETWORK);
     expect(new Set([...a.addresses, ...b.addresses]).size).toBe(5);
-    await expect(leaseAddresses(engine, network, 1)).rejects.toThrow(/no room for 1 more containers/);
+    await expect(leaseAddresses(engine, 1)).rejects.toThrow(/no room for 1 more containers/);
     a.release();
-    expect((await leaseAddresses(engine, network, 3)).addresses.sort()).toEqual([...a.addresses].sort());
+    expect((await leaseAddresses(engine, 3)).addresses.sort()).toEqual([...a.addresses].sort());
   });
 });

@@ -25,14 +25,24 @@ const known = new WeakMap<ContainerEngine, Promise<{ name: string; subnet: strin
  */
 const handedOut = new WeakMap<ContainerEngine, Set<string>>();
 
-/** Addresses for `count` hosts on the shared network, none in use; give them back with the returned function once the containers are gone. */
-export async function leaseAddresses(docker: ContainerEngine, network: { name: string; subnet: string }, count: number): Promise<{ addresses: string[]; release: () => void }> {
+/**
+ * Addresses for `count` hosts on the shared job network, none in use, and the network itself (made
+ * again when it was removed since this process first made it, e.g. by `prune --all`). Give the
+ * addresses back with `release` once the containers are gone.
+ */
+export async function leaseAddresses(docker: ContainerEngine, count: number): Promise<{ network: string; addresses: string[]; release: () => void }> {
+  let network = await sharedJobNetwork(docker);
+  let now = await docker.inspectNetwork(network.name);
+  if (!now) {
+    known.delete(docker);
+    network = await sharedJobNetwork(docker);
+    now = await docker.inspectNetwork(network.name);
+  }
   const mine = handedOut.get(docker) ?? new Set<string>();
   handedOut.set(docker, mine);
-  const running = (await docker.inspectNetwork(network.name))?.addresses ?? [];
-  const addresses = pickAddresses(network.subnet, [...running, ...mine], count);
+  const addresses = pickAddresses(network.subnet, [...(now?.addresses ?? []), ...mine], count);
   for (const a of addresses) mine.add(a);
-  return { addresses, release: () => addresses.forEach((a) => mine.delete(a)) };
+  return { network: network.name, addresses, release: () => addresses.forEach((a) => mine.delete(a)) };
 }
 
 /**
@@ -49,11 +59,6 @@ export function sharedJobNetwork(docker: ContainerEngine): Promise<{ name: strin
     found.catch(() => known.delete(docker));
   }
   return found;
-}
-
-/** Forget what is known of the shared network (it was removed under us, e.g. by `prune --all`). */
-export function forgetSharedJobNetwork(docker: ContainerEngine): void {
-  known.delete(docker);
 }
 
 async function findOrCreate(docker: ContainerEngine): Promise<{ name: string; subnet: string }> {
