@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureTag } from '../scripts/lib/images.js';
+import { BASE_BUSYBOX, fixtureTag } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
 import { runTrainingJob } from '../src/index.js';
 import { runCli } from './support/cli.js';
@@ -65,6 +65,32 @@ describe.skipIf(dockerUnavailable())('a job\'s work is never lost', () => {
     expect(readlinkSync(join(ckpt, 'latest.pt'))).toBe('/opt/ml/checkpoints/step-3.pt');
     expect(readFileSync(join(ckpt, 'step-3.pt'), 'utf8')).toBe('s3');
     expect(log.messages.filter((m) => m.level === 'warn')).toEqual([]);
+  });
+
+  // The collected folders start empty and stamped (workspace/folder-stamp.ts): an untouched one is not
+  // read back, so every way of putting something there must still be seen.
+  it('whatever a container leaves in /opt/ml/model and /opt/ml/output/data comes back, however it got there; a folder written and emptied comes back empty', async () => {
+    const sh = async (script: string, hosts = 1) => {
+      const { deps } = s.deps();
+      const result = await runTrainingJob(
+        { image: BASE_BUSYBOX, outputDir: s.dir(), instanceCount: hosts, containerEntrypoint: ['sh', '-c', script] },
+        deps,
+      );
+      expect(result.status).toBe('Completed');
+      return { model: await tarNames(result.modelArtifact!), output: await tarNames(join(result.jobDir, 'output.tar.gz')) };
+    };
+    expect(
+      await sh(
+        [
+          'mkdir -p /opt/ml/model/a/b && echo w > /opt/ml/model/a/b/w',
+          'echo t > /opt/ml/output/data/.part && mv /opt/ml/output/data/.part /opt/ml/output/data/final',
+        ].join(' && '),
+      ),
+    ).toEqual({ model: ['a/', 'a/b/', 'a/b/w'], output: ['final'] });
+    // Only the second host writes: its folder is read, the first host's is not, and the model holds the one file.
+    expect(await sh('if grep -q \'current_host"[^,]*algo-2\' /opt/ml/input/config/resourceconfig.json; then echo x > /opt/ml/model/x; fi', 2)).toEqual({ model: ['x'], output: [] });
+    expect(await sh('echo w > /opt/ml/model/w && rm /opt/ml/model/w && mkdir /opt/ml/output/data/d && rmdir /opt/ml/output/data/d')).toEqual({ model: [], output: [] });
+    expect(await sh('true')).toEqual({ model: [], output: [] });
   });
 
   it('a full output disk while packing: exit 3 naming the path, describe.json written, nothing left on the engine or the disk', async () => {

@@ -18,6 +18,17 @@ function defaultIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
+/**
+ * yargs renders a command's whole help as soon as its handler has begun, to keep it for a failure
+ * message (≈20 ms of a short job's CPU, while its first engine calls are answered). sm-local never
+ * shows help on a failure (`fail` above throws), so nothing is kept. Guarded: a yargs without these
+ * internals renders it as before.
+ */
+function skipHelpCache(cli: object): void {
+  const usage = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
 /** Parses `args`, runs the command, prints any error once, and returns the process exit code. */
 export async function main(args: string[] = hideBin(process.argv), io: CliIO = defaultIO()): Promise<number> {
   let exitCode = 0;
@@ -44,12 +55,12 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .exitProcess(false)
     .version(false)
     .help()
-    // yargs renders a command's whole help before running it (to cache it); laid out to the terminal's
-    // width that costs a short job ~50 ms. Only --help shows it, so only then is it laid out.
+    // Only --help shows the help, so only then is it laid out to the terminal's width.
     .wrap(args.some((a) => a === '--help' || a === '-h') ? Math.min(120, process.stdout.columns ?? 100) : null)
     .fail((msg, err) => {
       throw err ?? new UsageError(msg, 'Run `sm-local --help`, or `sm-local <command> --help` for a command\'s options.');
     });
+  skipHelpCache(cli);
   try {
     await cli.parseAsync();
     return exitCode;

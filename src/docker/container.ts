@@ -95,11 +95,11 @@ export class ContainerHandle implements EngineContainer {
       res.resume?.();
       const header = res.headers['x-docker-container-path-stat'];
       if (!header) return undefined;
-      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { name: string; size: number; mode: number; linkTarget?: string };
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { name: string; size: number; mode: number; linkTarget?: string; mtime?: string };
       // Go's os.FileMode: type bits on top, permission bits below.
       const mode = stat.mode >>> 0;
       const type = mode & (1 << 31) ? 'directory' : mode & (1 << 27) ? 'symlink' : 'file';
-      return { type, mode: mode & 0o777, size: stat.size, ...(stat.linkTarget ? { linkTarget: stat.linkTarget } : {}) };
+      return { type, mode: mode & 0o777, size: stat.size, ...(stat.linkTarget ? { linkTarget: stat.linkTarget } : {}), ...(typeof stat.mtime === 'string' ? { mtime: stat.mtime } : {}) };
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw this.client.wrap(`stat ${this.shortId}:${path}`, err);

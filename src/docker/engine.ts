@@ -51,6 +51,8 @@ export interface PathStat {
   mode: number;
   size: number;
   linkTarget?: string;
+  /** Last modification, as the engine reports it (RFC 3339 with nanoseconds), when it does. */
+  mtime?: string;
 }
 
 /** A published port: `containerPort` inside, `hostPort` on 127.0.0.1. */

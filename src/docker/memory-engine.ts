@@ -67,6 +67,14 @@ export interface MemoryContainerRecord {
   signals: Signal[];
   /** Files put in with `putArchive`, and those the script wrote, by absolute path. */
   files: Map<string, string>;
+  /**
+   * Folders' modification times as the engine reports them (RFC 3339 with nanoseconds): a folder's
+   * from its archive entry (with its PAX time), then now whenever the script writes a file into it,
+   * as the kernel does.
+   */
+  folderTimes: Map<string, string>;
+  /** How many times each path was read through `getArchive`. */
+  archiveReads: Map<string, number>;
   network?: { name: string; aliases: string[]; ipv4Address?: string };
   exit?: { exitCode: number };
 }
@@ -77,6 +85,8 @@ export interface MemoryEngineOptions {
   /** The script of each container, chosen from its create request (the hostname tells hosts apart). */
   behaviour?: (input: ContainerInput) => ScriptedBehaviour;
   remote?: boolean;
+  /** What `info()` says the engine is (Docker Engine turns on what sm-local only trusts there). */
+  product?: EngineInfo['product'];
 }
 
 let nextId = 1;
@@ -123,6 +133,43 @@ function tarOf(files: Map<string, string>, root: string): Readable | undefined {
   }
   tar.finalize();
   return tar as unknown as Readable;
+}
+
+/** Now, as Docker reports a modification time: RFC 3339, nanoseconds (trailing zeros dropped). */
+let lastNanos = 0n;
+function engineTime(): string {
+  // Strictly increasing, as two writes in one clock tick still differ from a stamp.
+  const now = BigInt(Date.now()) * 1_000_000n + 7n;
+  lastNanos = now > lastNanos ? now : lastNanos + 1n;
+  return nanosToRfc3339(lastNanos);
+}
+
+function nanosToRfc3339(nanos: bigint): string {
+  const seconds = nanos / 1_000_000_000n;
+  const fraction = String(nanos % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}${fraction ? `.${fraction}` : ''}Z`;
+}
+
+function paxToRfc3339(pax: string): string {
+  const [sec = '0', frac = ''] = pax.split('.');
+  return nanosToRfc3339(BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9) || '0'));
+}
+
+/**
+ * A file written at `path`, with the folder times the kernel would leave: a new file is a new entry in
+ * its folder (now), a folder that did not exist is a new entry in its own, and so on up; rewriting a
+ * file changes no folder.
+ */
+function writeFile(record: MemoryContainerRecord, path: string, content: string): void {
+  const isNew = !record.files.has(path);
+  const existed = (d: string) => record.folderTimes.has(d) || [...record.files.keys()].some((p) => p.startsWith(`${d}/`));
+  const created: string[] = [];
+  for (let d = posix.dirname(path); isNew && d !== '/' && d !== '.'; d = posix.dirname(d)) {
+    created.push(d);
+    if (existed(d)) break;
+  }
+  record.files.set(path, content);
+  for (const d of created) record.folderTimes.set(d, engineTime());
 }
 
 class MemoryContainer implements EngineContainer {
@@ -175,7 +222,10 @@ class MemoryContainer implements EngineContainer {
         const chunks: Buffer[] = [];
         stream.on('data', (c: unknown) => chunks.push(c as Buffer));
         stream.on('end', () => {
-          if (header.type === 'file') this.record.files.set(posix.join(path, header.name), Buffer.concat(chunks).toString('utf8'));
+          const at = posix.join(path, header.name).replace(/(.)\/$/, '$1');
+          if (header.type === 'file') writeFile(this.record, at, Buffer.concat(chunks).toString('utf8'));
+          const paxTime = (header.pax as { mtime?: string } | undefined)?.mtime;
+          if (header.type === 'directory') this.record.folderTimes.set(at, paxTime ? paxToRfc3339(paxTime) : engineTime());
           next();
         });
         stream.resume();
@@ -190,6 +240,8 @@ class MemoryContainer implements EngineContainer {
   async statPath(path: string): Promise<PathStat | undefined> {
     const content = this.record.files.get(path);
     if (content !== undefined) return { type: 'file', mode: 0o644, size: Buffer.byteLength(content) };
+    const mtime = this.record.folderTimes.get(path);
+    if (mtime) return { type: 'directory', mode: 0o755, size: 4096, mtime };
     return [...this.record.files.keys()].some((p) => p.startsWith(`${path}/`)) ? { type: 'directory', mode: 0o755, size: 4096 } : undefined;
   }
 
@@ -202,6 +254,7 @@ class MemoryContainer implements EngineContainer {
   }
 
   async getArchive(path: string): Promise<Readable | undefined> {
+    this.record.archiveReads.set(path, (this.record.archiveReads.get(path) ?? 0) + 1);
     return tarOf(this.record.files, path);
   }
 
@@ -227,7 +280,7 @@ class MemoryContainer implements EngineContainer {
         this.server?.closeAllConnections();
         this.server?.close();
         // What the program wrote stays in its layer and volumes, as on an engine.
-        for (const [path, content] of Object.entries(b.files ?? {})) this.record.files.set(path, content);
+        for (const [path, content] of Object.entries(b.files ?? {})) writeFile(this.record, path, content);
         resolve({ exitCode, oomKilled: Boolean(b.oomKilled), tail: tail.values() });
       };
       for (const o of b.output ?? []) {
@@ -317,6 +370,7 @@ export class MemoryEngine implements ContainerEngine {
       storageDriver: 'memory',
       rootDir: '/',
       runtimes: ['runc'],
+      ...(this.opts.product ? { product: this.opts.product } : {}),
     };
   }
 
@@ -345,7 +399,7 @@ export class MemoryEngine implements ContainerEngine {
   async createContainer(input: ContainerInput): Promise<EngineContainer> {
     if (!this.images.has(input.image)) throw new ImageNotFoundError(input.image);
     if (input.network && !this.networks.has(input.network.name)) throw new DockerError(`create container ${input.name}`, `network ${input.network.name} not found`, undefined);
-    const record: MemoryContainerRecord = { id: newId(), input, state: 'created', removed: false, signals: [], files: new Map(), ...(input.network ? { network: input.network } : {}) };
+    const record: MemoryContainerRecord = { id: newId(), input, state: 'created', removed: false, signals: [], files: new Map(), folderTimes: new Map(), archiveReads: new Map(), ...(input.network ? { network: input.network } : {}) };
     this.containers.push(record);
     const handle = new MemoryContainer(record, this.opts.behaviour?.(input) ?? { exitAtMs: 0, exitCode: 0 }, this);
     this.handles.set(record.id, handle);

@@ -28,7 +28,7 @@ import { toEnvList } from '../contract/training-env.js';
 import type { EngineInfo, ExitInfo } from '../docker/engine.js';
 import { AlgorithmError, InterruptedError, InvalidSpecError, JobTimeoutError, type SpecProblem } from '../errors.js';
 import { SecretMasker } from '../log.js';
-import { channelTar, extractRouted, readTarEntryBytes, skeletonTar, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, readTarEntryBytes, underPrefix, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount } from '../workspace/channels.js';
 import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
@@ -437,7 +437,7 @@ class ProcessingRun {
       ...spec.outputs.map((o) => ({ path: rel(o.localPath) })),
     ];
     const container = this.cluster!.container(host);
-    await container.putArchive(skeletonTar(entries), '/');
+    await container.putArchive(this.cluster!.skeleton(host, entries), '/');
     if (this.transfer !== 'copy') return;
     for (const { input, keys } of host.inputs) {
       if (input.s3InputMode !== 'File') continue;

@@ -31,7 +31,7 @@ import {
 } from '../errors.js';
 import { SecretMasker } from '../log.js';
 import { probePort } from '../http/ports.js';
-import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, skeletonTar, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
+import { channelTar, extractRouted, packSourceDir, readTarEntry, repackTarGz, streamToBuffer, underPrefix, type RepackResult, type SkeletonEntry } from '../workspace/archive.js';
 import { channelMount, channelRoot, listChannelFiles, locateChannels, shardMounts, type BindMount, type LocatedChannel } from '../workspace/channels.js';
 import { syncCheckpoints } from '../workspace/checkpoints.js';
 import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
@@ -612,7 +612,7 @@ class TrainingRun {
       ...(sourceArchive ? [{ path: rel(SOURCE_ARCHIVE_PATH), content: sourceArchive }] : []),
     ];
     const container = this.cluster!.container(host);
-    await container.putArchive(skeletonTar(entries), '/');
+    await container.putArchive(this.cluster!.skeleton(host, entries), '/');
     if (this.transfer === 'copy') {
       for (const { channel, keys } of host.channels) {
         if (channel.inputMode === 'FastFile') continue;

@@ -9,6 +9,7 @@ import tarStream, { type Header } from 'tar-stream';
 import { InvalidSpecError, type SpecProblem } from '../errors.js';
 import { SpaceGuard } from './disk-space.js';
 import { explainStorageError } from './storage.js';
+import { paxMtime, type FolderStamp } from './folder-stamp.js';
 import { safeExtract, type SafeExtractResult } from './safe-extract.js';
 
 /**
@@ -26,14 +27,26 @@ export interface SkeletonEntry {
   mode?: number;
 }
 
-/** An in-memory tar of directories and small files, owned by root, for `PUT /containers/{id}/archive`. */
-export function skeletonTar(entries: readonly SkeletonEntry[]): Readable {
+/**
+ * An in-memory tar of directories and small files, owned by root, for `PUT /containers/{id}/archive`.
+ * With a stamp, every entry carries it to the nanosecond (folder-stamp.ts); else the current second.
+ */
+export function skeletonTar(entries: readonly SkeletonEntry[], stamp?: FolderStamp): Readable {
   const pack = tarStream.pack();
-  const mtime = new Date();
+  const mtime = stamp ? new Date(stamp.seconds * 1000) : new Date();
+  const pax = stamp ? { pax: { mtime: paxMtime(stamp) } } : {};
   for (const e of entries) {
-    if (e.content === undefined) pack.entry({ name: `${e.path.replace(/\/$/, '')}/`, type: 'directory', mode: e.mode ?? 0o755, uid: 0, gid: 0, mtime });
-    else pack.entry({ name: e.path, type: 'file', mode: e.mode ?? 0o644, uid: 0, gid: 0, mtime }, e.content);
+    if (e.content === undefined) pack.entry({ name: `${e.path.replace(/\/$/, '')}/`, type: 'directory', mode: e.mode ?? 0o755, uid: 0, gid: 0, mtime, ...pax });
+    else pack.entry({ name: e.path, type: 'file', mode: e.mode ?? 0o644, uid: 0, gid: 0, mtime, ...pax }, e.content);
   }
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+/** What the Engine's archive API gives for an empty folder: the folder's own entry, `name/`. */
+export function emptyFolderTar(name: string): Readable {
+  const pack = tarStream.pack();
+  pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date() });
   pack.finalize();
   return pack as unknown as Readable;
 }
