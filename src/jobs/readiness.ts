@@ -29,6 +29,18 @@ async function listeningSockets(deps: JobDeps, containerId: string): Promise<Lis
 }
 
 /**
+ * The pause before the next `GET /ping`, `elapsed` ms into the wait. While nothing answers HTTP (the
+ * connection is refused or reset: nothing listens yet, which costs next to nothing to ask) it is 5 %
+ * of the wait so far, between 5 and 100 ms, so readiness is seen within a few ms at first and within
+ * 5 % on a slow model. Once something answers other than 200 (nginx up, its backend not) the caller's
+ * doubling pause (10 ms to 100 ms) applies, so such a server logs a handful of 502s, not dozens.
+ */
+export function nextPingPause(elapsed: number, answeredPause: number | undefined): number {
+  if (answeredPause !== undefined) return answeredPause;
+  return Math.min(100, Math.max(5, Math.round(elapsed / 20)));
+}
+
+/**
  * Waits until `GET /ping` answers 200, as SageMaker judges readiness (CONTRACT §4.1–4.2): each attempt
  * may take 2 s; the container must pass within the start-up window. Fails at once if the container
  * exits. The error carries what the last attempt saw, so a caller can name the cause.
@@ -44,16 +56,15 @@ export async function waitUntilReady(base: string, run: ContainerRun, ctx: { dep
     return new ServingStartupError(`The container exited with ${describeExit(e.exitCode)} while starting, before GET /ping answered 200.`, e.tail, readinessAdvice(observation, { windowSeconds: window }).fix, observation);
   };
   let last: { status?: number; error?: string } = { error: 'no answer yet' };
-  // A refused connection costs next to nothing: start at 10 ms and double to 100 ms, so readiness is
-  // seen within a poll of the truth, and a server fronted by nginx logs a handful of 502s, not dozens.
-  let pause = 10;
+  const started = Date.now();
+  let answeredPause: number | undefined;
   while (Date.now() < deadline) {
     if (exited) throw exitedError(exited);
     if (stop?.aborted) throw new InterruptedError('Stopped while the endpoint was starting.');
     last = await pingOnce(base, Math.min(PING_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
     if (last.status === 200) return;
-    await new Promise((done) => setTimeout(done, pause));
-    pause = Math.min(100, pause * 2);
+    if (last.status !== undefined) answeredPause = answeredPause === undefined ? 10 : Math.min(100, answeredPause * 2);
+    await new Promise((done) => setTimeout(done, nextPingPause(Date.now() - started, answeredPause)));
   }
   if (exited) throw exitedError(exited);
   let observation: ReadinessObservation;
