@@ -5,7 +5,10 @@
  * The upstream is the serve-good fixture answering `Accept: text/plain` (a 17-byte answer).
  *
  * Usage: tsx bench/serve.ts [rounds=3] [seconds=8]
- * Targets: p50 overhead ≤ 0.5 ms; throughput ≥ 85 % of direct at concurrency 16; RSS ≤ 120 MB.
+ * Targets: p50 overhead ≤ 0.5 ms; throughput ≥ 90 % of direct at concurrency 16 and ≥ 80 % at 64, no
+ * errors (issue 16); RSS ≤ 120 MB. Also the proxy's CPU time per request (user + system, from
+ * /proc), which is what the proxy costs wherever it runs: here wrk, the proxy and the container share
+ * two cores, so every microsecond of the proxy's is taken from the container.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -44,21 +47,34 @@ const rss = () => {
 const sampler = setInterval(rss, 50);
 
 const wrk = (url: string, connections: number) => runWrk(url, connections, { seconds, script });
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+/** CPU seconds (user + system) the serve process has used so far. */
+const cpuSeconds = () => {
+  const fields = readFileSync(`/proc/${serve.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+};
+/** A proxy run, with the serve process's CPU time per request. */
+const proxyRun = async (connections: number): Promise<WrkResult & { cpuMsPerRequest: number }> => {
+  const before = cpuSeconds();
+  const r = await wrk(info.url, connections);
+  return { ...r, cpuMsPerRequest: ((cpuSeconds() - before) * 1000) / (r.rps * seconds) };
+};
 
 const direct = `http://127.0.0.1:${info.containerHostPort}/invocations`;
 const lines: string[] = [];
 let p50Overhead = 0;
 let ratio16 = 0;
+let ratio64 = 0;
 try {
   await wrk(direct, 4);
   await wrk(info.url, 4);
   const row = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(i ? 7 : 12) : c.padStart(22))).join(' ');
   lines.push(`serve: wrk, ${seconds}s per run, ${rounds} runs each, min/median/max`, row(['concurrency', 'route', 'p50 ms', 'p99 ms', 'req/s']));
   for (const c of [1, 16, 64]) {
-    const results: Record<'direct' | 'proxy', WrkResult[]> = { direct: [], proxy: [] };
+    const results: { direct: WrkResult[]; proxy: (WrkResult & { cpuMsPerRequest: number })[] } = { direct: [], proxy: [] };
     for (let r = 0; r < rounds; r++) {
       results.direct.push(await wrk(direct, c));
-      results.proxy.push(await wrk(info.url, c));
+      results.proxy.push(await proxyRun(c));
     }
     const fmt = (xs: number[], digits: number) => {
       const st = stats(xs);
@@ -70,9 +86,11 @@ try {
     }
     const overhead = stats(results.proxy.map((x) => x.p50)).median - stats(results.direct.map((x) => x.p50)).median;
     const ratio = stats(results.proxy.map((x) => x.rps)).median / stats(results.direct.map((x) => x.rps)).median;
-    lines.push(`${''.padEnd(12)} p50 overhead ${overhead.toFixed(3)} ms, throughput ${(ratio * 100).toFixed(1)} % of direct`);
+    const cpu = stats(results.proxy.map((x) => x.cpuMsPerRequest)).median;
+    lines.push(`${''.padEnd(12)} p50 overhead ${overhead.toFixed(3)} ms, throughput ${(ratio * 100).toFixed(1)} % of direct, proxy CPU ${(cpu * 1000).toFixed(0)} µs per request`);
     if (c === 1) p50Overhead = overhead;
     if (c === 16) ratio16 = ratio;
+    if (c === 64) ratio64 = ratio;
   }
 } finally {
   clearInterval(sampler);
@@ -82,7 +100,8 @@ try {
 lines.push(
   `sm-local serve peak RSS: ${(peakRss / 1e6).toFixed(0)} MB`,
   `target p50 overhead ≤ 0.5 ms at concurrency 1: ${p50Overhead <= 0.5 ? 'PASS' : 'MISS'} (${p50Overhead.toFixed(3)} ms)`,
-  `target throughput ≥ 85 % of direct at concurrency 16: ${ratio16 >= 0.85 ? 'PASS' : 'MISS'} (${(ratio16 * 100).toFixed(1)} %)`,
+  `target throughput ≥ 90 % of direct at concurrency 16: ${ratio16 >= 0.9 ? 'PASS' : 'MISS'} (${(ratio16 * 100).toFixed(1)} %)`,
+  `target throughput ≥ 80 % of direct at concurrency 64: ${ratio64 >= 0.8 ? 'PASS' : 'MISS'} (${(ratio64 * 100).toFixed(1)} %)`,
   `target RSS ≤ 120 MB: ${peakRss <= 120e6 ? 'PASS' : 'MISS'} (${(peakRss / 1e6).toFixed(0)} MB)`,
 );
 console.log(lines.join('\n'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStreamLogger, SecretMasker, warnOnce } from './log.js';
+import { coalescingWriter, createStreamLogger, SecretMasker, warnOnce } from './log.js';
 
 describe('SecretMasker', () => {
   it('masks values of secret-looking keys only', () => {
@@ -30,5 +30,21 @@ describe('warnOnce', () => {
     log.info('i');
     log.info('i');
     expect(seen).toEqual(['warn a', 'warn b', 'info i', 'info i']);
+  });
+});
+
+describe('coalescingWriter', () => {
+  it('hands the writes of one turn on in one write, in order, at the end of the turn or at flush', async () => {
+    const out: string[] = [];
+    const w = coalescingWriter({ write: (c: string) => out.push(c) });
+    w.write('a\n');
+    w.write('b\n');
+    expect(out).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(out).toEqual(['a\nb\n']);
+    w.write('c\n');
+    w.flush();
+    w.flush();
+    expect(out).toEqual(['a\nb\n', 'c\n']);
   });
 });

@@ -104,6 +104,35 @@ export function createStreamLogger(
   };
 }
 
+/**
+ * A stream's writes within one turn of the event loop, handed on in one write at its end (or at
+ * `flush`), in order. Under load `sm-local serve` logs a line per request: thousands of small writes
+ * a second to a terminal or a pipe, each a system call, cost the proxy a twentieth of its CPU.
+ */
+export function coalescingWriter(stream: { write(chunk: string): unknown }): { write(chunk: string): boolean; flush(): void } {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending) return;
+    const out = pending;
+    pending = '';
+    stream.write(out);
+  };
+  return {
+    write(chunk: string) {
+      pending += chunk;
+      if (pending.length >= 64 * 1024) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      return true;
+    },
+    flush,
+  };
+}
+
 /** A logger that keeps messages in memory; handy for tests and for collecting warnings. */
 export function createMemoryLogger(): Logger & { messages: { level: LogLevel; message: string }[] } {
   const messages: { level: LogLevel; message: string }[] = [];

@@ -3,7 +3,7 @@ import { resolveConfig, type ConfigFlags, type ResolvedConfig } from '../config/
 import type { JobDeps } from '../jobs/deps.js';
 import { defaultTmpRoot, newSessionId } from '../jobs/deps.js';
 import { DockerClient } from '../docker/client.js';
-import { createStreamLogger, SecretMasker, type LineHandler, type Logger } from '../log.js';
+import { coalescingWriter, createStreamLogger, SecretMasker, type LineHandler, type Logger } from '../log.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -49,7 +49,7 @@ function useColor(io: CliIO): boolean {
 const HOST_COLORS = ['36', '35', '33', '32', '34'];
 
 /** `[algo-1] | line`, secrets masked; the prefix is coloured per host on a terminal. */
-export function createLineRenderer(io: CliIO, masker: SecretMasker, color: boolean): LineHandler {
+export function createLineRenderer(out: { write(chunk: string): unknown }, masker: SecretMasker, color: boolean): LineHandler {
   const hosts = new Map<string, string>();
   return (line, source) => {
     let code = hosts.get(source);
@@ -58,7 +58,7 @@ export function createLineRenderer(io: CliIO, masker: SecretMasker, color: boole
       hosts.set(source, code);
     }
     const prefix = color ? `\u001b[${code}m[${source}] |\u001b[0m` : `[${source}] |`;
-    io.stderr.write(`${prefix} ${masker.mask(line)}\n`);
+    out.write(`${prefix} ${masker.mask(line)}\n`);
   };
 }
 
@@ -70,7 +70,11 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   const config = resolveConfig({ flags: argv, env: io.env, cwd: io.cwd });
   const color = useColor(io);
   const masker = new SecretMasker();
-  const log = createStreamLogger(io.stderr, { level: config.logLevel, masker, color });
+  // The logger and the containers' lines share one writer, so their order holds; it is flushed when
+  // the command ends, and at a forced exit.
+  const stderr = coalescingWriter(io.stderr);
+  process.once('exit', stderr.flush);
+  const log = createStreamLogger(stderr, { level: config.logLevel, masker, color });
   const stop = new AbortController();
   const force = new AbortController();
   let presses = 0;
@@ -90,7 +94,7 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   signals.on('SIGINT', onSignal);
   signals.on('SIGTERM', onSignal);
   const owner = { session: config.session ?? newSessionId(), pid: process.pid, hostname: hostname() };
-  const renderLine = createLineRenderer(io, masker, color);
+  const renderLine = createLineRenderer(stderr, masker, color);
   let engine: DockerClient | undefined;
   const engineOf = () => (engine ??= new DockerClient(undefined, log));
   const ctx: CommandContext = {
@@ -120,5 +124,7 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   } finally {
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);
+    stderr.flush();
+    process.off('exit', stderr.flush);
   }
 }
