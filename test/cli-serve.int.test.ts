@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-fs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_IMAGE, fixtureTag, REPO_ROOT } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
@@ -109,6 +112,22 @@ describe.skipIf(dockerUnavailable())('sm-local serve and invoke', () => {
     expect(seen.env).toEqual({ SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_MODEL_SERVER_WORKERS: '2', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'application/json' });
     expect(Object.keys(seen.model)).toEqual(['model.json']);
     expect(run.code).toBe(0);
+  });
+
+  // The bundled CLI, not the sources: a CommonJS package imported lazily is shaped differently there.
+  it('a multi-model endpoint from the CLI loads the TargetModel on first use and invokes it', async () => {
+    const store = s.dir('mme-store');
+    const src = s.dir('mme-src');
+    writeFileSync(join(src, 'model.json'), JSON.stringify({ name: 'model-a' }));
+    await pipeline(pack(src), createGzip(), createWriteStream(join(store, 'model-a.tar.gz')));
+    const endpoint = name('mme');
+    const { run, result } = await serving(['--multi-model', store, '--name', endpoint, '--port', '0', fixtureTag('serve-mme')], () =>
+      cli(['invoke', endpoint, '--target-model', 'model-a.tar.gz', '--body', '{"x":1}', '--content-type', 'application/json']),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ model: { name: 'model-a' }, target: 'model-a.tar.gz' });
+    expect(run.stderr).toMatch(/Multi-model: loaded model-a\.tar\.gz as [0-9a-f]{16} in [\d.]+ s\./);
+    expect(await leftovers(endpoint)).toEqual([]);
   });
 
   it('a container that crashes at start: exit 1, its exit code and log lines, nothing left', async () => {

@@ -9,11 +9,15 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
+import { cjsExports } from '../cjs.js';
 import { modelNotReady, validationError, type RuntimeError } from '../contract/serving.js';
 import { ModelArchiveError } from '../errors.js';
 import type { ModelRouter } from '../http/forward.js';
 import type { Logger } from '../log.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
+
+/** undici (1 MB) loads with the proxy, once the container starts; not before the endpoint can start. */
+const loadUndici = async () => cjsExports(await import('undici'));
 
 /** Where the platform puts multi-model artifacts inside the container. */
 export const MODELS_DIR = '/opt/ml/models';
@@ -115,7 +119,7 @@ export class MultiModelStore implements ModelRouter {
       }
       const url = `${MODELS_DIR}/${model.name}/model`;
       for (;;) {
-        const { request } = await import('undici');
+        const { request } = await loadUndici();
         const res = await request(`${this.opts.base}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_name: model.name, url }) });
         const text = await res.body.text();
         // 409: already loaded (CONTRACT §7.2).
@@ -145,8 +149,7 @@ export class MultiModelStore implements ModelRouter {
 
   private async unload(targetModel: string, model: LoadedModel): Promise<void> {
     const started = Date.now();
-    // undici (1 MB) loads with the proxy, once the container starts; not before the endpoint can start.
-    const { request } = await import('undici');
+    const { request } = await loadUndici();
     const res = await request(`${this.opts.base}/models/${model.name}`, { method: 'DELETE' }).catch(() => undefined);
     await res?.body.text();
     this.models.delete(targetModel);

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { cjsExports } from '../../cjs.js';
 import type { TransformFlags } from '../../config/transform-input.js';
 import { jobRecordOf } from '../../errors.js';
 import type { TransformResult } from '../../jobs/transform-runner.js';
@@ -95,9 +96,7 @@ export function transformCommand(io: CliIO): CommandModule<GlobalArgs, Transform
         // On a terminal, a progress bar (cli-progress) instead of a progress line every 5 s.
         let bar: import('cli-progress').SingleBar | undefined;
         if (io.stderr.isTTY && !argv.json) {
-          // A CommonJS package: its exports sit under `default` once bundled as ESM.
-          const mod = await import('cli-progress');
-          const { SingleBar, Presets } = (mod as unknown as { default?: typeof mod }).default ?? mod;
+          const { SingleBar, Presets } = cjsExports(await import('cli-progress'));
           bar = new SingleBar({ stream: io.stderr, format: 'transform [{bar}] {value}/{total} files | {records} records | {rate} records/s', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
         }
         const onProgress = (p: { files: number; filesDone: number; records: number; recordsPerSecond: number }) => {
