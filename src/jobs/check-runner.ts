@@ -209,13 +209,26 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
 
     let trainedModel: string | undefined;
     let noModel: string | undefined;
+    // The endpoint on the trained model starts as soon as the model exists, beside the end of the
+    // training run (the engine's diff of its container, the removals), not after it.
+    const servesTrained = runs.includes('serve') && input.model === undefined && input.multiModel === undefined && !failedStatic('image.serve-program');
+    let early: { endpoint: Promise<StartedEndpoint>; at: number; model: string; taken?: boolean } | undefined;
+    const serveEarly = (model: string) => {
+      deps.log.info(`Serving the model.tar.gz the training run produced (${model})…`);
+      early = { endpoint: endpointStarter(input, deps, { run, instanceType, model })({}, 'serve'), at: Date.now(), model };
+      early.endpoint.catch(() => {});
+    };
+    scope.defer('the endpoint on the trained model', async () => {
+      const e = early && !early.taken ? await early.endpoint.catch(() => undefined) : undefined;
+      if (e && isHandle(e)) await e.stop();
+    });
     if (runs.includes('train')) {
       if (failedStatic('image.train-program') || failedStatic('image.architecture')) {
         const why = failedStatic('image.train-program') ? 'the image has nothing to run for `train` (see image.train-program)' : 'the image cannot run on this instance type (see image.architecture)';
         for (const id of ['train.exits-0', 'train.model-written', 'train.model-archive', 'train.writes-outside', 'train.sigterm', 'train.failure-file'] as const) add(skipped(id, why));
         noModel = 'the training run could not run (see the image checks); pass --model';
       } else {
-        const outcome = await checkTraining(input, deps, { run, outputDir: outputDir!, instanceType, add, evidence, ...(hint ? { hint } : {}) });
+        const outcome = await checkTraining(input, deps, { run, outputDir: outputDir!, instanceType, add, evidence, ...(hint ? { hint } : {}), ...(servesTrained ? { onModelReady: serveEarly } : {}) });
         trainedModel = outcome.model;
         noModel = outcome.noModel;
       }
@@ -244,8 +257,10 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
           : 'no model given: pass --model DIR|model.tar.gz, or --train to serve the model the training run produces';
         for (const id of serveIds) add(skipped(id, why));
       } else {
-        deps.log.info(`Serving ${input.model ? model : `the model.tar.gz the training run produced (${model})`}…`);
-        await checkServing(input, deps, { run, model, instanceType, add, evidence, bindLabel: image.labels[BIND_TO_PORT_LABEL] === 'true', ...(hint ? { hint } : {}) });
+        const firstStart = early?.model === model ? early : undefined;
+        if (firstStart) firstStart.taken = true;
+        else deps.log.info(`Serving ${input.model ? model : `the model.tar.gz the training run produced (${model})`}…`);
+        await checkServing(input, deps, { run, model, instanceType, add, evidence, bindLabel: image.labels[BIND_TO_PORT_LABEL] === 'true', ...(hint ? { hint } : {}), ...(firstStart ? { firstStart } : {}) });
       }
     }
   } finally {
@@ -351,7 +366,7 @@ async function stoppedRun<R>(
   return { result, ...(procs ? { procs } : {}), ...(sentAfterMs !== undefined ? { sentAfterMs } : {}), clock };
 }
 
-async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outputDir: string }): Promise<{ model?: string; noModel?: string }> {
+async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outputDir: string; onModelReady?: (model: string) => void }): Promise<{ model?: string; noModel?: string }> {
   const grace = input.trainStopGraceSeconds ?? TRAINING_STOP_GRACE_SECONDS;
   const job = (suffix: string, over: Partial<TrainingJobInput> = {}): TrainingJobInput => ({
     image: input.image,
@@ -377,7 +392,7 @@ async function checkTraining(input: CheckInput, deps: JobDeps, ctx: Ctx & { outp
   const firstClock = new OutputClock();
   let tail: readonly string[] = [];
   let took = 0;
-  const mainRun = runTrainingJob(job('', { reportChanges: true }), clocked(deps, 'train', firstClock))
+  const mainRun = runTrainingJob(job('', { reportChanges: true, ...(ctx.onModelReady ? { onModelReady: ctx.onModelReady } : {}) }), clocked(deps, 'train', firstClock))
     .catch((err: unknown) => {
       const r = runRecord(err, deps);
       if (err instanceof AlgorithmError) tail = err.logTail;
@@ -778,8 +793,15 @@ class ServerWatch {
   }
 }
 
-async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model: string; bindLabel: boolean }): Promise<void> {
-  const { add } = ctx;
+/** A started endpoint of a check run, or why it did not start as an endpoint can fail on SageMaker. */
+type StartedEndpoint = EndpointHandle | { problem: string; fix?: string };
+
+/**
+ * How a check run starts an endpoint of the image on a model. A start that fails the way an endpoint
+ * can fail on SageMaker (not ready, a model archive it cannot extract) is an observation, never the end
+ * of the check run.
+ */
+function endpointStarter(input: CheckInput, deps: JobDeps, ctx: { run: string; instanceType: string; model: string }): (over: Partial<EndpointInput>, tag: string) => Promise<StartedEndpoint> {
   const grace = input.serveStopGraceSeconds ?? SERVING_STOP_GRACE_SECONDS;
   const spec = (over: Partial<EndpointInput> = {}): EndpointInput => ({
     image: input.image,
@@ -792,13 +814,8 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     port: 0,
     ...over,
   });
-  const samples = input.samples ?? [];
   const windowSeconds = input.startupTimeoutSeconds ?? 240;
-  /**
-   * Starts an endpoint; a start that fails the way an endpoint can fail on SageMaker (not ready, a
-   * model archive it cannot extract) is an observation, never the end of the check run.
-   */
-  const start = async (over: Partial<EndpointInput>, tag: string): Promise<EndpointHandle | { problem: string; fix?: string }> => {
+  return async (over, tag) => {
     try {
       return await startEndpoint(spec(over), tagged(deps, tag));
     } catch (err) {
@@ -811,12 +828,24 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
       throw err;
     }
   };
-  const isHandle = (x: Awaited<ReturnType<typeof start>>): x is EndpointHandle => 'stop' in x;
+}
+
+const isHandle = (x: StartedEndpoint): x is EndpointHandle => 'stop' in x;
+
+/**
+ * The serving checks on `model`. `firstStart` is the endpoint's first start when it began earlier
+ * (beside the end of the training run that made the model), with when it began.
+ */
+async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model: string; bindLabel: boolean; firstStart?: { endpoint: Promise<StartedEndpoint>; at: number } }): Promise<void> {
+  const { add } = ctx;
+  const grace = input.serveStopGraceSeconds ?? SERVING_STOP_GRACE_SECONDS;
+  const samples = input.samples ?? [];
+  const start = endpointStarter(input, deps, ctx);
 
   // Ready, as SageMaker judges it; with the bind-to-port label, on SAGEMAKER_BIND_TO_PORT first.
   let bindToPort: boolean | undefined;
-  let started = Date.now();
-  let first = await start({}, 'serve');
+  let started = ctx.firstStart?.at ?? Date.now();
+  let first = await (ctx.firstStart?.endpoint ?? start({}, 'serve'));
   if (ctx.bindLabel) {
     if (isHandle(first)) add(checkResult('serve.bind-to-port', 'pass', `answered on SAGEMAKER_BIND_TO_PORT=${first.bindToPort}`));
     else {

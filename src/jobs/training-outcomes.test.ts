@@ -67,6 +67,19 @@ describe('training outcomes on the in-memory engine', () => {
     expect(engine.leftovers()).toEqual([]);
   });
 
+  it('hands the model on as soon as it is written, before the job ends, only when every host exited 0', async () => {
+    for (const exitCode of [0, 2]) {
+      const { engine, job, deps } = setup(() => ({ exitAtMs: 5, exitCode, files: { '/opt/ml/model/model.json': '{}' } }));
+      const handed: { artifact: string; leftovers: string[] }[] = [];
+      const { result } = await outcome(runTrainingJob(job({ reportChanges: true, onModelReady: (artifact) => handed.push({ artifact, leftovers: engine.leftovers() }) }), deps()));
+      if (exitCode === 0) {
+        expect(handed).toEqual([{ artifact: result.modelArtifact, leftovers: [expect.stringMatching(/^container sm-local-training-outcomes-algo-1-/)] }]);
+        expect(existsSync(handed[0]!.artifact)).toBe(true);
+      } else expect(handed).toEqual([]);
+      expect(engine.leftovers()).toEqual([]);
+    }
+  });
+
   it('the first host to fail fails the job with its reason, and the others are stopped', async () => {
     const { engine, job, deps } = setup((host) =>
       host === 'algo-2'
