@@ -32,7 +32,7 @@ const s3 = join(dir, 's3');
 mkdirSync(join(s3, 'bucket'), { recursive: true });
 cpSync(join(REPO_ROOT, 'examples', 'logistic-regression', 'data', 'train'), join(s3, 'bucket', 'train'), { recursive: true });
 const env = { ...process.env, NO_COLOR: '1', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_DEFAULT_REGION: 'us-east-1' };
-const server = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3, '--output', join(dir, 'jobs')], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+const server = spawn(CLI_BIN, ['api', '--port', '0', '--s3-root', s3, '--output', join(dir, 'jobs'), '--state', join(dir, 'state')], { env, stdio: ['ignore', 'pipe', 'ignore'] });
 const url = await new Promise<string>((resolve, reject) => {
   server.stdout.once('data', (c: Buffer) => resolve(c.toString().trim()));
   server.once('exit', (code) => reject(new Error(`sm-local api exited with ${code}`)));
