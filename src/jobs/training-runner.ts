@@ -459,8 +459,7 @@ class TrainingRun {
     if (this.failedHost && this.failedHost.exit?.exitCode !== 0) this.failureReason = await this.readFailureReason(this.failedHost);
     if (!deps.force?.aborted) {
       await this.upload();
-      const completes = !this.stopCause && !this.failedHost && this.hosts.every((h) => h.exit?.exitCode === 0);
-      if (completes && this.modelArtifact) this.options.onModelReady?.(this.modelArtifact);
+      if (!this.stopCause && this.hostsSucceeded() && this.modelArtifact) this.options.onModelReady?.(this.modelArtifact);
       if (checkpointSource) await this.saveCheckpoints(checkpointSource);
     }
     // After the upload: the engine's diff of each layer takes ≈0.4 s on overlay2 without a native
@@ -693,11 +692,16 @@ class TrainingRun {
     this.outputArtifact = output;
   }
 
+  /** No host failed and every one exited 0: the job completes unless it was stopped. */
+  private hostsSucceeded(): boolean {
+    return !this.failedHost && this.hosts.every((h) => h.exit?.exitCode === 0);
+  }
+
   private async judge(): Promise<TrainingResult> {
     const now = this.deps.now();
     if (this.stopCause === 'timeout') this.tracker.enter('MaxRuntimeExceeded', now);
     else if (this.stopCause === 'stopped') this.tracker.enter('Stopped', now);
-    else if (!this.failedHost && this.hosts.every((h) => h.exit && h.exit.exitCode === 0)) this.tracker.enter('Completed', now);
+    else if (this.hostsSucceeded()) this.tracker.enter('Completed', now);
     else {
       this.failedHost ??= this.hosts.find((h) => h.exit && h.exit.exitCode !== 0) ?? this.hosts[0];
       this.failureReason ??= renderFailureReason(undefined, this.failedHost?.exit?.exitCode ?? 1);
