@@ -218,10 +218,7 @@ export async function runConformanceCheck(input: CheckInput, depsIn: Partial<Job
       early = { endpoint: endpointStarter(input, deps, { run, instanceType, model })({}, 'serve'), at: Date.now(), model };
       early.endpoint.catch(() => {});
     };
-    scope.defer('the endpoint on the trained model', async () => {
-      const e = early && !early.taken ? await early.endpoint.catch(() => undefined) : undefined;
-      if (e && isHandle(e)) await e.stop();
-    });
+    scope.defer('the endpoint on the trained model', () => stopIfStarted(early && !early.taken ? early.endpoint : undefined));
     if (runs.includes('train')) {
       if (failedStatic('image.train-program') || failedStatic('image.architecture')) {
         const why = failedStatic('image.train-program') ? 'the image has nothing to run for `train` (see image.train-program)' : 'the image cannot run on this instance type (see image.architecture)';
@@ -1010,7 +1007,7 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
     // SIGTERM, as when SageMaker retires the instance; PID 1 (who gets it) read just before.
     if (!skipIfGone('serve.sigterm')) {
       const procs = await deps.docker.processes(endpoint.containerId);
-      const [outcome] = await Promise.all([endpoint.stop(), stopIsolated(isolatedStart)]);
+      const [outcome] = await Promise.all([endpoint.stop(), stopIfStarted(isolatedStart)]);
       stopped = true;
       if (outcome.killed) {
         const advice = sigtermAdvice(procs, { word: 'serve', graceSeconds: grace, entrypoint: ctx.evidence.entrypoint, trainingToolkit: false });
@@ -1018,16 +1015,16 @@ async function checkServing(input: CheckInput, deps: JobDeps, ctx: Ctx & { model
       } else record(checkResult('serve.sigterm', 'pass', `exited ${seconds(outcome.stopMs)} after SIGTERM (${describeExit(outcome.exitCode ?? 0)})`));
     }
   } finally {
-    await Promise.all([stopped ? undefined : endpoint.stop(), stopIsolated(isolatedStart)]);
+    await Promise.all([stopped ? undefined : endpoint.stop(), stopIfStarted(isolatedStart)]);
   }
   throwIfInterrupted(deps);
   add(noNetwork ?? skipped('serve.no-network', 'the check run ended before it'));
 }
 
-/** Stops the no-network endpoint, if it started; idempotent. */
-async function stopIsolated(isolated: Promise<EndpointHandle | { problem: string }> | undefined): Promise<void> {
-  const e = await isolated?.catch(() => undefined);
-  if (e && 'stop' in e) await e.stop();
+/** Stops an endpoint of the check run once its start has settled, if it started; idempotent. */
+async function stopIfStarted(start: Promise<StartedEndpoint> | undefined): Promise<void> {
+  const e = await start?.catch(() => undefined);
+  if (e && isHandle(e)) await e.stop();
 }
 
 /**
@@ -1035,13 +1032,13 @@ async function stopIsolated(isolated: Promise<EndpointHandle | { problem: string
  * Meaningless on a remote engine (the proxy reaches the container at its own address) or when sample
  * 1 failed with the network on.
  */
-async function noNetworkResult(isolatedStart: Promise<EndpointHandle | { problem: string }> | undefined, samples: readonly CheckSample[], sample1: CheckResult['status'] | undefined): Promise<CheckResult> {
+async function noNetworkResult(isolatedStart: Promise<StartedEndpoint> | undefined, samples: readonly CheckSample[], sample1: CheckResult['status'] | undefined): Promise<CheckResult> {
   if (!isolatedStart) return skipped('serve.no-network', 'needs a local engine: the proxy reaches the container on an isolated network at its own address');
   if (samples.length && sample1 !== 'pass') {
     return skipped('serve.no-network', 'depends on serve.sample-1, which failed with the network on: without it the same request says nothing about the network');
   }
   const isolated = await isolatedStart;
-  if (!('stop' in isolated)) return checkResult('serve.no-network', 'fail', `ready on a normal network, but with no route out: ${isolated.problem}`);
+  if (!isHandle(isolated)) return checkResult('serve.no-network', 'fail', `ready on a normal network, but with no route out: ${isolated.problem}`);
   const firstSample = samples[0];
   if (!firstSample) return checkResult('serve.no-network', 'pass', `ready in ${seconds(isolated.readyMs)} with no route out (no --sample to send)`);
   const r = await sendSample(isolated.containerUrl, firstSample);
