@@ -20,7 +20,7 @@ import {
   UsageError,
 } from '../errors.js';
 import type { InvokeOptions, InvokeResult } from '../http/client.js';
-import { probePort } from '../http/ports.js';
+import { probePort, reservePort, type PortReservation } from '../http/ports.js';
 import type { AsyncRoute } from '../http/async-invocation.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
@@ -279,7 +279,10 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
       lastModifiedAt: state.modifiedAt,
       ...(state.failureReason !== undefined ? { failureReason: state.failureReason } : {}),
     });
-  const ready = bringUp(input, spec, images, proxyPort, deps, { started, describe, enter, state });
+  // Held from here until the proxy listens on it, after the container is ready: a port merely probed
+  // could be taken meanwhile (by a published port of another container, say).
+  const reservation = input.runtime ? undefined : await reservePort(proxyPort);
+  const ready = bringUp(input, spec, images, proxyPort, deps, { started, describe, enter, state }, reservation);
   ready.then(
     () => {},
     (err: unknown) => {
@@ -379,9 +382,18 @@ function containerStartError(err: ContainerStartError): ServingStartupError {
 }
 
 /** Everything after the request was found good: the models, the containers until every one is ready, the proxy. */
-async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images: ReadonlyMap<string, ImageInfo>, proxyPort: number, deps: JobDeps, status: EndpointState): Promise<EndpointHandle> {
+async function bringUp(
+  input: EndpointInput,
+  spec: ResolvedEndpointSpec,
+  images: ReadonlyMap<string, ImageInfo>,
+  proxyPort: number,
+  deps: JobDeps,
+  status: EndpointState,
+  reservation: PortReservation | undefined,
+): Promise<EndpointHandle> {
   const { started } = status;
   const scope = new ResourceScope(deps.log);
+  if (reservation) scope.defer(`the reservation of port ${proxyPort}`, () => reservation.release());
   // A stop may come at any moment, also while nothing is listening for it (a Ctrl-C just as the
   // container answers its first ping): every step checks before the next, and before the handle is returned.
   const honourStop = () => {
@@ -493,6 +505,8 @@ async function bringUp(input: EndpointInput, spec: ResolvedEndpointSpec, images:
       const app = buildProxyApp({ ...target, ...(input.onRequest ? { onRequest: input.onRequest } : {}) });
       closeProxy = () => (closing ??= app.close());
       scope.defer(`proxy on port ${proxyPort}`, closeProxy);
+      await app.ready();
+      await reservation?.release();
       await app.listen({ host: '127.0.0.1', port: proxyPort }).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'EADDRINUSE' ? new PortInUseError(proxyPort, err) : err;
       });
