@@ -4,6 +4,7 @@ import { ContainerStartError, DockerError } from '../errors.js';
 import type { DockerClient } from './client.js';
 import { engineMessage, removeTolerant, statusCodeOf } from './client.js';
 import type { ContainerChange, EngineContainer, ExitInfo, OutputStream, PathStat, RunToExitOptions, Signal } from './engine.js';
+import { rootedAt } from './archive-root.js';
 import { LineSplitter, lineWritable, Tail } from './lines.js';
 import { ContainerRun, runToExit } from './run.js';
 
@@ -132,7 +133,7 @@ export class ContainerHandle implements EngineContainer {
   /** A tar stream of `path`; entries are named after its last component (`model/…`). */
   async getArchive(path: string): Promise<Readable | undefined> {
     try {
-      return (await this.container.getArchive({ path })) as unknown as Readable;
+      return rootedAt((await this.container.getArchive({ path })) as unknown as Readable, path);
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw this.client.wrap(`copy ${this.shortId}:${path} out`, err);

@@ -1,0 +1,102 @@
+/**
+ * The Engine API's archive of `/a/b` names its entries `b`, `b/…` (Docker Engine). Podman's
+ * compatible API names them differently in two cases: the root of a volume (or any mount point)
+ * comes back as `/`, `/f`, `/sub/z`; and a path that is a symlink comes back as the file it points
+ * to, named after the target. `rootedAt` gives every archive the Docker naming, so that what reads
+ * it (the model, output data, checkpoints, the failure file) finds what the container left instead
+ * of nothing.
+ *
+ * An archive that is already named after `base` passes through untouched (one peek at its first
+ * header); any other is re-streamed entry by entry with only the names changed.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { extract, pack, type Header } from 'tar-stream';
+
+const BLOCK = 512;
+
+/** The name in a tar header block (ustar prefix included), or undefined when the block does not name its entry itself. */
+export function headerName(block: Buffer): string | undefined {
+  const type = String.fromCharCode(block[156] ?? 0);
+  // PAX ('x', 'g') and GNU long-name ('L', 'K') headers carry the name in the next entry's data.
+  if ('xgLK'.includes(type) && type !== '\0') return undefined;
+  const field = (from: number, to: number) => {
+    const raw = block.subarray(from, to);
+    const end = raw.indexOf(0);
+    return raw.subarray(0, end < 0 ? raw.length : end).toString('utf8');
+  };
+  const name = field(0, 100);
+  const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
+  const prefix = ustar ? field(345, 500) : '';
+  return prefix ? `${prefix}/${name}` : name;
+}
+
+/** `./x/`, `/x` and `x` are one name: `x`; the root itself is the empty name. */
+function bare(name: string): string {
+  return name.replace(/^(\.?\/)+/, '').replace(/\/+$/, '');
+}
+
+/** True when an entry named `name` already sits where the Docker naming of `base` puts it. */
+function namedAfter(name: string, base: string): boolean {
+  const n = bare(name);
+  return n === base || n.startsWith(`${base}/`);
+}
+
+/**
+ * Renames one entry: the archive's own root `root` (the bare name of its first entry) becomes
+ * `base`, and everything under it follows. A name outside the root is left as it is, for the
+ * extraction's own checks to refuse.
+ */
+export function renamedEntry(name: string, root: string, base: string): string {
+  const n = bare(name);
+  const dir = name.endsWith('/') ? '/' : '';
+  if (n === root) return base + dir;
+  if (root === '') return `${base}/${n}${dir}`;
+  if (n.startsWith(`${root}/`)) return `${base}${n.slice(root.length)}${dir}`;
+  return name;
+}
+
+/** The archive of `path` named as Docker Engine names it: entries `base`, `base/…`, with `base` the last component of `path`. */
+export function rootedAt(archive: Readable, path: string): Readable {
+  const base = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (!base) return archive;
+  const out = new PassThrough();
+  const fail = (err: Error) => out.destroy(err);
+  archive.once('error', fail);
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < BLOCK) return;
+    archive.off('data', onData);
+    archive.off('end', onEnd);
+    archive.pause();
+    archive.unshift(head);
+    const name = headerName(head.subarray(0, BLOCK));
+    if (name !== undefined && namedAfter(name, base)) archive.pipe(out);
+    else renamed(archive, base, out, fail);
+  };
+  const onEnd = () => {
+    // Shorter than one header: nothing to rename.
+    out.end(head);
+  };
+  archive.on('data', onData);
+  archive.once('end', onEnd);
+  return out;
+}
+
+function renamed(archive: Readable, base: string, out: PassThrough, fail: (err: Error) => void): void {
+  const reader = extract();
+  const writer = pack();
+  let root: string | undefined;
+  reader.on('entry', (header: Header, stream, next) => {
+    root ??= bare(header.name);
+    const h: Header = { ...header, name: renamedEntry(header.name, root, base) };
+    if (header.type === 'link' && header.linkname) h.linkname = renamedEntry(header.linkname, root, base);
+    const entry = writer.entry(h, (err) => (err ? fail(err) : next()));
+    stream.pipe(entry);
+  });
+  reader.once('finish', () => writer.finalize());
+  reader.once('error', fail);
+  writer.once('error', fail);
+  writer.pipe(out);
+  archive.pipe(reader);
+}
