@@ -213,3 +213,21 @@ export async function ensureAllImages(docker: DockerClient, say: Say = () => {})
   await ensureForeignArchFixture(docker, say);
   await ensureExample(docker, say);
 }
+
+/**
+ * Copies the project's images (base, fixture, example) from one engine into another (a Podman
+ * socket, a second dockerd) with one save and one load, skipping those the target already has with
+ * the same inputs. The target's names may carry a registry prefix (Podman: `localhost/`).
+ */
+export async function copyImages(from: DockerClient, to: DockerClient, say: Say = () => {}): Promise<void> {
+  const wanted: string[] = [];
+  for (const image of await from.listImages(IMAGE_ROLE_LABEL)) {
+    for (const tag of image.tags) {
+      if (tag === '<none>:<none>') continue;
+      if (!(await upToDate(to, tag, image.labels[INPUTS_LABEL] ?? ''))) wanted.push(tag);
+    }
+  }
+  if (!wanted.length) return;
+  say(`copying ${wanted.length} image(s) to ${to.endpoint}…`);
+  await to.loadImage(await from.saveImages(wanted));
+}

@@ -9,7 +9,9 @@ function archiveOf(entries: Entry[]): Readable {
   const p = pack();
   for (const e of entries) {
     const type = e.type ?? (e.name.endsWith('/') ? 'directory' : 'file');
-    p.entry({ name: e.name, type, ...(e.linkname ? { linkname: e.linkname } : {}), mode: type === 'directory' ? 0o755 : 0o644 }, type === 'file' ? (e.body ?? '') : undefined);
+    const header = { name: e.name, type, ...(e.linkname ? { linkname: e.linkname } : {}), mode: type === 'directory' ? 0o755 : 0o644 };
+    if (type === 'file') p.entry(header, e.body ?? '');
+    else p.entry(header);
   }
   p.finalize();
   return p as unknown as Readable;
@@ -20,7 +22,7 @@ async function listing(archive: Readable): Promise<string[]> {
   const x = extract();
   x.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c) => chunks.push(c as Buffer));
     stream.on('end', () => {
       const body = Buffer.concat(chunks).toString();
       out.push(`${h.name}${h.linkname ? ` -> ${h.linkname}` : ''}${body ? ` = ${body}` : ''}`);
@@ -40,6 +42,11 @@ describe('rootedAt: every engine archive named as Docker Engine names it', () =>
   it('names a mount point given as "/" (Podman) after the folder asked for', async () => {
     const podman = archiveOf([{ name: '/' }, { name: '/model.pkl', body: 'weights' }, { name: '/sub/' }, { name: '/sub/z', body: 'z' }, { name: '/l', type: 'symlink', linkname: 'model.pkl' }]);
     expect(await listing(rootedAt(podman, '/opt/ml/model'))).toEqual(['model/', 'model/model.pkl = weights', 'model/sub/', 'model/sub/z = z', 'model/l -> model.pkl']);
+  });
+
+  it('gives directories their trailing slash (Podman names them without)', async () => {
+    const podman = archiveOf([{ name: 'data', type: 'directory' }, { name: 'data/sub', type: 'directory' }, { name: 'data/sub/f', body: 'x' }]);
+    expect(await listing(rootedAt(podman, '/opt/ml/output/data'))).toEqual(['data/', 'data/sub/', 'data/sub/f = x']);
   });
 
   it('names a followed symlink (Podman) after the path asked for', async () => {

@@ -2,7 +2,7 @@
  * The Engine API's archive of `/a/b` names its entries `b`, `b/…` (Docker Engine). Podman's
  * compatible API names them differently in two cases: the root of a volume (or any mount point)
  * comes back as `/`, `/f`, `/sub/z`; and a path that is a symlink comes back as the file it points
- * to, named after the target. `rootedAt` gives every archive the Docker naming, so that what reads
+ * to, named after the target. It also names directories without the trailing slash. `rootedAt` gives every archive the Docker naming, so that what reads
  * it (the model, output data, checkpoints, the failure file) finds what the container left instead
  * of nothing.
  *
@@ -10,7 +10,7 @@
  * header); any other is re-streamed entry by entry with only the names changed.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { extract, pack, type Header } from 'tar-stream';
+import tarStream, { type Header } from 'tar-stream';
 
 const BLOCK = 512;
 
@@ -35,10 +35,10 @@ function bare(name: string): string {
   return name.replace(/^(\.?\/)+/, '').replace(/\/+$/, '');
 }
 
-/** True when an entry named `name` already sits where the Docker naming of `base` puts it. */
-function namedAfter(name: string, base: string): boolean {
+/** True when a first entry already has the Docker naming of `base`: under `base`, and a directory with its trailing slash. */
+function namedAfter(name: string, type: string, base: string): boolean {
   const n = bare(name);
-  return n === base || n.startsWith(`${base}/`);
+  return (n === base || n.startsWith(`${base}/`)) && (type !== '5' || name.endsWith('/'));
 }
 
 /**
@@ -53,6 +53,17 @@ export function renamedEntry(name: string, root: string, base: string): string {
   if (root === '') return `${base}/${n}${dir}`;
   if (n.startsWith(`${root}/`)) return `${base}${n.slice(root.length)}${dir}`;
   return name;
+}
+
+/**
+ * `header` under another name (and hard-link target). The PAX records read with it are kept (times,
+ * long names) but for its old `path` and `linkpath`, which would otherwise win over the new name.
+ */
+export function renamedHeader(header: Header, name: string, linkname?: string): Header {
+  const { path: _path, linkpath: _linkpath, ...pax } = (header.pax ?? {}) as Record<string, string>;
+  const h: Header = { ...header, name, ...(linkname !== undefined ? { linkname } : {}) };
+  if (header.pax) h.pax = pax;
+  return h;
 }
 
 /** The archive of `path` named as Docker Engine names it: entries `base`, `base/…`, with `base` the last component of `path`. */
@@ -71,7 +82,7 @@ export function rootedAt(archive: Readable, path: string): Readable {
     archive.pause();
     archive.unshift(head);
     const name = headerName(head.subarray(0, BLOCK));
-    if (name !== undefined && namedAfter(name, base)) archive.pipe(out);
+    if (name !== undefined && namedAfter(name, String.fromCharCode(head[156] ?? 0), base)) archive.pipe(out);
     else renamed(archive, base, out, fail);
   };
   const onEnd = () => {
@@ -84,13 +95,14 @@ export function rootedAt(archive: Readable, path: string): Readable {
 }
 
 function renamed(archive: Readable, base: string, out: PassThrough, fail: (err: Error) => void): void {
-  const reader = extract();
-  const writer = pack();
+  const reader = tarStream.extract();
+  const writer = tarStream.pack();
   let root: string | undefined;
   reader.on('entry', (header: Header, stream, next) => {
     root ??= bare(header.name);
-    const h: Header = { ...header, name: renamedEntry(header.name, root, base) };
-    if (header.type === 'link' && header.linkname) h.linkname = renamedEntry(header.linkname, root, base);
+    const name = renamedEntry(header.name, root, base);
+    // Docker names a directory with a trailing slash (Podman does not), and what reads these archives packs them on as they are.
+    const h = renamedHeader(header, header.type === 'directory' && !name.endsWith('/') ? `${name}/` : name, header.type === 'link' && header.linkname ? renamedEntry(header.linkname, root, base) : undefined);
     const entry = writer.entry(h, (err) => (err ? fail(err) : next()));
     stream.pipe(entry);
   });

@@ -83,6 +83,14 @@ export class DockerClient implements ContainerEngine {
     }
   }
 
+  private productAnswer?: Promise<EngineInfo['product']>;
+
+  /** Which engine answers (Docker Engine, Podman), asked once: where their archive APIs differ, the handles follow it. */
+  product(): Promise<EngineInfo['product']> {
+    this.productAnswer ??= this.call('report its version', () => this.docker.version()).then((v) => productOf(v).product);
+    return this.productAnswer;
+  }
+
   /** Fails with DockerUnavailableError when no engine answers; call it first in every command. */
   async ping(): Promise<void> {
     await this.call('answer a ping', () => this.docker.ping());
@@ -359,6 +367,11 @@ export class DockerClient implements ContainerEngine {
   async loadImage(archive: Readable, opts: { onLine?: (line: string) => void } = {}): Promise<void> {
     const stream = await this.call('load image', () => this.docker.loadImage(archive as unknown as NodeJS.ReadableStream, { quiet: true }));
     await consumeProgress(stream as unknown as Readable, 'load', opts.onLine);
+  }
+
+  /** `docker save`: one archive of the given images, sharing their common layers (what `loadImage` takes). */
+  async saveImages(refs: string[]): Promise<Readable> {
+    return (await this.call(`save ${refs.join(', ')}`, () => (this.docker as unknown as { getImages(opts: { names: string[] }): Promise<unknown> }).getImages({ names: refs }))) as unknown as Readable;
   }
 
   /** Images carrying the given label (`key` or `key=value`). */

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ContainerStartError, DockerError } from '../errors.js';
 import type { DockerClient } from './client.js';
 import { engineMessage, removeTolerant, statusCodeOf } from './client.js';
 import type { ContainerChange, EngineContainer, ExitInfo, OutputStream, PathStat, RunToExitOptions, Signal } from './engine.js';
 import { rootedAt } from './archive-root.js';
+import { mountOf, splitByMounts } from './archive-split.js';
 import { LineSplitter, lineWritable, Tail } from './lines.js';
 import { ContainerRun, runToExit } from './run.js';
 
@@ -79,10 +80,26 @@ export class ContainerHandle implements EngineContainer {
   }
 
   async putArchive(tar: Readable, path: string): Promise<void> {
+    // Podman extracts into the container's own layer only, not through the mounts below `path` (see archive-split.ts).
+    const mounts = (await this.client.product()) === 'podman' ? await this.mountPoints() : [];
+    const parts = mounts.some((m) => m !== path && mountOf(m, [path]) !== undefined) ? await splitByMounts(tar, path, mounts) : [{ path, tar }];
+    for (const part of parts) {
+      try {
+        const body = Buffer.isBuffer(part.tar) ? Readable.from([part.tar]) : part.tar;
+        await this.container.putArchive(body as unknown as NodeJS.ReadableStream, { path: part.path });
+      } catch (err) {
+        throw this.client.wrap(`copy files into ${this.shortId}:${part.path}`, err);
+      }
+    }
+  }
+
+  /** Where volumes and bind mounts are mounted in this container. */
+  private async mountPoints(): Promise<string[]> {
     try {
-      await this.container.putArchive(tar as unknown as NodeJS.ReadableStream, { path });
+      const info = await this.container.inspect();
+      return ((info.Mounts ?? []) as { Destination?: string }[]).flatMap((m) => (m.Destination ? [m.Destination] : []));
     } catch (err) {
-      throw this.client.wrap(`copy files into ${this.shortId}:${path}`, err);
+      throw this.client.wrap(`inspect ${this.shortId}`, err);
     }
   }
 

@@ -7,6 +7,7 @@ import { createGzip } from 'node:zlib';
 import { pack as packDirectory, type Headers as FsHeaders, type PackOptions } from 'tar-fs';
 import tarStream, { type Header } from 'tar-stream';
 import { InvalidSpecError, type SpecProblem } from '../errors.js';
+import { streamToBuffer } from '../streams.js';
 import { SpaceGuard } from './disk-space.js';
 import { explainStorageError } from './storage.js';
 import { paxMtime, type FolderStamp } from './folder-stamp.js';
@@ -276,12 +277,7 @@ async function readHeadBytes(body: Readable, maxBytes: number): Promise<Buffer> 
   return Buffer.concat(chunks);
 }
 
-/** Collects a Readable's bytes into memory (small archives in tests and helpers). */
-export async function streamToBuffer(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+export { streamToBuffer };
 
 /**
  * The file entries of a tar stream (not folders), counted up to `max`, with the first `sample` names;
