@@ -111,10 +111,10 @@ export class JobExistsError extends SmLocalError {
 }
 
 export class DockerUnavailableError extends SmLocalError {
-  constructor(endpoint: string, cause?: unknown) {
-    super('E_DOCKER_UNAVAILABLE', `Cannot reach the Docker engine at ${endpoint}.`, EXIT.environment, {
+  constructor(endpoint: string, cause?: unknown, why?: { reason: string; hint: string }) {
+    super('E_DOCKER_UNAVAILABLE', `Cannot reach the Docker engine at ${endpoint}${why ? `: ${why.reason}` : ''}.`, EXIT.environment, {
       cause,
-      hint: 'Start Docker (for example `sudo dockerd &` or `systemctl start docker`), or point DOCKER_HOST at a running engine. `sm-local doctor` checks the set-up.',
+      hint: why?.hint ?? 'Start Docker (for example `sudo dockerd &` or `systemctl start docker`), or point DOCKER_HOST at a running engine (a Podman socket: unix:///run/podman/podman.sock). `sm-local doctor` checks the set-up.',
     });
   }
 }

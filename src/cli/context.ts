@@ -122,6 +122,7 @@ export async function withCommandContext<T>(argv: GlobalArgs, io: CliIO, fn: (ct
   try {
     return await fn(ctx);
   } finally {
+    engine?.close();
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);
     stderr.flush();

@@ -7,6 +7,7 @@ import { silentLogger } from '../log.js';
 import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
 import type { ContainerEngine, ContainerInput, EngineImage, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
 import { jsonLines } from './lines.js';
+import { connectEngine, connectionOf, type EngineConnection } from './connection.js';
 
 export type { EngineInfo, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
 
@@ -40,6 +41,10 @@ function productOf(version: { Components?: { Name?: string }[] | null }): Pick<E
   return names.includes('Engine') ? { product: 'docker' } : {};
 }
 
+function isConnection(engine: Docker | EngineConnection): engine is EngineConnection {
+  return typeof (engine as Partial<EngineConnection>).reach === 'function' && 'docker' in engine;
+}
+
 export function statusCodeOf(err: unknown): number | undefined {
   return (err as EngineErrorShape)?.statusCode;
 }
@@ -52,19 +57,28 @@ export function statusCodeOf(err: unknown): number | undefined {
 export class DockerClient implements ContainerEngine {
   readonly endpoint: string;
   readonly remote: boolean;
+  private readonly docker: Docker;
+  private readonly connection: EngineConnection;
 
+  /** Without `engine`: the engine the environment names, as the Docker CLI finds it (see connection.ts). */
   constructor(
-    private readonly docker: Docker = new Docker(),
+    engine: Docker | EngineConnection = connectEngine(),
     private readonly log: Logger = silentLogger,
   ) {
-    const modem = docker.modem as unknown as { socketPath?: unknown; host?: string; port?: number | string; protocol?: string };
-    if (modem.host) {
-      this.endpoint = `${modem.protocol ?? 'http'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
-      this.remote = !['localhost', '127.0.0.1', '::1'].includes(modem.host);
-    } else {
-      this.endpoint = `unix://${typeof modem.socketPath === 'string' ? modem.socketPath : '/var/run/docker.sock'}`;
-      this.remote = false;
-    }
+    this.connection = isConnection(engine) ? engine : connectionOf(engine);
+    this.docker = this.connection.docker;
+    this.endpoint = this.connection.endpoint;
+    this.remote = this.connection.remote;
+  }
+
+  /** How this machine reaches a port a container published (through the SSH connection to a remote engine). */
+  reach(hostPort: number): Promise<{ host: string; port: number }> {
+    return this.connection.reach(hostPort);
+  }
+
+  /** Ends the connection to a remote engine (SSH) and its tunnels; a no-op for a local one. */
+  close(): void {
+    this.connection.close();
   }
 
   /** Turns a dockerode failure into the error a user can act on. */
@@ -111,6 +125,7 @@ export class DockerClient implements ContainerEngine {
       storageDriver: String(info.Driver ?? ''),
       rootDir: String(info.DockerRootDir ?? ''),
       runtimes: Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {}),
+      rootless: ((info.SecurityOptions as string[] | undefined) ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o)),
       ...productOf(version),
     };
   }
@@ -256,7 +271,7 @@ export class DockerClient implements ContainerEngine {
           // Count -1: every GPU the engine has (docker run --gpus all).
           ...(input.resources?.gpus ? { DeviceRequests: [{ Driver: 'nvidia', Count: input.resources.gpus, Capabilities: [['gpu']] }] } : {}),
           ...(ports.length
-            ? { PortBindings: Object.fromEntries(ports.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: p.hostPort ? String(p.hostPort) : '' }]])) }
+            ? { PortBindings: Object.fromEntries(ports.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: this.connection.publishIp, HostPort: p.hostPort ? String(p.hostPort) : '' }]])) }
             : {}),
         },
         ...(input.network

@@ -135,6 +135,8 @@ export interface EngineInfo {
   runtimes: string[];
   /** Which engine answers, from its version's components: Docker Engine, Podman; unset for any other. */
   product?: 'docker' | 'podman';
+  /** The engine runs without root (its security options say `rootless`). */
+  rootless: boolean;
 }
 
 /** The parts of an image sm-local looks at. */
@@ -248,6 +250,8 @@ export interface ContainerEngine {
   readonly remote: boolean;
   /** Fails with DockerUnavailableError when no engine answers. */
   ping(): Promise<void>;
+  /** How this machine reaches `hostPort`, published by a container (`ContainerInput.publish`) on the engine's machine. */
+  reach(hostPort: number): Promise<{ host: string; port: number }>;
   info(): Promise<EngineInfo>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   /** Never pulls: an image that is not there is an ImageNotFoundError. */

@@ -356,6 +356,10 @@ export class MemoryEngine implements ContainerEngine {
 
   async ping(): Promise<void> {}
 
+  async reach(hostPort: number): Promise<{ host: string; port: number }> {
+    return { host: '127.0.0.1', port: hostPort };
+  }
+
   async info(): Promise<EngineInfo> {
     return {
       endpoint: this.endpoint,
@@ -370,6 +374,7 @@ export class MemoryEngine implements ContainerEngine {
       storageDriver: 'memory',
       rootDir: '/',
       runtimes: ['runc'],
+      rootless: false,
       ...(this.opts.product ? { product: this.opts.product } : {}),
     };
   }

@@ -39,7 +39,7 @@ function make(opts: { hosts?: ClusterHost[]; behaviour?: (name: string) => Scrip
   const cluster = new JobCluster(
     {
       deps: { docker: engine, log, owner: OWNER },
-      engineInfo: { endpoint: 'memory://', remote: false, serverVersion: 'memory', apiVersion: '1.41', operatingSystem: 'memory', osType: 'linux', architecture: 'x86_64', cpus: 2, memTotalBytes: 16 * 1024 ** 3, storageDriver: 'memory', rootDir: '/', runtimes: ['runc'] },
+      engineInfo: { endpoint: 'memory://', remote: false, serverVersion: 'memory', apiVersion: '1.41', operatingSystem: 'memory', osType: 'linux', architecture: 'x86_64', cpus: 2, memTotalBytes: 16 * 1024 ** 3, storageDriver: 'memory', rootDir: '/', runtimes: ['runc'], rootless: false },
       jobType: 'processing',
       jobName: 'Nightly_Job',
       image: IMAGE,

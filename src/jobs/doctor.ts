@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerEngine, EngineInfo } from '../docker/engine.js';
+import { engineProfile, untestedWarning, type EngineProfile } from '../docker/engine-profile.js';
 import { isSmLocalError } from '../errors.js';
 
 /** Label on images sm-local's own tooling builds (base images, test fixtures, examples). */
@@ -13,7 +14,7 @@ export interface DiskCheck {
 }
 
 export interface DoctorReport {
-  engine: { ok: boolean; endpoint: string; info?: EngineInfo; error?: string; hint?: string };
+  engine: { ok: boolean; endpoint: string; info?: EngineInfo; profile?: EngineProfile; error?: string; hint?: string };
   disks: DiskCheck[];
   images: { tags: string[]; role: string; id: string; sizeBytes: number }[];
   warnings: string[];
@@ -43,6 +44,7 @@ export async function runDoctor(opts: { docker: ContainerEngine; tmpRoot: string
   try {
     await docker.ping();
     report.engine.info = await docker.info();
+    report.engine.profile = engineProfile(report.engine.info);
     report.engine.ok = true;
   } catch (err) {
     report.engine.error = err instanceof Error ? err.message : String(err);
@@ -64,6 +66,8 @@ export async function runDoctor(opts: { docker: ContainerEngine; tmpRoot: string
   if (report.engine.ok) {
     const images = await docker.listImages(IMAGE_ROLE_LABEL);
     report.images = images.map((i) => ({ tags: i.tags, role: i.labels[IMAGE_ROLE_LABEL] ?? '', id: i.id, sizeBytes: i.size }));
+    const untested = report.engine.profile && untestedWarning(report.engine.profile);
+    if (untested) report.warnings.push(untested);
     if (info?.remote) report.warnings.push(`The engine at ${info.endpoint} is remote: sm-local copies data through the Engine API (--transfer copy).`);
     if (info && info.osType !== 'linux') report.warnings.push(`The engine runs ${info.osType} containers; SageMaker runs linux containers.`);
   }

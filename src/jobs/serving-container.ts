@@ -104,11 +104,12 @@ export async function startServingContainer(input: ServingContainerInput, deps: 
   // A forced stop (the second Ctrl-C) skips the grace period.
   onAbort(deps.force, () => run.kill());
   const { hostPort, ip } = await container.addresses(input.network ? undefined : input.port);
-  const base = input.network ? `http://${ip}:${input.port}` : `http://127.0.0.1:${hostPort}`;
+  const published = input.network ? undefined : await deps.docker.reach(hostPort);
+  const base = published ? `http://${published.host}:${published.port}` : `http://${ip}:${input.port}`;
   await waitUntilReady(base, run, { deps, containerId: container.id, port: input.port, windowSeconds: input.startupTimeoutSeconds });
   input.checkpoint?.();
   deps.log.debug(`GET /ping answered 200 on ${base}`);
-  const upstream = input.network ? { host: ip!, port: input.port } : ((await directUpstream(ip, input.port, deps)) ?? { host: '127.0.0.1', port: hostPort });
+  const upstream = published ? ((await directUpstream(ip, input.port, deps)) ?? published) : { host: ip!, port: input.port };
   // Marked as handled: a caller that never looks at `exited` must not get an unhandled rejection.
   const exited = run.exited.then((e) => ({ exitCode: e.exitCode, tail: e.tail }));
   exited.catch(() => {});

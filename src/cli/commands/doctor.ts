@@ -11,7 +11,7 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 export function doctorCommand(io: CliIO, setExitCode: (code: number) => void): CommandModule<GlobalArgs, DoctorArgs> {
   return {
     command: 'doctor',
-    describe: 'Check the Docker engine, free disk and the images sm-local builds',
+    describe: 'Check the container engine (which one, tested or not, what it cannot do), free disk and the images sm-local builds',
     builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', describe: 'Print the report as JSON' }) as unknown as Argv<DoctorArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
@@ -24,8 +24,11 @@ export function doctorCommand(io: CliIO, setExitCode: (code: number) => void): C
         const lines: string[] = [];
         const e = report.engine;
         if (e.ok && e.info) {
-          lines.push(`engine     ok: Docker ${e.info.serverVersion} (API ${e.info.apiVersion}) at ${e.endpoint}${e.info.remote ? ' (remote)' : ''}`);
+          const name = e.profile?.name ?? 'an unknown engine';
+          lines.push(`engine     ok: ${name[0]!.toUpperCase()}${name.slice(1)} ${e.info.serverVersion} (API ${e.info.apiVersion}) at ${e.endpoint}${e.info.remote ? ' (remote)' : ''}${e.profile?.tested ? ', tested' : ''}`);
           lines.push(`platform   ${e.info.osType}/${e.info.architecture}, ${e.info.operatingSystem}, ${e.info.cpus} CPUs, ${gib(e.info.memTotalBytes)} memory, storage ${e.info.storageDriver}`);
+          for (const n of e.profile?.notes ?? []) lines.push(`note       ${n}`);
+          for (const f of e.profile?.needsLocal ?? []) lines.push(`needs local engine: ${f}`);
         } else {
           lines.push(`engine     NOT USABLE: ${e.error ?? 'no answer'} `);
           if (e.hint) lines.push(`           ${e.hint}`);
