@@ -36,6 +36,13 @@ default_ulimits = []
 CONF
 export CONTAINERS_CONF="$dir/containers.conf"
 
+# Docker Engine on the same machine sets the FORWARD policy to DROP, and with br_netfilter that also
+# drops traffic between two containers on one of Podman's internal networks (network-isolated jobs):
+# let Podman's bridges forward to themselves, as they do on a machine without Docker.
+if command -v iptables >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  iptables -C FORWARD -i podman+ -o podman+ -j ACCEPT 2>/dev/null || iptables -I FORWARD -i podman+ -o podman+ -j ACCEPT
+fi
+
 if ! answers; then
   stop
   rm -f "$sock"

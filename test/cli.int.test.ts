@@ -181,7 +181,7 @@ describe.skipIf(dockerUnavailable())('the sm-local CLI', () => {
     const ok = await cli(['doctor']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^engine {5}ok: (Docker Engine|Podman) [\d.]+\S* \(API [\d.]+\) at \S+, tested$/m);
-    expect(ok.stdout).toMatch(/^image {6}example {2}sm-local-example\/logistic-regression:latest$/m);
+    expect(ok.stdout).toMatch(/^image {6}example {2}(localhost\/)?sm-local-example\/logistic-regression:latest$/m);
     expect(ok.stdout).toMatch(/^disk {7}[\d.]+ GiB free for workspaces/m);
     const down = await cli(['doctor', '--json'], { env: { ...env, DOCKER_HOST: `unix://${join(s.root, 'nothing.sock')}` } });
     expect(down.code).toBe(3);

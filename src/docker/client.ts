@@ -236,6 +236,15 @@ export class DockerClient implements ContainerEngine {
   }
 
   async createContainer(input: ContainerInput): Promise<ContainerHandle> {
+    if (input.resources?.gpus && (await this.product()) === 'podman') {
+      // Podman's compatible API accepts DeviceRequests and starts the container without any GPU.
+      throw new DockerError(
+        `start ${input.name} with GPUs`,
+        "Podman's Docker-compatible API ignores GPU requests (it hands out GPUs through CDI devices instead)",
+        undefined,
+        'Use Docker Engine with the NVIDIA Container Toolkit for GPU jobs, or run without --gpus (a CPU instance type).',
+      );
+    }
     const binds = (input.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
     const ports = (input.publish ?? []).map((p) => (typeof p === 'number' ? { containerPort: p, hostPort: undefined } : p));
     const container = await this.call(`create container ${input.name}`, () =>

@@ -18,6 +18,8 @@ export const DEFAULT_NETWORK = 'bridge';
 /** A container sm-local created, through the Docker Engine API. `remove()` is idempotent and tolerates "already gone". */
 export class ContainerHandle implements EngineContainer {
   private removal?: Promise<void>;
+  /** sm-local sent SIGKILL: a 137 is then its own doing, not the OOM killer's. */
+  private sentKill = false;
 
   constructor(
     private readonly container: Docker.Container,
@@ -35,6 +37,7 @@ export class ContainerHandle implements EngineContainer {
   }
 
   async kill(signal: Signal): Promise<void> {
+    if (signal === 'SIGKILL') this.sentKill = true;
     try {
       await this.container.kill({ signal });
     } catch (err) {
@@ -225,7 +228,11 @@ export class ContainerHandle implements EngineContainer {
       stderr.end();
       let oomKilled = false;
       try {
-        oomKilled = Boolean(((await this.container.inspect()).State as { OOMKilled?: boolean }).OOMKilled);
+        const info = await this.container.inspect();
+        oomKilled = Boolean((info.State as { OOMKilled?: boolean }).OOMKilled);
+        // Podman (4.3 on cgroup v1, seen here) never sets OOMKilled. A SIGKILL (137) that sm-local did
+        // not send, to a container with a memory limit, is the kernel's OOM killer there.
+        if (!oomKilled && exitCode === 137 && !this.sentKill && (info.HostConfig?.Memory ?? 0) > 0) oomKilled = (await this.client.product()) === 'podman';
       } catch {
         // Already gone (removed by `prune` from another shell); the exit code is known.
       }
