@@ -14,6 +14,8 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the check tests' routed outside host
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)     # the remote-engine test's DOCKER_HOST=ssh://
+command -v podman >/dev/null 2>&1 || missing+=(podman) # the integration subset run against Podman
 [ -x /bin/busybox ] && dpkg -S /bin/busybox 2>/dev/null | grep -q busybox-static || missing+=(busybox-static)
 
 if engine_up && [ ${#missing[@]} -eq 0 ]; then exit 0; fi
@@ -21,7 +23,12 @@ if engine_up && [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ ${#missing[@]} -gt 0 ]; then
   if can_install; then
     say "installing ${missing[*]} from Debian's packages…"
+    # No package may start its service (openssh-server would listen on port 22 of every address):
+    # the tests start their own, on 127.0.0.1 and a port of their own.
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1; fi
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 || say "apt-get failed"
+    [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d
   else
     say "missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root on Debian"
   fi

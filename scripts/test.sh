@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p .test-results
-rm -f .test-results/unit.json .test-results/integration.json
+rm -f .test-results/unit.json .test-results/integration.json .test-results/podman.json
 problem=""
 say() { echo "[test] $*" >&2; }
 
@@ -35,4 +35,24 @@ say "integration tests…"
 npx --no-install vitest run --project integration --reporter=default --reporter=json --outputFile.json=.test-results/integration.json >&2
 integration=$?
 
-node scripts/summarize-tests.mjs ".test-results/unit.json:$unit" ".test-results/integration.json:$integration" "problem=$problem"
+# The same tests against Podman's Docker-compatible socket: train (one and several hosts, both
+# transfer modes, Pipe mode), serve, check, prune and doctor. scripts/ensure-podman.sh starts a
+# private `podman system service` with its own storage, copies the images into it, and prints its
+# DOCKER_HOST; it is stopped again afterwards.
+PODMAN_FILES=(test/training.int.test.ts test/training-cluster.int.test.ts test/data-safety.int.test.ts test/cli.int.test.ts test/cli-serve.int.test.ts test/serving.int.test.ts test/check.int.test.ts)
+reports=(".test-results/unit.json:$unit" ".test-results/integration.json:$integration")
+if [ -z "$problem" ]; then
+  say "integration tests against Podman…"
+  if podman_host=$(bash scripts/ensure-podman.sh); then
+    DOCKER_HOST="$podman_host" CONTAINERS_CONF="$PWD/.test-results/podman/containers.conf" \
+      npx --no-install vitest run --project integration --reporter=default --reporter=json --outputFile.json=.test-results/podman.json "${PODMAN_FILES[@]}" >&2
+    reports+=(".test-results/podman.json:$?")
+    bash scripts/ensure-podman.sh stop
+  elif [ "${CI:-}" = "true" ]; then
+    problem="Podman could not be started (CI=true: the Podman tests cannot be skipped)"
+  else
+    say "no Podman: its tests are skipped"
+  fi
+fi
+
+node scripts/summarize-tests.mjs "${reports[@]}" "problem=$problem"

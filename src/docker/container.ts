@@ -183,11 +183,12 @@ export class ContainerHandle implements EngineContainer {
     const stdout = lineWritable(splitterFor('stdout'));
     const stderr = lineWritable(splitterFor('stderr'));
 
-    const attached = (await this.container
-      .attach({ stream: true, stdout: true, stderr: true, logs: false })
-      .catch((err: unknown) => {
-        throw this.client.wrap(`attach to ${this.shortId}`, err);
-      })) as unknown as Readable;
+    const attached = (await this.container.attach({ stream: true, stdout: true, stderr: true, logs: false }).catch(async (err: unknown) => {
+      // Podman creates the container's process to attach to it, so a program it cannot execute fails here.
+      const detail = engineMessage(err);
+      if (PROGRAM_START_FAILURE.test(detail)) throw await this.startError(detail, err);
+      throw this.client.wrap(`attach to ${this.shortId}`, err);
+    })) as unknown as Readable;
     const outputDone = new Promise<void>((resolve) => {
       attached.once('end', resolve);
       attached.once('close', resolve);
@@ -204,10 +205,7 @@ export class ContainerHandle implements EngineContainer {
       const detail = engineMessage(err);
       // The image's program could not be executed (missing, not executable, wrong architecture): the
       // job's own failure. Anything else (GPUs, ports, networks) is the engine's, reported as such.
-      if ((status === 400 || status === 500) && PROGRAM_START_FAILURE.test(detail)) {
-        const state = await this.container.inspect().then((i) => i.State as { ExitCode?: number }, () => undefined);
-        throw new ContainerStartError(detail, state?.ExitCode || 128, err);
-      }
+      if ((status === 400 || status === 500) && PROGRAM_START_FAILURE.test(detail)) throw await this.startError(detail, err);
       if (/could not select device driver/.test(detail)) {
         throw new DockerError(`start ${this.shortId} with GPUs`, detail, err, 'The engine cannot hand out GPUs: install the NVIDIA Container Toolkit, or run without --gpus (a CPU instance type).');
       }
@@ -240,6 +238,13 @@ export class ContainerHandle implements EngineContainer {
     })();
     exited.catch(() => {});
     return new ContainerRun(this, exited);
+  }
+
+  /** The image's program could not be executed: the exit code the engine recorded, as the job's own failure. */
+  private async startError(detail: string, err: unknown): Promise<ContainerStartError> {
+    const state = await this.container.inspect().then((i) => i.State as { ExitCode?: number }, () => undefined);
+    // Podman records no exit code for it: the codes Docker Engine (and a shell) gives, 127 not found, 126 not executable.
+    return new ContainerStartError(detail, state?.ExitCode || (/not found|no such file/.test(detail) ? 127 : 126), err);
   }
 
   runToExit(opts: RunToExitOptions): Promise<ExitInfo> {

@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerEngine, EngineInfo } from '../docker/engine.js';
 import { engineProfile, untestedWarning, type EngineProfile } from '../docker/engine-profile.js';
@@ -37,6 +37,13 @@ async function freeBytes(path: string): Promise<{ path: string; free?: number }>
   }
 }
 
+/** Docker Engine's socket is here and bridged traffic goes through iptables (where Docker sets FORWARD to DROP). */
+async function dockerFiltersBridges(): Promise<boolean> {
+  const socket = await stat('/var/run/docker.sock').then((s) => s.isSocket(), () => false);
+  const netfilter = await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').then((t) => t.trim() === '1', () => false);
+  return socket && netfilter;
+}
+
 /** Is the engine usable, what is it, how much disk is there, which sm-local images exist. */
 export async function runDoctor(opts: { docker: ContainerEngine; tmpRoot: string; outputDir: string }): Promise<DoctorReport> {
   const { docker } = opts;
@@ -66,6 +73,11 @@ export async function runDoctor(opts: { docker: ContainerEngine; tmpRoot: string
   if (report.engine.ok) {
     const images = await docker.listImages(IMAGE_ROLE_LABEL);
     report.images = images.map((i) => ({ tags: i.tags, role: i.labels[IMAGE_ROLE_LABEL] ?? '', id: i.id, sizeBytes: i.size }));
+    if (report.engine.profile?.name.includes('Podman') && !info?.remote && (await dockerFiltersBridges())) {
+      report.warnings.push(
+        "Docker Engine also runs on this machine: its FORWARD policy DROP, with bridge netfilter on, also drops traffic between containers on Podman's internal networks, so a network-isolated multi-host job would wait for its peers forever. Allow it: iptables -I FORWARD -i podman+ -o podman+ -j ACCEPT",
+      );
+    }
     const untested = report.engine.profile && untestedWarning(report.engine.profile);
     if (untested) report.warnings.push(untested);
     if (info?.remote) report.warnings.push(`The engine at ${info.endpoint} is remote: sm-local copies data through the Engine API (--transfer copy).`);

@@ -34,6 +34,7 @@ import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { writingTo } from '../workspace/storage.js';
 import { eachHost, JobCluster, type StopCause } from './cluster.js';
+import { verifyReadBack, type ReadBack } from './read-back.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { ec2Hostname } from './ec2-hostname.js';
 import { createWorkspace, endHostLogs, prepareJob, failedHostHint, hostsRecord, OnceNotices, recordStartFailure, runJobWork, ownSignals, throwIfLogFailed, withHostLog, type HostLog } from './job-run.js';
@@ -503,19 +504,26 @@ class ProcessingRun {
 
   /** Every output of every host, at the end of the job (also a failed or stopped one): partial outputs are kept. */
   private async uploadAll(): Promise<void> {
+    const reads: ReadBack[] = [];
     for (const output of this.spec.outputs) {
       const dest = this.destination(output.outputName);
       await writingTo(dest, () => mkdir(dest, { recursive: true }));
-      for (const host of this.hosts) await this.extractOutput(output, await this.cluster!.archive(host, output.localPath));
+      for (const host of this.hosts) {
+        const files = await this.extractOutput(output, await this.cluster!.archive(host, output.localPath));
+        reads.push({ host: host.name, container: this.cluster!.container(host), path: output.localPath, files });
+      }
     }
+    await verifyReadBack(this.deps.docker, this.engine, reads, 'the output');
   }
 
-  private async extractOutput(output: ResolvedProcessingJobSpec['outputs'][number], tar: Readable | undefined): Promise<void> {
-    if (!tar) return;
+  /** Files and links it wrote. */
+  private async extractOutput(output: ResolvedProcessingJobSpec['outputs'][number], tar: Readable | undefined): Promise<number> {
+    if (!tar) return 0;
     const dest = this.destination(output.outputName);
     await writingTo(dest, () => mkdir(dest, { recursive: true }));
     const r = await extractRouted(tar, dest, underPrefix(`${basename(output.localPath)}/`), `output ${output.outputName} (${output.localPath})`, 'none');
     for (const s of r.skipped) this.warnOnce(`${output.localPath}: ${s.why}; it was left out and the rest uploaded.`);
+    return r.files + r.links;
   }
 
   /** ExitMessage from every host's /opt/ml/output/message (CONTRACT §6.2): concatenated, cut to 1 KB; not UTF-8 fails the job. */

@@ -22,7 +22,6 @@ import {
 import type { EngineContainer, EngineInfo, ExitInfo, PortPair } from '../docker/engine.js';
 import {
   AlgorithmError,
-  EngineMismatchError,
   InterruptedError,
   InvalidSpecError,
   JobTimeoutError,
@@ -38,6 +37,7 @@ import { createJobFolder, writeJobRecord } from '../workspace/job-folder.js';
 import { writingTo } from '../workspace/storage.js';
 import { feedPipeChannel, makeFifo } from '../workspace/pipe-feeder.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
+import { verifyReadBack } from './read-back.js';
 import { eachHost, JobCluster, type StopCause } from './cluster.js';
 import { createWorkspace, endHostLogs, prepareJob, failedHostHint, hostsRecord, OnceNotices, recordStartFailure, runJobWork, ownSignals, throwIfLogFailed, withHostLog, type HostLog } from './job-run.js';
 import { ec2Hostname } from './ec2-hostname.js';
@@ -567,27 +567,10 @@ class TrainingRun {
     for (const s of skipped) this.warnOnce(`${area}: ${s.why}; it was left out and the rest kept.`);
   }
 
-  /**
-   * An engine whose archive of /opt/ml/model holds no file, while the engine's own accounting of that
-   * volume says the container wrote into it, would turn the job's model into an empty artifact
-   * reported as a success (seen with Podman's Docker-compatible API): that is an environment error.
-   */
-  private async checkEmptyModel(filesPerHost: readonly number[]): Promise<void> {
-    const empty = this.hosts.filter((_, i) => !filesPerHost[i]);
-    // Docker Engine reads volumes back whole (sm-local's integration suite runs on it); counting every
-    // volume's size (`system df`) costs a short job about 0.4 s, so only other engines pay for it.
-    if (!empty.length || this.engine.product === 'docker') return;
-    const sizes = await this.deps.docker.volumeSizes(this.engine.apiVersion);
-    for (const host of empty) {
-      const volume = await this.cluster!.container(host).volumeAt(TRAINING_PATHS.model);
-      const size = volume ? sizes.get(volume) : undefined;
-      if (size) {
-        throw new EngineMismatchError(
-          `${this.engine.endpoint} (${this.engine.serverVersion || 'unknown version'})`,
-          `returned an archive of ${TRAINING_PATHS.model} of ${host.plan.name} with no files in it, but counts ${size} bytes in that volume (${volume}): the model the container wrote cannot be read back, so the job is not reported as a success.`,
-        );
-      }
-    }
+  /** A model that came back empty from a volume the engine counts bytes in is the engine's failure (see read-back.ts). */
+  private checkEmptyModel(filesPerHost: readonly number[]): Promise<void> {
+    const reads = this.hosts.map((host, i) => ({ host: host.plan.name, container: this.cluster!.container(host), path: TRAINING_PATHS.model, files: filesPerHost[i] ?? 0 }));
+    return verifyReadBack(this.deps.docker, this.engine, reads, 'the model');
   }
 
   /**
