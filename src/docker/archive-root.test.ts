@@ -87,6 +87,17 @@ describe('rootedAt: every engine archive named as Docker Engine names it', () =>
     expect(headerName(block)).toBeUndefined();
   });
 
+  it('stops reading the engine, without an unhandled error, when its reader goes away (a full disk)', async () => {
+    for (const first of ['/', 'model/']) {
+      const engine = archiveOf([{ name: first }, { name: `${first === '/' ? '/' : first}big.bin`, body: 'x'.repeat(4 << 20) }, { name: `${first === '/' ? '/' : first}after`, body: 'y' }]);
+      const out = rootedAt(engine, '/opt/ml/model');
+      await new Promise<void>((resolve) => out.once('data', () => resolve()));
+      out.destroy(new Error('not enough free space'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(engine.destroyed, first).toBe(true);
+    }
+  });
+
   it('passes an error of the engine stream on', async () => {
     const broken = new Readable({ read() { this.destroy(new Error('engine went away')); } });
     await expect(listing(rootedAt(broken, '/opt/ml/model'))).rejects.toThrow('engine went away');

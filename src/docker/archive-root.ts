@@ -71,6 +71,8 @@ export function rootedAt(archive: Readable, path: string): Readable {
   const base = path.replace(/\/+$/, '').split('/').pop() ?? '';
   if (!base) return archive;
   const out = new PassThrough();
+  // A reader that stops early (a full disk) must not leave the engine's answer open.
+  out.once('close', () => archive.destroy());
   const fail = (err: Error) => out.destroy(err);
   archive.once('error', fail);
   let head = Buffer.alloc(0);
@@ -83,7 +85,7 @@ export function rootedAt(archive: Readable, path: string): Readable {
     archive.unshift(head);
     const name = headerName(head.subarray(0, BLOCK));
     if (name !== undefined && namedAfter(name, String.fromCharCode(head[156] ?? 0), base)) archive.pipe(out);
-    else renamed(archive, base, out, fail);
+    else renamed(archive, base, out);
   };
   const onEnd = () => {
     // Shorter than one header: nothing to rename.
@@ -94,21 +96,40 @@ export function rootedAt(archive: Readable, path: string): Readable {
   return out;
 }
 
-function renamed(archive: Readable, base: string, out: PassThrough, fail: (err: Error) => void): void {
+/** Re-streams `archive` into `out` with its entries renamed; the first failure anywhere, or `out` closing, stops all of it. */
+function renamed(archive: Readable, base: string, out: PassThrough): void {
   const reader = tarStream.extract();
   const writer = tarStream.pack();
   let root: string | undefined;
+  let stopped = false;
+  const stop = (err?: Error) => {
+    if (stopped) return;
+    stopped = true;
+    archive.destroy();
+    reader.destroy();
+    writer.destroy();
+    if (err) out.destroy(err);
+  };
+  out.once('close', () => stop());
   reader.on('entry', (header: Header, stream, next) => {
+    stream.once('error', (err: Error) => stop(err));
+    if (stopped) return stream.resume();
     root ??= bare(header.name);
     const name = renamedEntry(header.name, root, base);
     // Docker names a directory with a trailing slash (Podman does not), and what reads these archives packs them on as they are.
     const h = renamedHeader(header, header.type === 'directory' && !name.endsWith('/') ? `${name}/` : name, header.type === 'link' && header.linkname ? renamedEntry(header.linkname, root, base) : undefined);
-    const entry = writer.entry(h, (err) => (err ? fail(err) : next()));
+    let entry: ReturnType<typeof writer.entry>;
+    try {
+      entry = writer.entry(h, (err) => (err ? stop(err) : next()));
+    } catch (err) {
+      return stop(err as Error);
+    }
+    entry.once('error', (err: Error) => stop(err));
     stream.pipe(entry);
   });
-  reader.once('finish', () => writer.finalize());
-  reader.once('error', fail);
-  writer.once('error', fail);
+  reader.once('finish', () => stopped || writer.finalize());
+  reader.once('error', (err: Error) => stop(err));
+  writer.once('error', (err: Error) => stop(err));
   writer.pipe(out);
   archive.pipe(reader);
 }

@@ -3,6 +3,7 @@
  * `--platform` escape hatch, one log per host in the job folder, a private workspace on this machine,
  * notices said once, and the hint for a host that failed.
  */
+import { engineProfile, untestedWarning } from '../docker/engine-profile.js';
 import type { WriteStream } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -52,6 +53,8 @@ export async function prepareJob(
     job.transfer === 'mount' && deps.docker.remote
       ? [`The engine at ${deps.docker.endpoint} looks remote; bind mounts name paths on the engine's machine. Use --transfer copy if the job sees empty folders.`]
       : [];
+  const untested = untestedWarning(engineProfile(engine));
+  if (untested) warnings.push(untested);
   return { jobDir, image, engine, warnings };
 }
 
