@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { DockerClient } from './client.js';
+import { DockerClient, topColumns } from './client.js';
 
 /** A dockerode stand-in whose modem answers `/system/df` from a script. */
 function engineAnswering(answers: ((cb: (err: unknown, data?: unknown) => void) => void)[]) {
@@ -20,6 +20,13 @@ describe('DockerClient.volumeSizes', () => {
     expect(fake.calls()).toBe(3);
   });
 
+  it('counts again when Podman loses a container removed by another job meanwhile', async () => {
+    const gone = (cb: (err: unknown) => void) => cb({ statusCode: 500, json: { message: 'failed to get state of container 29567: container 29567 does not exist in database: no such container' } });
+    const fake = engineAnswering([gone, sizes]);
+    expect(await new DockerClient(fake.docker).volumeSizes('1.41')).toEqual(new Map([['v1', 42]]));
+    expect(fake.calls()).toBe(2);
+  });
+
   it('still fails on any other engine error', async () => {
     const fake = engineAnswering([(cb) => cb({ statusCode: 500, json: { message: 'boom' } })]);
     await expect(new DockerClient(fake.docker).volumeSizes('1.41')).rejects.toThrow(/Docker could not report its disk usage: boom/);
@@ -36,5 +43,19 @@ describe('DockerClient.info', () => {
     expect((await new DockerClient(answering([{ Name: 'Engine' }, { Name: 'containerd' }])).info()).product).toBe('docker');
     expect((await new DockerClient(answering([{ Name: 'Podman Engine' }])).info()).product).toBe('podman');
     expect((await new DockerClient(answering([])).info()).product).toBeUndefined();
+  });
+});
+
+describe('topColumns', () => {
+  it("reads Podman's one-string rows as Docker Engine's columns, the command line whole", () => {
+    expect(topColumns(['PID   PPID  COMMAND'], [['1     0 /bin/bash /usr/local/bin/entrypoint.sh serve'], ['7     1 python3 -u /opt/program/check_serve.py']])).toEqual({
+      titles: ['PID', 'PPID', 'COMMAND'],
+      rows: [
+        ['1', '0', '/bin/bash /usr/local/bin/entrypoint.sh serve'],
+        ['7', '1', 'python3 -u /opt/program/check_serve.py'],
+      ],
+    });
+    const docker = { titles: ['PID', 'PPID', 'COMMAND'], rows: [['4242', '4200', 'sleep 30']] };
+    expect(topColumns(docker.titles, docker.rows)).toEqual(docker);
   });
 });

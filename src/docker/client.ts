@@ -212,7 +212,9 @@ export class DockerClient implements ContainerEngine {
       try {
         df = (await dial()) as typeof df;
       } catch (err) {
-        if (!/already running/i.test(engineMessage(err))) throw this.wrap('report its disk usage', err);
+        // Podman counts every container too, and fails when one is removed meanwhile (by another job):
+        // counting again is all it takes.
+        if (!/already running|does not exist in database|no such container/i.test(engineMessage(err))) throw this.wrap('report its disk usage', err);
         if (Date.now() > deadline) {
           this.log.warn('The engine kept another disk-usage count running for 10 s: volume sizes are unknown this time.');
           return new Map();
@@ -415,11 +417,11 @@ export class DockerClient implements ContainerEngine {
   async processes(containerId: string): Promise<EngineProcess[] | undefined> {
     try {
       const top = (await this.docker.getContainer(containerId).top({ ps_args: '-o pid,ppid,args' })) as { Titles?: string[]; Processes?: string[][] };
-      const titles = top.Titles ?? [];
+      const { titles, rows } = topColumns(top.Titles ?? [], top.Processes ?? []);
       const at = (...names: string[]) => titles.findIndex((t) => names.includes(t.toUpperCase()));
       const [pid, ppid, args] = [at('PID'), at('PPID'), at('COMMAND', 'CMD', 'ARGS')];
       if (pid < 0 || ppid < 0 || args < 0) return undefined;
-      return (top.Processes ?? []).map((row) => ({ pid: Number(row[pid]), ppid: Number(row[ppid]), args: row.slice(args).join(' ') }));
+      return rows.map((row) => ({ pid: Number(row[pid]), ppid: Number(row[ppid]), args: row.slice(args).join(' ') }));
     } catch {
       return undefined;
     }
@@ -457,6 +459,21 @@ export class DockerClient implements ContainerEngine {
       return undefined;
     }
   }
+}
+
+/**
+ * `top`'s table in columns. Docker Engine gives one title and one field per column; Podman gives the
+ * whole header as one title and each process as one string ("1     0 sleep 30"), its last column
+ * (the command line) holding spaces of its own.
+ */
+export function topColumns(titles: string[], rows: string[][]): { titles: string[]; rows: string[][] } {
+  if (titles.length !== 1 || !/\s/.test(titles[0]!.trim())) return { titles, rows };
+  const names = titles[0]!.trim().split(/\s+/);
+  const split = (line: string) => {
+    const fields = line.trim().split(/\s+/);
+    return [...fields.slice(0, names.length - 1), fields.slice(names.length - 1).join(' ')];
+  };
+  return { titles: names, rows: rows.map((r) => (r.length === 1 ? split(r[0]!) : r)) };
 }
 
 export function splitTag(ref: string): [string, string] {

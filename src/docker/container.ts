@@ -135,7 +135,11 @@ export class ContainerHandle implements EngineContainer {
     } catch (err) {
       throw this.client.wrap(`list the changes of ${this.shortId}`, err);
     }
-    return (list ?? []).map((c) => ({ path: c.Path, kind: c.Kind === 1 ? 'added' : c.Kind === 2 ? 'deleted' : 'changed' }));
+    const changes: ContainerChange[] = (list ?? []).map((c) => ({ path: c.Path, kind: c.Kind === 1 ? 'added' : c.Kind === 2 ? 'deleted' : 'changed' }));
+    if ((await this.client.product()) !== 'podman') return changes;
+    // Podman lists a folder as changed when it made a mount target in it (/etc for /etc/hosts,
+    // /etc/hostname, /etc/resolv.conf), with nothing under it: its own doing, not the container's.
+    return changes.filter((c) => c.kind !== 'changed' || changes.some((o) => o.path.startsWith(`${c.path}/`)));
   }
 
   /** The name of the volume mounted at `path` in this container, if one is. */

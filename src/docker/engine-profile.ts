@@ -55,7 +55,7 @@ export function engineProfile(info: EngineInfo): EngineProfile {
     : [];
   const notes: string[] = [];
   if (name === 'Podman' || name === 'rootless Podman') {
-    notes.push('Podman copies files in and out of containers differently from Docker Engine; sm-local adapts, and checks every archive it reads back against what the engine counts in the volume.');
+    notes.push('Podman copies files in and out of containers differently from Docker Engine: sm-local adapts, and after each job checks that no model or output came back empty from a volume Podman counts bytes in. GPUs (--gpus) need Docker Engine.');
   }
   if (name === 'rootless Docker' || name === 'rootless Podman') {
     notes.push('Rootless: files a container writes as root belong to your user on this machine; CPU and memory limits need cgroup v2 with delegation, or they are not enforced.');
