@@ -416,7 +416,10 @@ export class DockerClient implements ContainerEngine {
    */
   async processes(containerId: string): Promise<EngineProcess[] | undefined> {
     try {
-      const top = (await this.docker.getContainer(containerId).top({ ps_args: '-o pid,ppid,args' })) as { Titles?: string[]; Processes?: string[][] };
+      // Podman runs `ps -o …` inside the container, which most images lack; its own descriptors
+      // (no dash) it reads from /proc itself.
+      const psArgs = (await this.product()) === 'podman' ? 'pid,ppid,args' : '-o pid,ppid,args';
+      const top = (await this.docker.getContainer(containerId).top({ ps_args: psArgs })) as { Titles?: string[]; Processes?: string[][] };
       const { titles, rows } = topColumns(top.Titles ?? [], top.Processes ?? []);
       const at = (...names: string[]) => titles.findIndex((t) => names.includes(t.toUpperCase()));
       const [pid, ppid, args] = [at('PID'), at('PPID'), at('COMMAND', 'CMD', 'ARGS')];
