@@ -6,6 +6,7 @@
  * refuse an unknown host key, and leave nothing behind on either side.
  */
 import { writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../src/docker/labels.js';
@@ -102,5 +103,55 @@ describe.skipIf(dockerUnavailable() || (!sshdAvailable() && !mustRun))('a remote
     } finally {
       writeFileSync(join(sshd.home, '.ssh', 'known_hosts'), `${sshd.hostKeyLine}\n`);
     }
+  });
+});
+
+/**
+ * `DOCKER_HOST=tcp://127.0.0.1:PORT`: the engine's API over TCP (a forwarder in front of this
+ * machine's socket, as `dockerd -H tcp://…` or an SSH port forward would give), with --transfer copy:
+ * plain HTTP and the hijacked attach streams through a TCP connection, end to end.
+ */
+describe.skipIf(dockerUnavailable())('an engine over tcp:// (DOCKER_HOST=tcp://127.0.0.1:PORT)', () => {
+  const s = useTestSession();
+  let forwarder: Server;
+  let env: NodeJS.ProcessEnv;
+  const cli = (args: string[], opts: Partial<CliOptions> = {}) => runCli(args, { env, cwd: s.root, ...opts });
+  const name = (tag: string) => `tcp-${tag}-${s.session}`;
+
+  beforeAll(async () => {
+    const socketPath = s.docker.endpoint.replace(/^unix:\/\//, '');
+    forwarder = createServer((client) => {
+      const engine = connect(socketPath);
+      client.pipe(engine).pipe(client);
+      client.once('error', () => engine.destroy());
+      engine.once('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', () => r()));
+    const { DOCKER_HOST: _host, DOCKER_CONTEXT: _context, ...rest } = process.env;
+    env = { ...rest, DOCKER_HOST: `tcp://127.0.0.1:${(forwarder.address() as AddressInfo).port}`, NO_COLOR: '1', SM_LOCAL_TMPDIR: s.tmpRoot, SM_LOCAL_OUTPUT: s.dir('tcp-output'), SM_LOCAL_SESSION: s.session };
+  });
+  afterAll(() => new Promise<void>((r) => forwarder.close(() => r())));
+
+  it('trains with --transfer copy and serves, through the TCP endpoint, and leaves nothing', async () => {
+    const job = name('train');
+    const trained = await cli(['train', EXAMPLE_IMAGE, '--job-name', job, '--transfer', 'copy', '--channel', `train=${EXAMPLE}/data/train`, '--hyperparameter', 'epochs=20']);
+    expect(trained.stderr).toMatch(/transfer=copy/);
+    expect(trained.code).toBe(0);
+    expect((await readTarGz(trained.stdout.trim())).map((e) => e.name)).toContain('model.json');
+    const endpoint = name('serve');
+    let invoked: Awaited<ReturnType<typeof cli>> | undefined;
+    const run = await cli(['serve', '--model', trained.stdout.trim(), '--name', endpoint, '--port', '0', EXAMPLE_IMAGE], {
+      onStdout: (line, child) => {
+        if (!line.startsWith('http://')) return;
+        void cli(['invoke', endpoint, '--body', `@${EXAMPLE}/sample-request.csv`, '--content-type', 'text/csv'])
+          .then((r) => (invoked = r))
+          .finally(() => child.kill('SIGINT'));
+      },
+    });
+    expect(run.stderr).toMatch(/is InService/);
+    expect(invoked?.code).toBe(0);
+    expect(run.code).toBe(0);
+    expect(await s.docker.listManaged([`${LABEL.jobName}=${job}`])).toEqual([]);
+    expect(await s.docker.listManaged([`${LABEL.jobName}=${endpoint}`])).toEqual([]);
   });
 });
