@@ -59,3 +59,31 @@ describe('topColumns', () => {
     expect(topColumns(docker.titles, docker.rows)).toEqual(docker);
   });
 });
+
+describe('DockerClient.wrap, when nothing answers at the default socket', () => {
+  it('points at a Podman socket that is there', async () => {
+    const { mkdtempSync, mkdirSync } = await import('node:fs');
+    const { createServer } = await import('node:net');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { connectEngine } = await import('./connection.js');
+    const runtime = mkdtempSync(join(tmpdir(), 'sm-local-xdg-'));
+    mkdirSync(join(runtime, 'podman'));
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(join(runtime, 'podman', 'podman.sock'), () => r()));
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    try {
+      const client = new DockerClient(connectEngine({}, runtime));
+      const err = client.wrap('answer a ping', Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }));
+      expect(err.message).toBe('Cannot reach the Docker engine at unix:///var/run/docker.sock: no engine answers there.');
+      expect(err.hint).toBe(`A Podman socket is at ${join(runtime, 'podman', 'podman.sock')}: export DOCKER_HOST=unix://${join(runtime, 'podman', 'podman.sock')} to use it (Podman 4 is tested; see the README, Engines).`);
+      const elsewhere = new DockerClient(connectEngine({ DOCKER_HOST: 'unix:///nowhere.sock' }, runtime)).wrap('answer a ping', Object.assign(new Error('x'), { code: 'ENOENT' }));
+      expect(elsewhere.hint).toMatch(/^Start Docker/);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+      server.close();
+    }
+  });
+});

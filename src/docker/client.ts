@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { statSync } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
@@ -39,6 +40,20 @@ function productOf(version: { Components?: { Name?: string }[] | null }): Pick<E
   const names = (version.Components ?? []).map((c) => c.Name ?? '');
   if (names.some((n) => /podman/i.test(n))) return { product: 'podman' };
   return names.includes('Engine') ? { product: 'docker' } : {};
+}
+
+/** Where Podman's API socket usually is (rootless first), when one is there. */
+function podmanSocket(): string | undefined {
+  const candidates = [process.env.XDG_RUNTIME_DIR && `${process.env.XDG_RUNTIME_DIR}/podman/podman.sock`, '/run/podman/podman.sock'];
+  return candidates.find((p): p is string => Boolean(p) && isSocket(p!));
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 function isConnection(engine: Docker | EngineConnection): engine is EngineConnection {
@@ -85,7 +100,10 @@ export class DockerClient implements ContainerEngine {
   wrap(action: string, err: unknown): SmLocalError {
     if (err instanceof SmLocalError) return err;
     const code = (err as EngineErrorShape)?.code;
-    if (code && UNAVAILABLE_CODES.has(code)) return new DockerUnavailableError(this.endpoint, err);
+    if (code && UNAVAILABLE_CODES.has(code)) {
+      const podman = this.connection.source === 'the default socket' ? podmanSocket() : undefined;
+      return new DockerUnavailableError(this.endpoint, err, podman ? { reason: 'no engine answers there', hint: `A Podman socket is at ${podman}: export DOCKER_HOST=unix://${podman} to use it (Podman 4 is tested; see the README, Engines).` } : undefined);
+    }
     return new DockerError(action, engineMessage(err), err);
   }
 
