@@ -20,6 +20,8 @@ export class ContainerHandle implements EngineContainer {
   private removal?: Promise<void>;
   /** sm-local sent SIGKILL: a 137 is then its own doing, not the OOM killer's. */
   private sentKill = false;
+  /** The copy operations in flight on this container, one after another on Podman (see `serial`). */
+  private copies: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly container: Docker.Container,
@@ -82,7 +84,11 @@ export class ContainerHandle implements EngineContainer {
     return { hostPort, ...(ip ? { ip } : {}) };
   }
 
-  async putArchive(tar: Readable, path: string): Promise<void> {
+  putArchive(tar: Readable, path: string): Promise<void> {
+    return this.serial(() => this.putArchiveNow(tar, path));
+  }
+
+  private async putArchiveNow(tar: Readable, path: string): Promise<void> {
     // Podman extracts into the container's own layer only, not through the mounts below `path` (see archive-split.ts).
     const mounts = (await this.client.product()) === 'podman' ? await this.mountPoints() : [];
     const parts = mounts.some((m) => m !== path && mountOf(m, [path]) !== undefined) ? await splitByMounts(tar, path, mounts) : [{ path, tar }];
@@ -94,6 +100,18 @@ export class ContainerHandle implements EngineContainer {
         throw this.client.wrap(`copy files into ${this.shortId}:${part.path}`, err);
       }
     }
+  }
+
+  /**
+   * Podman 4.3 mounts a container's storage for every copy or stat and unmounts it after; two at once
+   * on one container race ("mounting storage …: lstat …/merged: no such file or directory", or a bare
+   * 500), so there they run one after another. Docker Engine runs them side by side.
+   */
+  private async serial<T>(fn: () => Promise<T>): Promise<T> {
+    if ((await this.client.product()) !== 'podman') return fn();
+    const run = this.copies.then(fn, fn);
+    this.copies = run.catch(() => {});
+    return run;
   }
 
   /** Where volumes and bind mounts are mounted in this container. */
@@ -112,7 +130,7 @@ export class ContainerHandle implements EngineContainer {
    */
   async statPath(path: string): Promise<PathStat | undefined> {
     try {
-      const res = (await this.container.infoArchive({ path })) as unknown as { headers: Record<string, string | undefined>; resume?: () => void };
+      const res = (await this.serial(() => this.container.infoArchive({ path }))) as unknown as { headers: Record<string, string | undefined>; resume?: () => void };
       res.resume?.();
       const header = res.headers['x-docker-container-path-stat'];
       if (!header) return undefined;
@@ -157,7 +175,8 @@ export class ContainerHandle implements EngineContainer {
   /** A tar stream of `path`; entries are named after its last component (`model/…`). */
   async getArchive(path: string): Promise<Readable | undefined> {
     try {
-      return rootedAt((await this.container.getArchive({ path })) as unknown as Readable, path);
+      // Serial until the engine answers; the stream itself is read whenever the caller reads it.
+      return rootedAt((await this.serial(() => this.container.getArchive({ path }))) as unknown as Readable, path);
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw this.client.wrap(`copy ${this.shortId}:${path} out`, err);

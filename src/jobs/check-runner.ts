@@ -506,6 +506,8 @@ function sigtermResult(
     const a = advice();
     return checkResult(id, 'warn', a.observed, { fix: a.fix });
   }
+  // Stopped before its container ran (the engine took longer to start it than the check waited).
+  if (host?.exitCode === undefined) return skipped(id, `the stop came before the container had started, so nothing was seen of SIGTERM; ${seen.tooShort}`);
   return checkResult(id, 'pass', sigtermExitObservation(host?.stopMs, host?.exitCode, seen.sentAfterMs, seen.busyMs));
 }
 
