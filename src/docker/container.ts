@@ -90,7 +90,7 @@ export class ContainerHandle implements EngineContainer {
 
   private async putArchiveNow(tar: Readable, path: string): Promise<void> {
     // Podman extracts into the container's own layer only, not through the mounts below `path` (see archive-split.ts).
-    const mounts = (await this.client.product()) === 'podman' ? await this.mountPoints() : [];
+    const mounts = (await this.onPodman()) ? await this.mountPoints() : [];
     const parts = mounts.some((m) => m !== path && mountOf(m, [path]) !== undefined) ? await splitByMounts(tar, path, mounts) : [{ path, tar }];
     for (const part of parts) {
       try {
@@ -108,10 +108,15 @@ export class ContainerHandle implements EngineContainer {
    * 500), so there they run one after another. Docker Engine runs them side by side.
    */
   private async serial<T>(fn: () => Promise<T>): Promise<T> {
-    if ((await this.client.product()) !== 'podman') return fn();
+    if (!(await this.onPodman())) return fn();
     const run = this.copies.then(fn, fn);
     this.copies = run.catch(() => {});
     return run;
+  }
+
+  /** The engine is Podman, where its archive and process APIs differ from Docker Engine's (see each use). */
+  private async onPodman(): Promise<boolean> {
+    return (await this.client.product()) === 'podman';
   }
 
   /** Where volumes and bind mounts are mounted in this container. */
@@ -154,7 +159,7 @@ export class ContainerHandle implements EngineContainer {
       throw this.client.wrap(`list the changes of ${this.shortId}`, err);
     }
     const changes: ContainerChange[] = (list ?? []).map((c) => ({ path: c.Path, kind: c.Kind === 1 ? 'added' : c.Kind === 2 ? 'deleted' : 'changed' }));
-    if ((await this.client.product()) !== 'podman') return changes;
+    if (!(await this.onPodman())) return changes;
     // Podman lists a folder as changed when it made a mount target in it (/etc for /etc/hosts,
     // /etc/hostname, /etc/resolv.conf), with nothing under it: its own doing, not the container's.
     return changes.filter((c) => c.kind !== 'changed' || changes.some((o) => o.path.startsWith(`${c.path}/`)));
@@ -253,7 +258,7 @@ export class ContainerHandle implements EngineContainer {
         oomKilled = Boolean((info.State as { OOMKilled?: boolean }).OOMKilled);
         // Podman (4.3 on cgroup v1, seen here) never sets OOMKilled. A SIGKILL (137) that sm-local did
         // not send, to a container with a memory limit, is the kernel's OOM killer there.
-        if (!oomKilled && exitCode === 137 && !this.sentKill && (info.HostConfig?.Memory ?? 0) > 0) oomKilled = (await this.client.product()) === 'podman';
+        if (!oomKilled && exitCode === 137 && !this.sentKill && (info.HostConfig?.Memory ?? 0) > 0) oomKilled = await this.onPodman();
       } catch {
         // Already gone (removed by `prune` from another shell); the exit code is known.
       }
