@@ -20,11 +20,16 @@ describe('DockerClient.volumeSizes', () => {
     expect(fake.calls()).toBe(3);
   });
 
-  it('counts again when Podman loses a container removed by another job meanwhile', async () => {
-    const gone = (cb: (err: unknown) => void) => cb({ statusCode: 500, json: { message: 'failed to get state of container 29567: container 29567 does not exist in database: no such container' } });
-    const fake = engineAnswering([gone, sizes]);
+  it('counts again when Podman loses a container or a volume removed by another job meanwhile', async () => {
+    const gone = (message: string) => (cb: (err: unknown) => void) => cb({ statusCode: 500, json: { message } });
+    const fake = engineAnswering([
+      gone('failed to get state of container 29567: container 29567 does not exist in database: no such container'),
+      gone('no volume with name c3561023 found in DB: no such volume'),
+      gone('lstat /var/lib/containers/storage/volumes/c39741d7/_data: no such file or directory'),
+      sizes,
+    ]);
     expect(await new DockerClient(fake.docker).volumeSizes('1.41')).toEqual(new Map([['v1', 42]]));
-    expect(fake.calls()).toBe(2);
+    expect(fake.calls()).toBe(4);
   });
 
   it('still fails on any other engine error', async () => {

@@ -230,9 +230,9 @@ export class DockerClient implements ContainerEngine {
       try {
         df = (await dial()) as typeof df;
       } catch (err) {
-        // Podman counts every container too, and fails when one is removed meanwhile (by another job):
-        // counting again is all it takes.
-        if (!/already running|does not exist in database|no such container/i.test(engineMessage(err))) throw this.wrap('report its disk usage', err);
+        // Podman counts every container too, and fails when a container or a volume is removed
+        // meanwhile (by another job): counting again is all it takes.
+        if (!/already running|does not exist in database|no such container|no such volume|\/volumes\/\S+: no such file or directory/i.test(engineMessage(err))) throw this.wrap('report its disk usage', err);
         if (Date.now() > deadline) {
           this.log.warn('The engine kept another disk-usage count running for 10 s: volume sizes are unknown this time.');
           return new Map();
