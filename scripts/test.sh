@@ -43,7 +43,9 @@ PODMAN_FILES=(test/training.int.test.ts test/training-cluster.int.test.ts test/d
 # check's catalogue, but for the three tests that assert how a short fixture run ended after its
 # SIGTERM: on Podman under load the stop lands too close to the end of these 2-second runs (seen:
 # SIGTERM 1.9 s into a 2.0 s run), and the check rightly says SIGTERM handling was not seen.
-PODMAN_CHECK_SKIP='claiming only what it saw of SIGTERM|passes a processing image that keeps the contract|says the job stopped on SIGTERM when it ended well before'
+# Also the crash-on-first-request test: Podman reports the container's exit later, so in one of three
+# CI runs the probes after the crash ran before check knew, and failed too (the verdict stayed fail).
+PODMAN_CHECK_SKIP='claiming only what it saw of SIGTERM|passes a processing image that keeps the contract|says the job stopped on SIGTERM when it ended well before|names a crash on the first request once'
 reports=(".test-results/unit.json:$unit" ".test-results/integration.json:$integration")
 if [ -z "$problem" ]; then
   say "integration tests against Podman…"
