@@ -104,7 +104,7 @@ export function connectEngine(env: Env = process.env, home = homedir()): EngineC
   if (LOOPBACK.has(host)) return local(docker, endpoint, source);
   // A remote engine over plain TCP publishes where this machine dialled it; that network already
   // reaches the engine's own API.
-  return { docker, endpoint, remote: true, source, publishIp: host.replace(/^\[|\]$/g, ''), reach: async (hostPort) => ({ host, port: hostPort }), close() {} };
+  return remoteTcp(docker, endpoint, source, host);
 }
 
 /** A connection for a dockerode client made elsewhere (tests, scripts): where it points, read off its modem. */
@@ -113,7 +113,12 @@ export function connectionOf(docker: Docker): EngineConnection {
   if (!modem.host) return local(docker, `unix://${typeof modem.socketPath === 'string' ? modem.socketPath : '/var/run/docker.sock'}`, 'the caller');
   const endpoint = `${modem.protocol === 'https' ? 'https' : 'tcp'}://${modem.host}${modem.port ? `:${modem.port}` : ''}`;
   if (LOOPBACK.has(modem.host)) return local(docker, endpoint, 'the caller');
-  return { docker, endpoint, remote: true, source: 'the caller', publishIp: modem.host, reach: async (hostPort) => ({ host: modem.host!, port: hostPort }), close() {} };
+  return remoteTcp(docker, endpoint, 'the caller', modem.host);
+}
+
+/** An engine on another machine reached over TCP: containers publish on the address this machine dialled. */
+function remoteTcp(docker: Docker, endpoint: string, source: string, host: string): EngineConnection {
+  return { docker, endpoint, remote: true, source, publishIp: host.replace(/^\[|\]$/g, ''), reach: async (hostPort) => ({ host, port: hostPort }), close() {} };
 }
 
 function local(docker: Docker, endpoint: string, source: string): EngineConnection {
