@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'E_ENDPOINT_EXISTS'
   | 'E_SERVING_STARTUP'
   | 'E_ENDPOINT_NOT_FOUND'
+  | 'E_JOB_NOT_FOUND'
   | 'E_INVOKE'
   | 'E_ALGORITHM_FAILED'
   | 'E_MAX_RUNTIME'
@@ -192,6 +193,13 @@ export class EndpointNotFoundError extends SmLocalError {
     super('E_ENDPOINT_NOT_FOUND', `No endpoint named "${name}" is being served by sm-local.`, EXIT.usage, {
       hint: 'Start one with `sm-local serve IMAGE --name NAME`, or give --port of a running proxy.',
     });
+  }
+}
+
+/** `sm-local logs` and `exec`: no job or endpoint of that name has a container on the engine (or none on that host). */
+export class JobNotFoundError extends SmLocalError {
+  constructor(message: string, hint = 'Run `sm-local ps` for the jobs and endpoints sm-local runs on this engine. A finished job\'s containers are gone (unless it ran with --keep): its logs are in its job folder.') {
+    super('E_JOB_NOT_FOUND', message, EXIT.usage, { hint });
   }
 }
 
@@ -386,6 +394,7 @@ const AWS_ERRORS: Record<ErrorCode, { code: string; status: number }> = {
   E_JOB_EXISTS: { code: 'ResourceInUse', status: 400 },
   E_ENDPOINT_EXISTS: { code: 'ValidationException', status: 400 },
   E_ENDPOINT_NOT_FOUND: { code: 'ValidationException', status: 400 },
+  E_JOB_NOT_FOUND: { code: 'ValidationException', status: 400 },
   E_DOCKER_UNAVAILABLE: { code: 'InternalFailure', status: 500 },
   E_DOCKER: { code: 'InternalFailure', status: 500 },
   E_IMAGE_BUILD: { code: 'InternalFailure', status: 500 },

@@ -7,6 +7,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { invokeCommand } from './commands/invoke.js';
 import { processCommand } from './commands/process.js';
 import { pruneCommand } from './commands/prune.js';
+import { execCommand, logsCommand, psCommand } from './commands/running.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { transformCommand } from './commands/transform.js';
@@ -49,7 +50,10 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .command(checkCommand(io, (code) => (exitCode = code)))
     .command(doctorCommand(io, (code) => (exitCode = code)))
     .command(pruneCommand(io))
-    .demandCommand(1, 'Name a command: train, process, transform, serve, invoke, check, doctor or prune.')
+    .command(psCommand(io))
+    .command(logsCommand(io))
+    .command(execCommand({ ...io, stdin: process.stdin }, (code) => (exitCode = code)))
+    .demandCommand(1, 'Name a command: train, process, transform, serve, invoke, api, check, doctor, prune, ps, logs or exec.')
     .recommendCommands()
     .strict()
     .exitProcess(false)

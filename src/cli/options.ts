@@ -45,3 +45,13 @@ export function commonJobOptions<T>(y: Argv<T>, what: { stopGraceDefault: number
     .option('region', { type: 'string', describe: 'AWS region for ARNs, messages and AWS_REGION (default us-east-1)' })
     .option('account', { type: 'string', describe: 'Account id for ARNs and messages (default 000000000000)' }) as unknown as Argv<T>;
 }
+
+/** The local escape hatches `train` and `serve` share: /dev/shm, GPUs, the platform, debugger ports, keeping the containers. */
+export function escapeHatchOptions<T>(y: Argv<T>, what: { publishTo: string; keep: string }): Argv<T> {
+  return y
+    .option('shm-size', { type: 'string', describe: 'Escape hatch: /dev/shm size (e.g. 8g) instead of the instance type\'s' })
+    .option('gpus', { type: 'string', describe: 'Escape hatch: GPUs to request from the engine (all, or a count) whatever the instance type has' })
+    .option('platform', { type: 'string', describe: 'Escape hatch: image platform, e.g. linux/amd64 (the engine refuses an image of another platform)' })
+    .option('publish', { type: 'string', coerce: list, describe: `Escape hatch: HOST:CONTAINER port of ${what.publishTo} on 127.0.0.1, e.g. 5678:5678 for a debugger (repeatable)` })
+    .option('keep', { type: 'boolean', describe: what.keep }) as unknown as Argv<T>;
+}

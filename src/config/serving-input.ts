@@ -6,7 +6,7 @@ import { resolveEndpointSpec, type EndpointSpec, type ModelSpec } from '../contr
 import { InvalidSpecError } from '../errors.js';
 import { collectEnvironment } from './env-file.js';
 import type { ResolvedConfig } from './resolve.js';
-import { readJsonArg } from './training-input.js';
+import { parseEscapeHatches, readJsonArg, type TrainingRunSettings } from './training-input.js';
 import { createUriMapper } from './uri-mapping.js';
 
 /** `sm-local serve` flags as yargs hands them over. */
@@ -24,7 +24,15 @@ export interface ServeFlags {
   invocationTimeout?: number;
   instanceType?: string;
   instanceCount?: number;
+  shmSize?: string;
+  gpus?: string;
+  platform?: string;
+  publish?: string[];
+  keep?: boolean;
 }
+
+/** The local escape hatches of `serve`, as `train` has them: checked, in the shape the endpoint runner takes. */
+export type ServeEscapes = Pick<TrainingRunSettings, 'shmSizeBytes' | 'gpus' | 'platform' | 'publish'> & { keep?: boolean };
 
 /** A CreateModel file, read and checked, its URIs mapped relative to it; undefined when it could not be read. */
 async function readModelFile(file: string, config: ResolvedConfig, cwd: string, p: Problems, named: boolean): Promise<Partial<EndpointSpec> | undefined> {
@@ -48,8 +56,9 @@ export async function resolveServingInput(
   flags: ServeFlags,
   config: ResolvedConfig,
   opts: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<{ input: EndpointSpec & { port?: number }; notices: string[] }> {
+): Promise<{ input: EndpointSpec & { port?: number } & ServeEscapes; notices: string[] }> {
   const p = new Problems();
+  const escapes: ServeEscapes = { ...parseEscapeHatches(flags, p), ...(flags.keep ? { keep: true } : {}) };
   const files = flags.modelJson === undefined ? [] : Array.isArray(flags.modelJson) ? flags.modelJson : [flags.modelJson];
   const models = (await Promise.all(files.map((f) => readModelFile(f, config, opts.cwd, p, files.length > 1)))).filter((m): m is Partial<EndpointSpec> => m !== undefined);
   const source = files.length === 1 ? `model file ${resolve(opts.cwd, files[0]!)}` : files.length ? 'the model files' : 'the endpoint';
@@ -88,8 +97,9 @@ export async function resolveServingInput(
   const model = flags.model !== undefined ? resolve(opts.cwd, flags.model) : base.model;
   const instanceType = flags.instanceType ?? (base.variants ? undefined : config.instanceType);
 
-  const input: EndpointSpec & { port?: number } = {
+  const input: EndpointSpec & { port?: number } & ServeEscapes = {
     ...base,
+    ...escapes,
     image: image ?? '',
     ...(model !== undefined ? { model } : {}),
     ...(flags.name !== undefined ? { endpointName: flags.name } : {}),

@@ -1,13 +1,13 @@
 import Docker from 'dockerode';
 import { statSync } from 'node:fs';
-import { Writable, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Duplex, type Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
-import type { ContainerEngine, ContainerInput, EngineImage, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
-import { jsonLines } from './lines.js';
+import type { ContainerEngine, ContainerInput, EngineImage, ExecIO, OutputStream, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
+import { envRecord, jsonLines, LineSplitter, lineWritable } from './lines.js';
 import { connectEngine, connectionOf, type EngineConnection } from './connection.js';
 
 export type { EngineInfo, ImageInfo, ImageManifests, ManagedResource, NetworkInput } from './engine.js';
@@ -356,7 +356,7 @@ export class DockerClient implements ContainerEngine {
   /** Containers (running or not) carrying every given label. */
   async listContainers(labelFilters: string[]): Promise<ManagedResource[]> {
     const containers = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: JSON.stringify({ label: labelFilters }) }));
-    return containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, state: c.State }));
+    return containers.map(containerRow);
   }
 
   /** Containers, networks and volumes carrying every given label (`key=value` or bare `key`). */
@@ -366,7 +366,7 @@ export class DockerClient implements ContainerEngine {
       Promise.all([this.docker.listContainers({ all: true, filters }), this.docker.listNetworks({ filters }), this.docker.listVolumes({ filters })]),
     );
     return [
-      ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, state: c.State })),
+      ...containers.map(containerRow),
       ...networks.map((n) => ({ kind: 'network' as const, id: n.Id, name: n.Name, labels: n.Labels ?? {} })),
       ...(volumes.Volumes ?? []).map((v) => ({ kind: 'volume' as const, id: v.Name, name: v.Name, labels: v.Labels ?? {} })),
     ];
@@ -454,6 +454,63 @@ export class DockerClient implements ContainerEngine {
     return state?.Pid || undefined;
   }
 
+  async containerLogs(containerId: string, opts: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine: (line: string, stream: OutputStream) => void }): Promise<void> {
+    const container = this.docker.getContainer(containerId);
+    const options = { stdout: true, stderr: true, follow: opts.follow === true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+    const stream = (await this.call(`read the log of ${containerId.slice(0, 12)}`, () => container.logs(options as Docker.ContainerLogsOptions & { follow: true }))) as unknown as Readable | Buffer;
+    const splitters = { stdout: new LineSplitter((l) => opts.onLine(l, 'stdout')), stderr: new LineSplitter((l) => opts.onLine(l, 'stderr')) };
+    const flush = () => (splitters.stdout.end(), splitters.stderr.end());
+    // Without follow, some engines answer with the whole log as one buffer.
+    if (Buffer.isBuffer(stream)) {
+      const pass = new PassThrough();
+      const done = new Promise<void>((resolve) => pass.once('end', resolve));
+      this.docker.modem.demuxStream(pass, lineWritable(splitters.stdout), lineWritable(splitters.stderr));
+      pass.end(stream);
+      await done;
+      return flush();
+    }
+    this.docker.modem.demuxStream(stream, lineWritable(splitters.stdout), lineWritable(splitters.stderr));
+    const onAbort = () => stream.destroy();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    await new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    opts.signal?.removeEventListener('abort', onAbort);
+    flush();
+  }
+
+  async containerEnvironment(containerId: string): Promise<Record<string, string>> {
+    const info = await this.call(`inspect container ${containerId.slice(0, 12)}`, () => this.docker.getContainer(containerId).inspect());
+    return envRecord(info.Config?.Env ?? []);
+  }
+
+  async exec(containerId: string, argv: string[], io: ExecIO): Promise<number> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await this.call(`exec in ${containerId.slice(0, 12)}`, () =>
+      container.exec({ Cmd: argv, AttachStdin: Boolean(io.stdin), AttachStdout: true, AttachStderr: true, Tty: Boolean(io.tty) }),
+    );
+    const stream = (await this.call(`start exec in ${containerId.slice(0, 12)}`, () => exec.start({ hijack: true, stdin: Boolean(io.stdin), Tty: Boolean(io.tty) }))) as unknown as Duplex;
+    if (io.tty && io.size) await exec.resize({ h: io.size.rows, w: io.size.columns }).catch(() => {});
+    if (io.tty) stream.pipe(io.stdout as Writable, { end: false });
+    else this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
+    if (io.stdin) {
+      const stdin = io.stdin;
+      stdin.pipe(stream);
+      // The end of stdin ends the command's input (a half-close), as `docker exec -i` does.
+      stdin.once('end', () => (stream as Duplex & { end(): void }).end());
+    }
+    await new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    io.stdin?.unpipe(stream);
+    const { ExitCode } = (await this.call('inspect the exec', () => exec.inspect())) as { ExitCode: number | null };
+    return ExitCode ?? 1;
+  }
+
   /**
    * Runs `argv` inside a running container through the engine (no shell) and returns its stdout, or
    * undefined when it cannot run there (no such program, the container stopped) or takes too long.
@@ -480,6 +537,11 @@ export class DockerClient implements ContainerEngine {
       return undefined;
     }
   }
+}
+
+/** A container of a list, as sm-local reports it. */
+function containerRow(c: Docker.ContainerInfo): ManagedResource {
+  return { kind: 'container', id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {}, state: c.State, created: c.Created * 1000, status: c.Status };
 }
 
 /**

@@ -189,6 +189,20 @@ export interface ManagedResource {
   name: string;
   labels: Record<string, string>;
   state?: string;
+  /** Containers: when it was created (ms since the epoch), and the engine's status line ("Up 3 minutes"). */
+  created?: number;
+  status?: string;
+}
+
+/** `sm-local exec`: what the command is attached to. */
+export interface ExecIO {
+  stdin?: NodeJS.ReadableStream;
+  /** A terminal: stdout and stderr come as one stream, on `stdout`. */
+  tty?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** The terminal's size, with `tty`. */
+  size?: { rows: number; columns: number };
 }
 
 /** A container sm-local created. `remove()` is idempotent and tolerates "already gone". */
@@ -281,4 +295,10 @@ export interface ContainerEngine {
   execOutput(containerId: string, argv: string[], timeoutMs?: number): Promise<string | undefined>;
   /** The host pid of a running container's first process, when the engine is on this machine. */
   hostPid(containerId: string): Promise<number | undefined>;
+  /** A container's output so far (the last `tail` lines), line by line; with `follow`, until it exits or `signal` aborts. */
+  containerLogs(containerId: string, opts: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine: (line: string, stream: OutputStream) => void }): Promise<void>;
+  /** The environment a container was created with (so what it prints can be masked). */
+  containerEnvironment(containerId: string): Promise<Record<string, string>>;
+  /** Runs `argv` in a running container (no shell) attached to `io`; resolves with its exit code. */
+  exec(containerId: string, argv: string[], io: ExecIO): Promise<number>;
 }

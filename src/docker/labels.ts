@@ -11,6 +11,8 @@ export const LABEL = {
   shared: 'sm-local.shared',
   /** Serving: the 127.0.0.1 port of the endpoint's proxy, so `sm-local invoke NAME` can find it. */
   proxyPort: 'sm-local.proxy-port',
+  /** Which of a job's containers this is: its host (`algo-2`), an endpoint's `primary` or `<variant>/<instance>/<hostname>`. */
+  role: 'sm-local.role',
 } as const;
 
 export interface Owner {

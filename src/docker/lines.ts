@@ -65,3 +65,13 @@ export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncG
   }
   if (pending.trim()) yield JSON.parse(pending.trim()) as Record<string, unknown>;
 }
+
+/** `KEY=VALUE` items as a record. */
+export function envRecord(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}

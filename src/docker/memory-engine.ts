@@ -22,6 +22,7 @@ import type {
   EngineNetwork,
   EngineProcess,
   EngineVolume,
+  ExecIO,
   ExitInfo,
   ImageInfo,
   ImageManifests,
@@ -34,7 +35,7 @@ import type {
   Signal,
 } from './engine.js';
 import { LABEL } from './labels.js';
-import { Tail } from './lines.js';
+import { envRecord, Tail } from './lines.js';
 import { ContainerRun, runToExit } from './run.js';
 
 /** What a scripted container does once started. Times are in ms from the start. */
@@ -53,6 +54,8 @@ export interface ScriptedBehaviour {
   /** The start fails as an unrunnable program does (`exec: "train": executable file not found`). */
   startError?: string;
   oomKilled?: boolean;
+  /** What a command run in it (`exec`) prints and exits with; without it, no program is found (127). */
+  exec?: (argv: string[]) => { stdout?: string; stderr?: string; exitCode: number };
   /** An HTTP server it runs while it is up (from `afterMs`), on 127.0.0.1; closed when it exits. */
   serve?: { handler: (req: IncomingMessage, res: ServerResponse) => void; afterMs?: number };
 }
@@ -77,6 +80,10 @@ export interface MemoryContainerRecord {
   archiveReads: Map<string, number>;
   network?: { name: string; aliases: string[]; ipv4Address?: string };
   exit?: { exitCode: number };
+  created: number;
+  /** Its output so far (the engine's log), and who follows it. */
+  printed: { line: string; stream: OutputStream }[];
+  followers: Set<(line: { line: string; stream: OutputStream } | undefined) => void>;
 }
 
 export interface MemoryEngineOptions {
@@ -277,6 +284,7 @@ class MemoryContainer implements EngineContainer {
         for (const t of timers) clearTimeout(t);
         this.record.state = 'exited';
         this.record.exit = { exitCode };
+        for (const f of this.record.followers) f(undefined);
         this.server?.closeAllConnections();
         this.server?.close();
         // What the program wrote stays in its layer and volumes, as on an engine.
@@ -287,6 +295,9 @@ class MemoryContainer implements EngineContainer {
         timers.push(
           setTimeout(() => {
             tail.push(o.line);
+            const printed = { line: o.line, stream: o.stream ?? 'stdout' };
+            this.record.printed.push(printed);
+            for (const f of this.record.followers) f(printed);
             opts.onLine?.(o.line, o.stream ?? 'stdout');
           }, o.atMs ?? 0),
         );
@@ -404,7 +415,7 @@ export class MemoryEngine implements ContainerEngine {
   async createContainer(input: ContainerInput): Promise<EngineContainer> {
     if (!this.images.has(input.image)) throw new ImageNotFoundError(input.image);
     if (input.network && !this.networks.has(input.network.name)) throw new DockerError(`create container ${input.name}`, `network ${input.network.name} not found`, undefined);
-    const record: MemoryContainerRecord = { id: newId(), input, state: 'created', removed: false, signals: [], files: new Map(), folderTimes: new Map(), archiveReads: new Map(), ...(input.network ? { network: input.network } : {}) };
+    const record: MemoryContainerRecord = { id: newId(), input, state: 'created', removed: false, signals: [], created: Date.now(), printed: [], followers: new Set(), files: new Map(), folderTimes: new Map(), archiveReads: new Map(), ...(input.network ? { network: input.network } : {}) };
     this.containers.push(record);
     const handle = new MemoryContainer(record, this.opts.behaviour?.(input) ?? { exitAtMs: 0, exitCode: 0 }, this);
     this.handles.set(record.id, handle);
@@ -427,7 +438,7 @@ export class MemoryEngine implements ContainerEngine {
   async listContainers(labelFilters: string[]): Promise<ManagedResource[]> {
     return this.containers
       .filter((c) => !c.removed && matches(c.input.labels, labelFilters))
-      .map((c) => ({ kind: 'container' as const, id: c.id, name: c.input.name, labels: c.input.labels, state: c.state }));
+      .map((c) => ({ kind: 'container' as const, id: c.id, name: c.input.name, labels: c.input.labels, state: c.state, created: c.created, status: c.state === 'exited' ? `Exited (${c.exit?.exitCode ?? 0})` : c.state === 'running' ? 'Up' : 'Created' }));
   }
 
   async listManaged(labelFilters: string[]): Promise<ManagedResource[]> {
@@ -476,6 +487,44 @@ export class MemoryEngine implements ContainerEngine {
 
   async execOutput(): Promise<string | undefined> {
     return undefined;
+  }
+
+  private record(containerId: string): MemoryContainerRecord {
+    const c = this.containers.find((r) => r.id === containerId && !r.removed);
+    if (!c) throw new DockerError(`inspect container ${containerId.slice(0, 12)}`, `No such container: ${containerId}`);
+    return c;
+  }
+
+  async containerLogs(containerId: string, opts: { follow?: boolean; tail?: number; signal?: AbortSignal; onLine: (line: string, stream: OutputStream) => void }): Promise<void> {
+    const c = this.record(containerId);
+    for (const p of opts.tail !== undefined ? c.printed.slice(-opts.tail) : c.printed) opts.onLine(p.line, p.stream);
+    if (!opts.follow || c.state === 'exited') return;
+    await new Promise<void>((resolve) => {
+      const follower = (p: { line: string; stream: OutputStream } | undefined) => {
+        if (p) return opts.onLine(p.line, p.stream);
+        c.followers.delete(follower);
+        resolve();
+      };
+      c.followers.add(follower);
+      opts.signal?.addEventListener('abort', () => follower(undefined), { once: true });
+    });
+  }
+
+  async containerEnvironment(containerId: string): Promise<Record<string, string>> {
+    return envRecord(this.record(containerId).input.env ?? []);
+  }
+
+  async exec(containerId: string, argv: string[], io: ExecIO): Promise<number> {
+    const c = this.record(containerId);
+    if (c.state !== 'running') throw new DockerError(`exec in ${containerId.slice(0, 12)}`, `container ${containerId} is not running`);
+    const answer = this.opts.behaviour?.(c.input).exec?.(argv);
+    if (!answer) {
+      io.stderr.write(`exec: "${argv[0]}": executable file not found in $PATH\n`);
+      return 127;
+    }
+    if (answer.stdout) io.stdout.write(answer.stdout);
+    if (answer.stderr) io.stderr.write(answer.stderr);
+    return answer.exitCode;
   }
 
   async hostPid(): Promise<number | undefined> {

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { internalFailure, malformedRequest, MAX_PAYLOAD_BYTES, unknownOperation, type EndpointIdentity, type RuntimeError } from '../contract/serving.js';
 import type { Dispatcher } from 'undici';
 import { signedService } from './control-plane.js';
+import { tapExchange, type TraceRecord } from './trace.js';
 import { EndpointRegistry, type RuntimeVariant } from './endpoint-registry.js';
 import { forwardAsyncInvocation } from './async-invocation.js';
 import { forwardResponseStream } from './response-stream.js';
@@ -25,6 +26,8 @@ export interface ProxyOptions {
   onRequest?: (entry: RequestLogEntry) => void;
   /** A multi-model endpoint's models (TargetModel routing). */
   models?: ModelRouter;
+  /** `--trace`: every exchange, headers and first bytes of the bodies both ways. */
+  trace?: (record: TraceRecord) => void;
 }
 
 /** How long an S3 call through the port may take (large objects). */
@@ -63,7 +66,7 @@ export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
     ...(opts.variants ? { variants: opts.variants } : {}),
     ...(opts.models ? { models: opts.models } : {}),
   });
-  return buildRuntimeApp(registry);
+  return buildRuntimeApp(registry, opts.trace ? { trace: opts.trace } : {});
 }
 
 /**
@@ -76,6 +79,8 @@ export function buildRuntimeApp(
     controlPlane?: (req: FastifyRequest['raw'], res: FastifyReply['raw']) => Promise<void>;
     /** Requests signed for S3 go here untouched (a local SageMaker's S3 endpoint), so one endpoint URL serves every client. */
     s3?: Dispatcher;
+    /** Sees every exchange once it ended (trace.ts). */
+    trace?: (record: TraceRecord) => void;
   } = {},
 ): FastifyInstance {
   const app = Fastify({
@@ -103,7 +108,14 @@ export function buildRuntimeApp(
     const { headers, body } = runtimeErrorWire(err);
     return reply.code(err.status).headers(headers).send(body);
   };
-  const { s3 } = opts;
+  const { s3, trace } = opts;
+  if (trace) {
+    let count = 0;
+    app.addHook('onRequest', (req, reply, done) => {
+      tapExchange(req.raw, reply.raw, ++count, trace);
+      done();
+    });
+  }
   if (s3) {
     // Told apart by the service in the signature's credential scope (header, or a presigned URL's query).
     app.addHook('onRequest', (req, reply, done) => {

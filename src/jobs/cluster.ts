@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { onAbort } from '../abort.js';
 import { containerLimits } from '../contract/instance-types.js';
 import type { ContainerChange, ContainerInput, EngineContainer, EngineInfo, EngineNetwork, EngineVolume, ExitInfo } from '../docker/engine.js';
-import { ownerLabels, resourceName } from '../docker/labels.js';
+import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import { emptyFolderTar, skeletonTar, type SkeletonEntry } from '../workspace/archive.js';
 import { isStamp, newFolderStamp } from '../workspace/folder-stamp.js';
 import type { JobDeps } from './deps.js';
@@ -288,7 +288,7 @@ export class JobCluster<H extends ClusterHost> {
       const container = await this.setup.deps.docker.createContainer({
         name: this.resourceName(host.name),
         image: this.setup.image,
-        labels: this.labels,
+        labels: { ...this.labels, [LABEL.role]: host.name },
         resources,
         ...input,
         ...(placed ? { network: { name: placed.network, aliases: [], ipv4Address: placed.addresses.get(host)! }, extraHosts: placed.extraHosts } : {}),

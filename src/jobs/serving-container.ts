@@ -7,7 +7,7 @@
 import { onAbort } from '../abort.js';
 import { OPT_ML } from '../contract/paths.js';
 import { resolveContainerCommand } from '../contract/container-command.js';
-import type { ContainerInput, EngineContainer, StopOutcome } from '../docker/engine.js';
+import type { ContainerInput, EngineContainer, PortPair, StopOutcome } from '../docker/engine.js';
 import type { ContainerRun } from '../docker/run.js';
 import { pingOnce } from '../http/ping.js';
 import type { JobDeps } from './deps.js';
@@ -41,6 +41,10 @@ export interface ServingContainerInput {
   checkpoint?: () => void;
   /** CPU, memory, /dev/shm and GPU limits (an instance type's). */
   resources?: ContainerInput['resources'];
+  /** More ports on 127.0.0.1 (`--publish`, a debugger's). */
+  publish?: PortPair[];
+  /** Leave the container in the engine when the scope ends (stopped by `stop`, not removed). */
+  keep?: boolean;
 }
 
 /** A serving container that answered `GET /ping` with 200. */
@@ -92,9 +96,16 @@ export async function startServingContainer(input: ServingContainerInput, deps: 
     ],
     ...(input.resources ? { resources: input.resources } : {}),
     // An internal network publishes no ports: the container is reached at its address instead.
-    ...(input.network ? { network: { name: input.network, aliases: [] } } : { publish: [input.port] }),
+    ...(input.network ? { network: { name: input.network, aliases: [] } } : { publish: [input.port, ...(input.publish ?? [])] }),
   });
-  scope.defer(`container ${container.shortId}`, () => container.remove());
+  // Kept: ended (a start that failed may leave it running), not removed.
+  if (input.keep) {
+    scope.defer(`container ${container.shortId}`, async () => {
+      await container.kill('SIGKILL');
+      deps.log.info(`Kept container ${container.shortId} (${input.name}): \`docker logs ${container.shortId}\`, \`docker start -ai ${container.shortId}\`; \`sm-local prune\` removes it.`);
+    });
+  }
+  else scope.defer(`container ${container.shortId}`, () => container.remove());
   input.checkpoint?.();
   deps.log.info(`Starting container ${container.shortId} (${input.image}) with \`serve\`${input.note ?? ''}…`);
   const starting = container.start({ ...(input.onLine ? { onLine: input.onLine } : {}) });

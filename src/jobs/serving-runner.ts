@@ -7,7 +7,7 @@ import { checkImage } from '../contract/image-checks.js';
 import { BIND_TO_PORT_LABEL, missingBindToPortLabel, MULTI_MODEL_LABEL, renderServingEnvironment, SERVING_PORT } from '../contract/serving.js';
 import { resolveEndpointSpecOrThrow, type EndpointSpec, type ResolvedContainer, type ResolvedEndpointSpec, type ResolvedVariant } from '../contract/serving-spec.js';
 import { toEnvList } from '../contract/training-env.js';
-import type { ImageInfo, StopOutcome } from '../docker/engine.js';
+import type { ContainerInput, ImageInfo, PortPair, StopOutcome } from '../docker/engine.js';
 import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import {
   ContainerStartError,
@@ -24,10 +24,11 @@ import { probePort, reservePort, type PortReservation } from '../http/ports.js';
 import type { AsyncRoute } from '../http/async-invocation.js';
 import type { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { RequestLogEntry } from '../http/proxy-app.js';
+import type { TraceRecord } from '../http/trace.js';
 import { extractModelArchive } from '../workspace/model-archive.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
-import { createWorkspace } from './job-run.js';
+import { createWorkspace, requirePlatform } from './job-run.js';
 import { ResourceScope } from './resource-scope.js';
 import { listModelArchives, MultiModelStore } from './multi-model.js';
 import { startServingContainer } from './serving-container.js';
@@ -43,6 +44,8 @@ export interface EndpointOptions {
   port?: number;
   /** One line per proxied request. */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** `--trace`: each exchange of the endpoint's own proxy, headers and the first bytes of the bodies. */
+  onTrace?: (record: TraceRecord) => void;
   /**
    * Set SAGEMAKER_BIND_TO_PORT (true) or not (false); by default only for images that declare the
    * accept-bind-to-port label, as a multi-container endpoint would.
@@ -63,6 +66,16 @@ export interface EndpointOptions {
   asyncRoute?: AsyncRoute;
   /** How long an invocation waits for its model to load before ModelNotReadyException (60 s); a local knob for tests. */
   modelLoadWaitMs?: number;
+  /** Escape hatch: /dev/shm size in bytes (the engine's default otherwise). */
+  shmSizeBytes?: number;
+  /** Escape hatch: GPUs to request from the engine (`all`, or a count). */
+  gpus?: number | 'all';
+  /** Escape hatch: the platform every image must be built for (`linux/amd64`). */
+  platform?: string;
+  /** Escape hatch: more ports of the first container on 127.0.0.1 (a debugger's, say). */
+  publish?: PortPair[];
+  /** Keep the containers (stopped, not removed) and the workspaces after the endpoint stops, for debugging. */
+  keep?: boolean;
 }
 
 export type EndpointInput = EndpointSpec & EndpointOptions;
@@ -115,7 +128,7 @@ export interface EndpointHandle extends EndpointInfo, AsyncDisposable {
 }
 
 /** A model: a folder is mounted as it is; a model.tar.gz is extracted into a private workspace first. */
-export async function prepareModel(spec: { model?: string; modelUri?: string; name: string; jobType: string }, deps: JobDeps, scope: ResourceScope): Promise<string | undefined> {
+export async function prepareModel(spec: { model?: string; modelUri?: string; name: string; jobType: string; keep?: boolean }, deps: JobDeps, scope: ResourceScope): Promise<string | undefined> {
   if (spec.model === undefined) return undefined;
   const source = resolve(deps.cwd, spec.model);
   const info = await stat(source).catch((err: unknown) => {
@@ -124,7 +137,7 @@ export async function prepareModel(spec: { model?: string; modelUri?: string; na
   if (info.isDirectory()) return source;
   if (!/\.tar\.gz$|\.tgz$/.test(source)) throw new ModelArchiveError(source, 'SageMaker only accepts a .tar.gz as ModelDataUrl (or pass the model folder itself).');
   // The container sees the model folder through its bind mount only.
-  const root = await createWorkspace(deps, scope, { name: `${spec.name}-${randomBytes(3).toString('hex')}`, jobName: spec.name, jobType: spec.jobType });
+  const root = await createWorkspace(deps, scope, { name: `${spec.name}-${randomBytes(3).toString('hex')}`, jobName: spec.name, jobType: spec.jobType, ...(spec.keep ? { keep: true } : {}) });
   const result = await extractModelArchive(source, join(root, 'model'));
   deps.log.debug(`extracted ${result.files} files (${result.bytes} bytes) of ${source} into ${root}/model`);
   for (const s of result.skipped) deps.log.warn(`model archive entry "${s}" is not a file, folder or link; skipped.`);
@@ -228,19 +241,14 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
   const pinged = deps.docker.ping();
   const [proxyPort, imageInfos, existing] = await Promise.all([
     // Take the proxy's port first: a taken port should fail before anything starts.
-    input.runtime ? Promise.resolve(input.runtime.port) : probePort(input.port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
-      if (input.port === undefined && err instanceof PortInUseError) {
-        const free = await probePort(0);
-        deps.log.info(`Port ${DEFAULT_PROXY_PORT} is taken; the proxy uses ${free} instead.`);
-        return free;
-      }
-      throw err;
-    }),
+    input.runtime ? Promise.resolve(input.runtime.port) : proxyPortFor(input.port, deps.log),
     pinged.then(() => Promise.all(distinctImages.map((ref) => deps.docker.requireLocalImage(ref)))),
     // A runtime of its own knows its endpoints; it asks before it creates one.
     input.runtime ? Promise.resolve([]) : pinged.then(() => listEndpoints(deps.docker, spec.endpointName)),
   ]);
   const images = new Map(distinctImages.map((ref, i) => [ref, imageInfos[i]!]));
+  for (const [ref, info] of images) requirePlatform(info, ref, input.platform);
+  await checkPublish(input, deps);
   for (const v of spec.variants) {
     for (const ref of new Set(v.containers.map((c) => c.image))) {
       for (const w of checkImage(images.get(ref)!, { jobWord: 'serve', entrypointOverridden: false, instanceType: v.instanceType })) deps.log.warn(w);
@@ -304,6 +312,37 @@ export async function createEndpoint(input: EndpointInput, depsIn: Partial<JobDe
   };
 }
 
+/** The proxy's port: the one asked for (0: any free one), else 8080, else a free one when 8080 is taken. */
+export function proxyPortFor(port: number | undefined, log: JobDeps['log']): Promise<number> {
+  return probePort(port ?? DEFAULT_PROXY_PORT).catch(async (err: unknown) => {
+    if (port === undefined && err instanceof PortInUseError) {
+      const free = await probePort(0);
+      log.info(`Port ${DEFAULT_PROXY_PORT} is taken; the proxy uses ${free} instead.`);
+      return free;
+    }
+    throw err;
+  });
+}
+
+/** `--shm-size` and `--gpus`: the only limits an endpoint's containers get (none of the instance type's, as before). */
+function escapeResources(input: EndpointInput): ContainerInput['resources'] | undefined {
+  if (input.shmSizeBytes === undefined && input.gpus === undefined) return undefined;
+  return { ...(input.shmSizeBytes !== undefined ? { shmBytes: input.shmSizeBytes } : {}), ...(input.gpus !== undefined ? { gpus: input.gpus === 'all' ? -1 : input.gpus } : {}) };
+}
+
+/** `--publish`: ports for the first container, free on this machine, and never on an internal network. */
+async function checkPublish(input: EndpointInput, deps: JobDeps): Promise<void> {
+  if (!input.publish?.length) return;
+  if (input.networkIsolation) throw new UsageError('--publish does not apply with network isolation: the container runs on a network with no published ports.');
+  for (const { hostPort } of input.publish) {
+    if (hostPort === input.port) throw new UsageError(`--publish ${hostPort}:…: port ${hostPort} is the proxy's own (--port).`);
+    await probePort(hostPort).catch((err: unknown) => {
+      throw err instanceof PortInUseError ? new PortInUseError(hostPort, err, 'Pick another host port for --publish HOST:CONTAINER.') : err;
+    });
+  }
+  deps.log.debug(`publishing ${input.publish.map((p) => `127.0.0.1:${p.hostPort}->${p.containerPort}`).join(', ')} of the first container`);
+}
+
 interface EndpointState {
   started: number;
   describe: () => Record<string, unknown>;
@@ -345,12 +384,12 @@ async function planContainers(input: EndpointInput, spec: ResolvedEndpointSpec, 
   const plans: ContainerPlan[] = [];
   for (const variant of spec.variants) {
     // A model's data is extracted once and bound read-only into every instance.
-    const modelDirs = await Promise.all(variant.containers.map((c) => prepareModel({ ...c, name: spec.endpointName, jobType: JOB_TYPE }, deps, scope)));
+    const modelDirs = await Promise.all(variant.containers.map((c) => prepareModel({ ...c, name: spec.endpointName, jobType: JOB_TYPE, ...(input.keep ? { keep: true } : {}) }, deps, scope)));
     for (let instance = 0; instance < variant.instanceCount; instance++) {
       const multi = variant.containers.length > 1;
       const ports = instancePorts(variant.containers.length);
       // A multi-model instance loads its own models: they are extracted on first use into its own workspace, bound read-only at /opt/ml/models.
-      const modelsDir = variant.multiModel ? await createWorkspace(deps, scope, { name: `${spec.endpointName}-models-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE }) : undefined;
+      const modelsDir = variant.multiModel ? await createWorkspace(deps, scope, { name: `${spec.endpointName}-models-${randomBytes(3).toString('hex')}`, jobName: spec.endpointName, jobType: JOB_TYPE, ...(input.keep ? { keep: true } : {}) }) : undefined;
       variant.containers.forEach((container, i) => {
         // SAGEMAKER_BIND_TO_PORT is set in multi-container models; a single container gets it only when its image declares it (or when asked).
         const wantsBind = multi || (input.bindToPort ?? images.get(container.image)!.labels[BIND_TO_PORT_LABEL] === 'true');
@@ -411,6 +450,7 @@ async function bringUp(
       const created = await deps.docker.createNetwork({ name: network, labels, internal: true });
       scope.defer(`network ${network}`, () => created.remove());
     }
+    const resources = escapeResources(input);
     let loadingProxy: Promise<typeof import('../http/proxy-app.js')> | undefined;
     // The containers start side by side; the first to fail stops the others' wait for readiness.
     const failFast = new AbortController();
@@ -421,7 +461,7 @@ async function bringUp(
           {
             name: resourceName(JOB_TYPE, spec.endpointName, several ? `${plan.label.replace(/\//g, '-')}-${randomBytes(3).toString('hex')}` : randomBytes(3).toString('hex')),
             image: plan.container.image,
-            labels,
+            labels: { ...labels, [LABEL.role]: plan.label },
             hostname: plan.hostname,
             env: toEnvList({ ...renderServingEnvironment(plan.container.environment, plan.bind), ...(plan.modelsDir ? { SAGEMAKER_MULTI_MODEL: 'true' } : {}) }),
             ...(plan.modelDir ? { modelDir: plan.modelDir } : {}),
@@ -429,6 +469,9 @@ async function bringUp(
             port: plan.bind?.port ?? SERVING_PORT,
             ...(network ? { network } : {}),
             startupTimeoutSeconds: plan.variant.startupTimeoutSeconds,
+            ...(resources ? { resources } : {}),
+            ...(i === 0 && input.publish?.length ? { publish: input.publish } : {}),
+            ...(input.keep ? { keep: true } : {}),
             onLine: (line) => deps.onLine?.(line, several ? `${spec.endpointName}/${plan.label}` : spec.endpointName),
             note: `${several ? ` as ${plan.label}` : ''}${plan.bind ? `, SAGEMAKER_BIND_TO_PORT=${plan.bind.port}` : ''}`,
             // The proxy's HTTP stack compiles while the engine starts the container.
@@ -502,7 +545,7 @@ async function bringUp(
       scope.defer(`route to ${spec.endpointName}`, closeProxy);
     } else {
       const { buildProxyApp } = await (loadingProxy ?? import('../http/proxy-app.js'));
-      const app = buildProxyApp({ ...target, ...(input.onRequest ? { onRequest: input.onRequest } : {}) });
+      const app = buildProxyApp({ ...target, ...(input.onRequest ? { onRequest: input.onRequest } : {}), ...(input.onTrace ? { trace: input.onTrace } : {}) });
       closeProxy = () => (closing ??= app.close());
       scope.defer(`proxy on port ${proxyPort}`, closeProxy);
       await app.ready();

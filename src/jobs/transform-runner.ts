@@ -31,7 +31,7 @@ import {
   type TransformJobSpec,
 } from '../contract/transform-spec.js';
 import type { EngineInfo } from '../docker/engine.js';
-import { ownerLabels, resourceName } from '../docker/labels.js';
+import { LABEL, ownerLabels, resourceName } from '../docker/labels.js';
 import { AlgorithmError, InterruptedError, InvalidSpecError, jobRecordOf, type SpecProblem } from '../errors.js';
 import { containerPool, BufferBudget, invokeContainer, type InvocationTarget } from '../http/invocation.js';
 import { throughStages } from '../http/pipeline.js';
@@ -289,7 +289,7 @@ class TransformRun {
               {
                 name: resourceName(JOB_TYPE, spec.transformJobName, `${inst.name}${pipeline ? `-${c.hostname}` : ''}-${suffix}`),
                 image: c.image,
-                labels,
+                labels: { ...labels, [LABEL.role]: pipeline ? `${inst.name}/${c.hostname}` : inst.name },
                 hostname: pipeline ? c.hostname : hostname,
                 env: envOf(c, ports[i]),
                 ...(modelDirs[i] ? { modelDir: modelDirs[i] } : {}),

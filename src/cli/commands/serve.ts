@@ -1,10 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { whenAborted } from '../../abort.js';
 import type { ServeFlags } from '../../config/serving-input.js';
-import { EXIT, ServingStartupError } from '../../errors.js';
+import { resolve } from 'node:path';
+import { EXIT, InputPathError, ServingStartupError, UsageError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
-import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
-import { commonJobOptions, list, pickFlags } from '../options.js';
+import type { TraceRecord } from '../../http/trace.js';
+import type { EndpointHandle } from '../../jobs/serving-runner.js';
+import { withCommandContext, type CliIO, type CommandContext, type GlobalArgs } from '../context.js';
+import { commonJobOptions, escapeHatchOptions, list, pickFlags } from '../options.js';
 
 interface ServeArgs extends GlobalArgs {
   image?: string;
@@ -22,6 +25,14 @@ interface ServeArgs extends GlobalArgs {
   'multi-model'?: string;
   'model-cache'?: string;
   json?: boolean;
+  'shm-size'?: string;
+  gpus?: string;
+  platform?: string;
+  publish?: string[];
+  keep?: boolean;
+  watch?: string[];
+  trace?: boolean;
+  'trace-file'?: string;
 }
 
 
@@ -30,12 +41,29 @@ function requestLine(e: RequestLogEntry, showVariant: boolean): string {
   return `[proxy] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${showVariant && e.variant ? `, variant ${e.variant}` : ''}${extra ? ` (${extra})` : ''}`;
 }
 
+/** `--trace` (stderr) or `--trace-file` (appended, private to this user): where each exchange is written. */
+async function traceSink(argv: ServeArgs, ctx: CommandContext): Promise<{ write: (t: TraceRecord) => void; close: () => Promise<void> } | undefined> {
+  if (!argv.trace && argv['trace-file'] === undefined) return undefined;
+  const { formatTrace } = await import('../../http/trace.js');
+  const mask = (text: string) => ctx.masker.mask(text);
+  if (argv['trace-file'] === undefined) return { write: (t) => ctx.log.info(formatTrace(t, mask).join('\n')), close: async () => {} };
+  const { createWriteStream } = await import('node:fs');
+  const path = resolve(ctx.io.cwd, argv['trace-file']);
+  const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  await new Promise<void>((ok, fail) => {
+    out.once('open', () => ok());
+    out.once('error', (err) => fail(new InputPathError('The --trace-file', path, 'Give a file in a folder that exists and that you may write to.', err)));
+  });
+  ctx.log.info(`Tracing requests to ${path}.`);
+  return { write: (t) => void out.write(`${formatTrace(t, mask).join('\n')}\n`), close: () => new Promise<void>((done) => out.end(done)) };
+}
+
 export function serveCommand(io: CliIO, setExitCode: (code: number) => void): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve [image]',
     describe: 'Run <image> with the "serve" argument as a SageMaker endpoint, behind a proxy that answers like the SageMaker runtime',
     builder: (y: Argv<GlobalArgs>) =>
-      commonJobOptions(y, { stopGraceDefault: 30 })
+      escapeHatchOptions(commonJobOptions(y, { stopGraceDefault: 30 }), { publishTo: 'the (first) container', keep: 'Keep the containers (stopped) and workspaces after the endpoint stops, for debugging' })
         .positional('image', { type: 'string', describe: 'Inference image (must already be in the Docker engine; never pulled)' })
         .option('model', { type: 'string', describe: 'Model folder (mounted read-only) or model.tar.gz (extracted first) for /opt/ml/model' })
         .option('model-json', { type: 'string', coerce: list, describe: 'CreateModel request JSON (PrimaryContainer, or Containers and InferenceExecutionConfig for a multi-container model); repeat it for the models an --endpoint-config-json names' })
@@ -49,42 +77,68 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('invocation-timeout', { type: 'number', describe: 'InvokeEndpoint deadline in seconds (SageMaker: 60; may only be shortened)' })
         .option('instance-type', { type: 'string', describe: 'ProductionVariant InstanceType (default ml.m5.large)' })
         .option('json', { type: 'boolean', describe: 'When ready, print {name, url, containerId, port, …} as one line of JSON on stdout' })
+        .option('watch', { type: 'string', coerce: list, describe: 'Start the containers again when a file under PATH changes (default: the --model folder or archive); same port and URL. Repeatable; put IMAGE before it' })
+        .option('trace', { type: 'boolean', describe: 'Print each request and response: headers and the first 512 bytes of the bodies, secrets masked (stderr)' })
+        .option('trace-file', { type: 'string', describe: 'Like --trace, but append to this file (created 0600)' })
         .example('$0 serve my-model:latest --model ./model.tar.gz', 'then: curl --data-binary @in.json -H "Content-Type: application/json" <printed URL>') as unknown as Argv<ServeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
         ctx.warmEngine();
         const [{ resolveServingInput }, { startEndpoint }] = await Promise.all([import('../../config/serving-input.js'), import('../../jobs/serving-runner.js')]);
-        const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'endpoint-config-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type', 'instance-count']);
+        const flags: ServeFlags = pickFlags(argv, ['image', 'model-json', 'endpoint-config-json', 'model', 'name', 'env', 'env-file', 'port', 'startup-timeout', 'invocation-timeout', 'instance-type', 'instance-count', 'shm-size', 'gpus', 'platform', 'publish', 'keep']);
         const { input, notices } = await resolveServingInput(flags, ctx.config, { cwd: io.cwd, env: io.env });
         notices.forEach((n) => ctx.log.warn(n));
         ctx.masker.addEnvironment(input.environment ?? {});
-        const endpoint = await startEndpoint(
-          {
-            ...input,
-            ...(argv['multi-model'] !== undefined ? { multiModel: argv['multi-model'] } : {}),
-            ...(argv['model-cache'] === 'Disabled' ? { modelCacheDisabled: true } : {}),
-            onRequest: (e) => ctx.log.info(requestLine(e, (input.variants?.length ?? 1) > 1)),
-          },
-          ctx.jobDeps(),
-        );
-        try {
+        const trace = await traceSink(argv, ctx);
+        const endpointInput = {
+          ...input,
+          ...(argv['multi-model'] !== undefined ? { multiModel: argv['multi-model'] } : {}),
+          ...(argv['model-cache'] === 'Disabled' ? { modelCacheDisabled: true } : {}),
+          onRequest: (e: RequestLogEntry) => ctx.log.info(requestLine(e, (input.variants?.length ?? 1) > 1)),
+          ...(trace ? { onTrace: trace.write } : {}),
+        };
+        const announce = (endpoint: EndpointHandle) => {
           const info = { name: endpoint.name, url: endpoint.url, containerId: endpoint.containerId, port: endpoint.port, containerHostPort: endpoint.containerHostPort, readyMs: endpoint.readyMs };
           if (argv.json) ctx.json({ ...info, containers: endpoint.containers }, { line: true });
           else ctx.result(endpoint.url);
           if (endpoint.containers.length > 1) {
             for (const c of endpoint.containers) ctx.log.info(`  variant ${c.variantName}, instance ${c.instance}, container ${c.hostname} (${c.image}): ${c.containerUrl}`);
           }
+          for (const p of input.publish ?? []) ctx.log.info(`  published: 127.0.0.1:${p.hostPort} -> container port ${p.containerPort}`);
           ctx.log.info(`Serving until Ctrl-C. Try: sm-local invoke ${endpoint.name} --body '…' --content-type application/json`);
-          const crashed = await Promise.race([whenAborted(ctx.stop).then(() => undefined), endpoint.exited]);
-          if (crashed) {
-            setExitCode(EXIT.jobFailed);
-            throw new ServingStartupError(`The ${endpoint.containers.length > 1 ? `${crashed.container} ` : ''}container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
+        };
+        try {
+          if (argv.watch) {
+            const paths = argv.watch.filter((p) => p !== '');
+            if (!paths.length && input.model === undefined) throw new UsageError('--watch has nothing to watch: there is no --model.', 'Name what to watch: --watch PATH (repeatable), e.g. the folder of your inference code.');
+            const { serveWatched } = await import('../../jobs/watched-endpoint.js');
+            const watched = await serveWatched(endpointInput, { paths: paths.length ? paths : [input.model!] }, ctx.jobDeps());
+            try {
+              announce(watched.current()!);
+              await whenAborted(ctx.stop);
+              ctx.log.info(`Stopping endpoint ${watched.name}: SIGTERM, SIGKILL after the grace period…`);
+            } finally {
+              await watched.stop();
+            }
+            ctx.log.info(`Endpoint ${watched.name} stopped.`);
+            return;
           }
-          ctx.log.info(`Stopping endpoint ${endpoint.name}: SIGTERM, SIGKILL after the grace period…`);
+          const endpoint = await startEndpoint(endpointInput, ctx.jobDeps());
+          try {
+            announce(endpoint);
+            const crashed = await Promise.race([whenAborted(ctx.stop).then(() => undefined), endpoint.exited]);
+            if (crashed) {
+              setExitCode(EXIT.jobFailed);
+              throw new ServingStartupError(`The ${endpoint.containers.length > 1 ? `${crashed.container} ` : ''}container exited with code ${crashed.exitCode} while serving.`, crashed.tail);
+            }
+            ctx.log.info(`Stopping endpoint ${endpoint.name}: SIGTERM, SIGKILL after the grace period…`);
+          } finally {
+            await endpoint.stop();
+          }
+          ctx.log.info(`Endpoint ${endpoint.name} stopped.`);
         } finally {
-          await endpoint.stop();
+          await trace?.close();
         }
-        ctx.log.info(`Endpoint ${endpoint.name} stopped.`);
       }),
   };
 }

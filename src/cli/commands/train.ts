@@ -4,7 +4,7 @@ import type { TrainFlags } from '../../config/training-input.js';
 import { jobRecordOf } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
-import { commonJobOptions, list, pickFlags } from '../options.js';
+import { commonJobOptions, escapeHatchOptions, list, pickFlags } from '../options.js';
 
 interface TrainArgs extends GlobalArgs {
   image?: string;
@@ -75,7 +75,7 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
     command: 'train [image]',
     describe: 'Run <image> as a SageMaker training job: `docker run <image> train` with the full /opt/ml layout',
     builder: (y: Argv<GlobalArgs>) =>
-      commonJobOptions(y, { stopGraceDefault: 120 })
+      escapeHatchOptions(commonJobOptions(y, { stopGraceDefault: 120 }), { publishTo: 'algo-1', keep: 'Keep the container, network and workspace for debugging' })
         .positional('image', { type: 'string', describe: 'Training image (must already be in the Docker engine; never pulled)' })
         .option('job', { type: 'string', describe: 'CreateTrainingJob request JSON (the file `aws sagemaker create-training-job --cli-input-json` takes)' })
         .option('job-name', { type: 'string', describe: 'TrainingJobName (default: <image name>-<timestamp>)' })
@@ -96,16 +96,11 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
         .option('network-isolation', { type: 'boolean', describe: 'EnableNetworkIsolation: no network but the job\'s own hosts' })
         .option('entry-point', { type: 'string', describe: 'Script mode: the script the training toolkit runs (relative to --source-dir)' })
         .option('source-dir', { type: 'string', describe: 'Script mode: the folder packed as sourcedir.tar.gz (sagemaker_submit_directory)' })
-        .option('shm-size', { type: 'string', describe: 'Escape hatch: /dev/shm size (e.g. 8g) instead of half the instance memory' })
-        .option('gpus', { type: 'string', describe: 'Escape hatch: GPUs to request from the engine (all, or a count) whatever the instance type has' })
-        .option('platform', { type: 'string', describe: 'Escape hatch: image platform, e.g. linux/amd64 (the engine refuses an image of another platform)' })
-        .option('publish', { type: 'string', coerce: list, describe: 'Escape hatch: HOST:CONTAINER port of algo-1 on 127.0.0.1, e.g. 5678:5678 for a debugger (repeatable)' })
         .option('entrypoint', { type: 'string', describe: 'AlgorithmSpecification.ContainerEntrypoint: a program, or a JSON array' })
         .option('arg', { type: 'string', coerce: list, describe: 'AlgorithmSpecification.ContainerArguments item (repeatable; or put them after --)' })
         .option('max-runtime', { type: 'number', describe: 'StoppingCondition.MaxRuntimeInSeconds (default 86400)' })
         .option('output', { type: 'string', describe: 'Folder for job folders (default ./sm-local-output)' })
         .option('transfer', { type: 'string', choices: ['mount', 'copy'], describe: 'mount: read-only bind mounts (default, local engine); copy: through the Engine API (default for a remote DOCKER_HOST)' })
-        .option('keep', { type: 'boolean', describe: 'Keep the container, network and workspace for debugging' })
         .option('json', { type: 'boolean', describe: 'Print describe.json to stdout (everything else goes to stderr)' })
         .example('$0 train my-algo:latest --channel train=./data/train --hyperparameter epochs=10', '')
         .example('$0 train --job job.json --s3-root ./s3', 'Run a CreateTrainingJob request with s3:// URIs mapped to ./s3') as unknown as Argv<TrainArgs>,
