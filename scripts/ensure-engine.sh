@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers, and that the tools that build the base images are present.
 # On a fresh Debian machine running as root it installs docker.io, debootstrap and busybox-static
-# from Debian's packages and starts dockerd in the background. Exit 0 when the engine answers.
+# (and what some tests need: iproute2, openssh-server, podman, chromium) from Debian's packages and starts dockerd in the background. Exit 0 when the engine answers.
 set -u
 cd "$(dirname "$0")/.."
 say() { echo "[setup] $*" >&2; }
@@ -16,6 +16,7 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the check tests' routed outside host
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)     # the remote-engine test's DOCKER_HOST=ssh://
 command -v podman >/dev/null 2>&1 || missing+=(podman) # the integration subset run against Podman
+[ -x /usr/bin/chromium ] || missing+=(chromium)        # the console's tests, in a real browser (playwright-core)
 [ -x /bin/busybox ] && dpkg -S /bin/busybox 2>/dev/null | grep -q busybox-static || missing+=(busybox-static)
 
 if engine_up && [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -193,6 +193,12 @@ export class LocalSageMaker {
     return arnOf(this.opts.region, this.opts.account, kind, name);
   }
 
+  /** The job folder of a training, processing or transform job (the console offers its files). */
+  jobFolder(kind: 'training' | 'processing' | 'transform', name: string): string | undefined {
+    if (kind === 'training') return this.trainingJobs.get(name)?.handle.jobDir;
+    return this.jobs.get(kind === 'processing' ? PROCESSING : TRANSFORM)?.get(name)?.handle.jobDir;
+  }
+
   /** Every operation, by its X-Amz-Target name; what changes a resource is saved once it succeeded. */
   get operations(): Record<string, (body: Json) => Promise<Answer>> {
     return (this.wrapped ??= Object.fromEntries(

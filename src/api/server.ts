@@ -15,6 +15,7 @@ import type { RequestLogEntry } from '../http/forward.js';
 import { probePort } from '../http/ports.js';
 import { buildRuntimeApp } from '../http/proxy-app.js';
 import { resolveJobDeps, type JobDeps } from '../jobs/deps.js';
+import { registerConsole, type ConsoleSource } from '../console/routes.js';
 import { LocalSageMaker } from './local-sagemaker.js';
 import { S3Mirror, startLocalS3 } from './s3-mirror.js';
 
@@ -85,7 +86,16 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
   };
   // S3 on this port too, for clients given one endpoint URL for every service.
   const s3Pool = s3Url ? new Pool(s3Url, { connections: 32 }) : undefined;
-  const app: FastifyInstance = buildRuntimeApp(registry, { controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall), ...(s3Pool ? { s3: s3Pool } : {}) });
+  const consoleSource: ConsoleSource = {
+    call: (op, body) => sagemaker.operations[op]!(body),
+    logs: (op, body) => sagemaker.logs.operations[op]!(body),
+    jobFolder: (kind, name) => sagemaker.jobFolder(kind === 'training-jobs' ? 'training' : kind === 'processing-jobs' ? 'processing' : 'transform', name),
+  };
+  const app: FastifyInstance = buildRuntimeApp(registry, {
+    controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall),
+    ...(s3Pool ? { s3: s3Pool } : {}),
+    routes: (a) => registerConsole(a, consoleSource, { apiUrl: `http://127.0.0.1:${port}` }),
+  });
   await app.listen({ host: '127.0.0.1', port }).catch(async (err: NodeJS.ErrnoException) => {
     await local?.close();
     throw err.code === 'EADDRINUSE' ? new PortInUseError(port, err) : err;

@@ -81,6 +81,8 @@ export function buildRuntimeApp(
     s3?: Dispatcher;
     /** Sees every exchange once it ended (trace.ts). */
     trace?: (record: TraceRecord) => void;
+    /** More routes on the same port (a local SageMaker's console). */
+    routes?: (app: FastifyInstance) => void;
   } = {},
 ): FastifyInstance {
   const app = Fastify({
@@ -165,5 +167,6 @@ export function buildRuntimeApp(
   // A local SageMaker's control plane: `POST /` with X-Amz-Target (CONTRACT §9.6: one port for both).
   const { controlPlane } = opts;
   if (controlPlane) app.post('/', takeOver((req, reply) => controlPlane(req.raw, reply.raw)));
+  opts.routes?.(app);
   return app;
 }

@@ -69,6 +69,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
         const s3 = s3Root ? `S3 is the folder ${s3Root}` : argv['s3-endpoint-url'] ? `S3 is ${server.s3Url}` : `S3 is the local endpoint ${server.s3Url} (objects under ${stateDir}/s3)`;
         ctx.log.info(`Local SageMaker at ${server.url}; ${s3}; job folders go to ${ctx.config.outputDir}; state is kept in ${stateDir}. Paste into a shell:`);
         for (const line of environmentLines(server.url, region, server.s3Url)) ctx.log.info(`  ${line}`);
+        ctx.log.info(`Console (jobs, endpoints, logs, metrics, invoke): open ${server.url}/ in a browser.`);
         ctx.log.info('Serving until Ctrl-C, which stops every job and deletes every endpoint it started.');
         await whenAborted(ctx.stop);
         // A second Ctrl-C aborts ctx.force, which every job and endpoint's deps carry: SIGKILL at once.
