@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
@@ -31,6 +31,14 @@ def handle(body):
     return "${version}:" + body.decode()
 `;
 
+/** The README's PyCharm recipe: the default gateway of the container, from /proc/net/route. */
+const GATEWAY_PY = `import socket, struct
+for line in open("/proc/net/route").read().splitlines()[1:]:
+    f = line.split()
+    if f[1] == "00000000":
+        print(socket.inet_ntoa(struct.pack("<L", int(f[2], 16))))
+        break`;
+
 /** The first line a TCP server on 127.0.0.1:port sends. */
 function banner(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,6 +48,44 @@ function banner(port: number): Promise<string> {
     socket.on('end', () => resolve(text.trim()));
     socket.on('error', reject);
   });
+}
+
+/**
+ * A Debug Adapter Protocol `initialize` request, as VS Code sends it when it attaches to debugpy,
+ * and the adapter's answer; retried while the adapter is not listening yet.
+ */
+async function dapInitialize(port: number, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        const body = JSON.stringify({ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'sm-local-test', clientID: 'sm-local' } });
+        socket.on('connect', () => socket.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+        let buf = Buffer.alloc(0);
+        // Messages (events first, such as debugpy's output) until the answer to the request.
+        socket.on('data', (c: Buffer) => {
+          buf = Buffer.concat([buf, c]);
+          for (;;) {
+            const head = buf.indexOf('\r\n\r\n');
+            const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, Math.max(0, head)).toString())?.[1] ?? NaN);
+            if (head < 0 || buf.length < head + 4 + length) return;
+            const message = JSON.parse(buf.subarray(head + 4, head + 4 + length).toString()) as Record<string, unknown>;
+            buf = buf.subarray(head + 4 + length);
+            if (message.type === 'response') {
+              socket.destroy();
+              return resolve(message);
+            }
+          }
+        });
+        socket.on('error', reject);
+        socket.on('close', () => reject(new Error('closed before an answer')));
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** Polls until `check` holds (a condition on output that streams in), or fails with what it saw. */
@@ -157,6 +203,44 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     expect(trace).toContain('[trace #1] < body 27 B: v1:token is ****');
     expect(trace).not.toContain('s3cr3t-value-42');
     expect(trace).not.toContain('AKIAEXAMPLE');
+  });
+
+  it('the README\'s debugpy recipe: VS Code\'s attach handshake reaches debugpy in a serving and in a training container through --publish', async () => {
+    const servePort = await probePort(0);
+    const served = serving([fixtureTag('debugpy'), '--name', name('debugpy'), '--port', '0', '--publish', `${servePort}:5678`]);
+    const url = await served.url();
+    expect(await dapInitialize(servePort)).toMatchObject({ type: 'response', command: 'initialize', success: true });
+    // The endpoint serves as usual meanwhile.
+    expect((await invoke(url, 'x', { accept: 'text/plain' })).status).toBe(200);
+    expect((await served.stop()).code).toBe(0);
+
+    const trainPort = await probePort(0);
+    let answer: Record<string, unknown> | undefined;
+    const trained = await cli(['train', fixtureTag('debugpy'), '--job-name', name('debugpy-train'), '--env', 'SLOW_SECONDS=4', '--publish', `${trainPort}:5678`], {
+      onStdout: () => {},
+      onStderr: (line) => {
+        if (line.includes('slow: started') && !answer) void dapInitialize(trainPort).then((a) => (answer = a));
+      },
+    });
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(answer).toMatchObject({ type: 'response', command: 'initialize', success: true });
+  });
+
+  it('the README\'s PyCharm recipe: a container reaches a debug server on this machine at its default gateway', async () => {
+    const served = serving([fixtureTag('serve-good'), '--name', name('pycharm'), '--port', '0']);
+    const endpoint = name('pycharm');
+    await served.url();
+    // The recipe's way to the machine running PyCharm: the container's default gateway (/proc/net/route).
+    const gateway = (await cli(['exec', endpoint, '--', 'python3', '-c', GATEWAY_PY])).stdout.trim();
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // A stand-in for PyCharm's debug server, on that address only (what only the engine's containers reach).
+    const server = createServer((socket) => socket.end('pydevd server\n'));
+    await new Promise<void>((r) => server.listen(0, gateway, r));
+    const port = (server.address() as AddressInfo).port;
+    const reached = await cli(['exec', endpoint, '--', 'python3', '-c', `import socket; s = socket.create_connection(("${gateway}", ${port}), 5); print(s.recv(64).decode().strip())`]);
+    server.close();
+    expect(reached.stdout.trim(), reached.stderr).toBe('pydevd server');
+    expect((await served.stop()).code).toBe(0);
   });
 
   it('ps lists a running endpoint and a two-host job; logs prints and follows their output; exec runs a command on a chosen host with its exit code', async () => {
