@@ -205,6 +205,30 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     expect(trace).not.toContain('AKIAEXAMPLE');
   });
 
+  it('train --watch: the script-mode job runs again, as a job of its own, when train.py changes; Ctrl-C ends it', async () => {
+    const src = s.dir('watch-src');
+    writeFileSync(join(src, 'train.py'), 'print("training v1")\n');
+    const job = name('wtrain');
+    const stderr: string[] = [];
+    let sent = false;
+    const run = await cli(['train', fixtureTag('toolkit'), '--job-name', job, '--source-dir', src, '--entry-point', 'train.py', '--watch'], {
+      onStderr: (line, child) => {
+        stderr.push(line);
+        const watching = stderr.filter((l) => l.startsWith('Watching ')).length;
+        if (watching === 1 && line.startsWith('Watching ')) writeFileSync(join(src, 'train.py'), 'print("training v2")\n');
+        if (watching === 2 && !sent) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/training v1[^]*Changed: watch-src-\w+\/train\.py\. Running the job again…[^]*training v2/);
+    expect(run.stderr).toContain(`Training job ${job}: Completed`);
+    expect(run.stderr).toContain(`Training job ${job}-2: Completed`);
+    expect(await s.docker.listManaged([`${LABEL.jobName}=${job}`])).toEqual([]);
+  });
+
   it('the README\'s debugpy recipe: VS Code\'s attach handshake reaches debugpy in a serving and in a training container through --publish', async () => {
     const servePort = await probePort(0);
     const served = serving([fixtureTag('debugpy'), '--name', name('debugpy'), '--port', '0', '--publish', `${servePort}:5678`]);

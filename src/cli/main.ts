@@ -41,7 +41,7 @@ export async function main(args: string[] = hideBin(process.argv), io: CliIO = d
     .option('verbose', { type: 'boolean', global: true, describe: 'Show Docker calls and cleanup steps' })
     // After validation: the options' own coercions (which mark repeatable ones) have run by then.
     .middleware(lastValueWins)
-    .command(trainCommand(io))
+    .command(trainCommand(io, (code) => (exitCode = code)))
     .command(processCommand(io))
     .command(transformCommand(io))
     .command(serveCommand(io, (code) => (exitCode = code)))

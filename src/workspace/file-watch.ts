@@ -80,3 +80,20 @@ export async function watchPaths(paths: readonly string[], opts: { cwd: string; 
     },
   };
 }
+
+/** The next burst of changes under `paths` (undefined when `signal` aborts first). */
+export async function nextChange(paths: readonly string[], opts: { cwd: string; signal: AbortSignal; settleMs?: number; /** Once the paths are watched. */ onWatching?: () => void }): Promise<string[] | undefined> {
+  if (opts.signal.aborted) return undefined;
+  let resolveChange!: (changed: string[] | undefined) => void;
+  const changed = new Promise<string[] | undefined>((r) => (resolveChange = r));
+  const w = await watchPaths(paths, { cwd: opts.cwd, ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}), onChange: resolveChange });
+  const onAbort = () => resolveChange(undefined);
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  opts.onWatching?.();
+  try {
+    return await changed;
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+    w.close();
+  }
+}

@@ -1,9 +1,11 @@
 import sparkly from 'sparkly';
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainFlags } from '../../config/training-input.js';
-import { jobRecordOf } from '../../errors.js';
+import { dirname, resolve } from 'node:path';
+import { jobRecordOf, UsageError } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+import { reportError } from '../report-error.js';
 import { commonJobOptions, escapeHatchOptions, list, pickFlags } from '../options.js';
 
 interface TrainArgs extends GlobalArgs {
@@ -34,6 +36,7 @@ interface TrainArgs extends GlobalArgs {
   gpus?: string;
   platform?: string;
   publish?: string[];
+  watch?: string[];
   '--'?: (string | number)[];
 }
 
@@ -70,7 +73,7 @@ function metricsTable(result: TrainingResult): string[] {
 
 const resultOf = (err: unknown) => jobRecordOf<TrainingResult>(err);
 
-export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
+export function trainCommand(io: CliIO, setExitCode: (code: number) => void = () => {}): CommandModule<GlobalArgs, TrainArgs> {
   return {
     command: 'train [image]',
     describe: 'Run <image> as a SageMaker training job: `docker run <image> train` with the full /opt/ml layout',
@@ -102,12 +105,13 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
         .option('output', { type: 'string', describe: 'Folder for job folders (default ./sm-local-output)' })
         .option('transfer', { type: 'string', choices: ['mount', 'copy'], describe: 'mount: read-only bind mounts (default, local engine); copy: through the Engine API (default for a remote DOCKER_HOST)' })
         .option('json', { type: 'boolean', describe: 'Print describe.json to stdout (everything else goes to stderr)' })
+        .option('watch', { type: 'string', coerce: list, describe: 'After the job, run it again whenever a file under PATH changes (default: --source-dir, or --entry-point\'s folder); Ctrl-C ends. Repeatable; put IMAGE before it' })
         .example('$0 train my-algo:latest --channel train=./data/train --hyperparameter epochs=10', '')
         .example('$0 train --job job.json --s3-root ./s3', 'Run a CreateTrainingJob request with s3:// URIs mapped to ./s3') as unknown as Argv<TrainArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
         ctx.warmEngine();
-        const started = Date.now();
+        let started = Date.now();
         const [{ resolveTrainingInput }, { runTrainingJob, checkChannelSources }] = await Promise.all([
           import('../../config/training-input.js'),
           import('../../jobs/training-runner.js'),
@@ -144,14 +148,37 @@ export function trainCommand(io: CliIO): CommandModule<GlobalArgs, TrainArgs> {
           ctx.log.info(`Job folder: ${result.jobDir} (${files.join(', ')})`);
           if (argv.json) ctx.json(result.describe);
         };
-        try {
-          const result = await runTrainingJob(input, ctx.jobDeps());
-          report(result);
-          if (!argv.json && result.modelArtifact) ctx.result(result.modelArtifact);
-        } catch (err) {
-          const result = resultOf(err);
-          if (result) report(result);
-          throw err;
+        const runOnce = async (jobName?: string) => {
+          try {
+            const result = await runTrainingJob({ ...input, ...(jobName ? { trainingJobName: jobName } : {}) }, ctx.jobDeps());
+            report(result);
+            if (!argv.json && result.modelArtifact) ctx.result(result.modelArtifact);
+          } catch (err) {
+            const result = resultOf(err);
+            if (result) report(result);
+            throw err;
+          }
+        };
+        if (!argv.watch) return runOnce();
+        // --watch: the job again after each change, until Ctrl-C; each run is a job of its own (a name of its own).
+        const { nextChange } = await import('../../workspace/file-watch.js');
+        const given = argv.watch.filter((p) => p !== '');
+        const script = input.sourceDir ?? (input.entryPoint ? dirname(resolve(io.cwd, input.entryPoint)) : undefined);
+        const paths = given.length ? given : script ? [script] : [];
+        if (!paths.length) throw new UsageError('--watch has nothing to watch: there is no --source-dir or --entry-point.', 'Name what to watch: --watch PATH (repeatable), e.g. the folder of your training code.');
+        for (let run = 1; ; run++) {
+          started = Date.now();
+          const name = run === 1 ? undefined : input.trainingJobName ? `${input.trainingJobName.slice(0, 58)}-${run}` : undefined;
+          try {
+            await runOnce(name);
+            setExitCode(0);
+          } catch (err) {
+            if (ctx.stop.aborted) throw err;
+            setExitCode(reportError(err, io.stderr, { color: ctx.color }));
+          }
+          const changed = await nextChange(paths, { cwd: io.cwd, signal: ctx.stop, onWatching: () => ctx.log.info(`Watching ${paths.join(', ')}: a change runs the job again (Ctrl-C ends).`) });
+          if (!changed) return;
+          ctx.log.info(`Changed: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}. Running the job again…`);
         }
       }),
   };
