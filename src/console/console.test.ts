@@ -84,6 +84,22 @@ describe('pages', () => {
     expect(page).toContain('Processing jobs <span class="count">0</span>');
   });
 
+  it('shows processing and transform jobs with their own members (no metrics, their instances and images)', () => {
+    const processing = jobPage({
+      kind: 'processing-jobs',
+      describe: { ProcessingJobName: 'p1', ProcessingJobStatus: 'Completed', ExitMessage: 'wrote 3 files', AppSpecification: { ImageUri: 'proc:1' }, ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 3 } } },
+      files: [],
+    });
+    expect(processing).toContain('<dd>proc:1</dd>');
+    expect(processing).toContain('3 × ml.m5.xlarge');
+    expect(processing).toContain('<dd>wrote 3 files</dd>');
+    expect(processing).not.toContain('<h2>Metrics');
+    expect(processing).toContain('data-log-group="/aws/sagemaker/ProcessingJobs" data-log-prefix="p1/"');
+    const transform = jobPage({ kind: 'transform-jobs', describe: { TransformJobName: 't1', TransformJobStatus: 'InProgress', ModelName: 'm1', TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 } }, files: [] });
+    expect(transform).toContain('<dd>model m1</dd>');
+    expect(transform).toContain('data-terminal="no"');
+  });
+
   it('gives an endpoint an invoke form with its variants, and its log group', () => {
     const page = endpointPage({ EndpointName: 'e1', EndpointStatus: 'InService', ProductionVariants: [{ VariantName: 'A', CurrentWeight: 1, CurrentInstanceCount: 1, DeployedImages: [{ SpecifiedImage: 'img:1' }] }, { VariantName: 'B' }] });
     expect(page).toContain('<form id="invoke" data-endpoint="e1">');

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
 import type { ContainerEngine, ContainerInput, EngineImage, ExecIO, OutputStream, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
+import { streamDone } from '../streams.js';
 import { envRecord, jsonLines, LineSplitter, lineWritable } from './lines.js';
 import { connectEngine, connectionOf, type EngineConnection } from './connection.js';
 
@@ -472,11 +473,7 @@ export class DockerClient implements ContainerEngine {
     this.docker.modem.demuxStream(stream, lineWritable(splitters.stdout), lineWritable(splitters.stderr));
     const onAbort = () => stream.destroy();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    await new Promise<void>((resolve) => {
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-      stream.once('error', () => resolve());
-    });
+    await streamDone(stream);
     opts.signal?.removeEventListener('abort', onAbort);
     flush();
   }
@@ -501,11 +498,7 @@ export class DockerClient implements ContainerEngine {
       // The end of stdin ends the command's input (a half-close), as `docker exec -i` does.
       stdin.once('end', () => (stream as Duplex & { end(): void }).end());
     }
-    await new Promise<void>((resolve) => {
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-      stream.once('error', () => resolve());
-    });
+    await streamDone(stream);
     io.stdin?.unpipe(stream);
     const { ExitCode } = (await this.call('inspect the exec', () => exec.inspect())) as { ExitCode: number | null };
     return ExitCode ?? 1;
@@ -522,11 +515,7 @@ export class DockerClient implements ContainerEngine {
       const chunks: Buffer[] = [];
       const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(chunk), done()) });
       this.docker.modem.demuxStream(stream, sink, new Writable({ write: (_c, _e, done) => done() }));
-      const ended = new Promise<boolean>((resolve) => {
-        stream.once('end', () => resolve(true));
-        stream.once('close', () => resolve(true));
-        stream.once('error', () => resolve(false));
-      });
+      const ended = streamDone(stream);
       let timer: NodeJS.Timeout | undefined;
       const done = await Promise.race([ended, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]).finally(() => clearTimeout(timer));
       stream.destroy();

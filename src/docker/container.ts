@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { ContainerStartError, DockerError } from '../errors.js';
+import { streamDone } from '../streams.js';
 import type { DockerClient } from './client.js';
 import { engineMessage, removeTolerant, statusCodeOf } from './client.js';
 import type { ContainerChange, EngineContainer, ExitInfo, OutputStream, PathStat, RunToExitOptions, Signal } from './engine.js';
@@ -217,11 +218,7 @@ export class ContainerHandle implements EngineContainer {
       if (PROGRAM_START_FAILURE.test(detail)) throw await this.startError(detail, err);
       throw this.client.wrap(`attach to ${this.shortId}`, err);
     })) as unknown as Readable;
-    const outputDone = new Promise<void>((resolve) => {
-      attached.once('end', resolve);
-      attached.once('close', resolve);
-      attached.once('error', () => resolve());
-    });
+    const outputDone = streamDone(attached);
     this.container.modem.demuxStream(attached, stdout, stderr);
     opts.onAttached?.();
 

@@ -48,4 +48,40 @@ describe('one runtime app, many endpoints', () => {
     }
     expect(registry.lookup('green-ep')).toBeUndefined();
   });
+
+  it('replaces a route at once; the old route\'s unregister waits for its calls under way, which finish on the old container', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const slow = createServer((req, res) => {
+      arrived();
+      req.resume();
+      void held.then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('old answer'));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const registry = new EndpointRegistry({ cap: 6 * 1024 * 1024, budgetBytes: 24 * 1024 * 1024, account: '123456789012' });
+    const removeOld = registry.add({ endpoint: identity('ep'), upstream: { host: '127.0.0.1', port: (slow.address() as AddressInfo).port }, invocationTimeoutMs: 60_000 });
+    const app = buildRuntimeApp(registry);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/endpoints/ep/invocations`;
+    try {
+      const call = () => fetch(url, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }).then((r) => r.text());
+      const inFlight = call();
+      await reached;
+      registry.add({ endpoint: identity('ep'), upstream: { host: '127.0.0.1', port: ports[1]! }, invocationTimeoutMs: 60_000 }, { replace: true });
+      expect(await call()).toBe('green POST /invocations');
+      let unregistered = false;
+      const removing = removeOld().then(() => (unregistered = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unregistered).toBe(false);
+      release();
+      expect(await inFlight).toBe('old answer');
+      await removing;
+      expect(await call()).toBe('green POST /invocations');
+    } finally {
+      await app.close();
+      await new Promise((r) => slow.close(r));
+    }
+  });
 });

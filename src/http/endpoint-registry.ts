@@ -59,7 +59,7 @@ function connect(target: RuntimeTarget): { variants: VariantTarget[]; pools: Dis
  * SageMaker registers every endpoint it runs.
  */
 export class EndpointRegistry implements InvocationRoutes {
-  private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute }>();
+  private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute; drained?: Promise<unknown> }>();
   private readonly budget: BufferBudget;
 
   constructor(
@@ -86,7 +86,8 @@ export class EndpointRegistry implements InvocationRoutes {
 
   /**
    * Routes `target.endpoint.endpointName` to its containers (with `replace`, in place of the ones it
-   * routed to: calls under way finish there); the returned function unregisters it and closes its pools.
+   * routed to: calls under way finish there); the returned function unregisters it and closes its
+   * pools, or, once replaced, waits until the calls under way on them have finished.
    */
   add(target: RuntimeTarget, opts: { replace?: boolean } = {}): () => Promise<void> {
     const name = target.endpoint.endpointName;
@@ -97,7 +98,7 @@ export class EndpointRegistry implements InvocationRoutes {
     const { variants, pools } = connect(target);
     const routes = new VariantRouter(name, variants);
     const containers = routes.containers();
-    const ctx: ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute } = {
+    const ctx: ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute; drained?: Promise<unknown> } = {
       routes,
       pools,
       ...(target.async ? { async: target.async } : {}),
@@ -109,9 +110,11 @@ export class EndpointRegistry implements InvocationRoutes {
       ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}),
     };
     this.targets.set(name, ctx);
-    if (replaced) void Promise.all(replaced.pools.map((p) => p.close()));
+    // The replaced route's calls under way finish on its pools, which close once they have.
+    if (replaced) replaced.drained = Promise.all(replaced.pools.map((p) => p.close())).catch(() => undefined);
     return async () => {
-      if (this.targets.get(name) !== ctx) return;
+      // Replaced: its unregister waits for those calls, so the old containers stop only after them.
+      if (this.targets.get(name) !== ctx) return void (await ctx.drained);
       this.targets.delete(name);
       await Promise.all(ctx.pools.map((p) => p.destroy()));
     };

@@ -12,7 +12,7 @@ import { EndpointExistsError, PortInUseError } from '../errors.js';
 import { EndpointRegistry } from '../http/endpoint-registry.js';
 import { buildRuntimeApp } from '../http/proxy-app.js';
 import type { TraceRecord } from '../http/trace.js';
-import { watchPaths, type FileWatch } from '../workspace/file-watch.js';
+import { describeChanges, watchPaths, type FileWatch } from '../workspace/file-watch.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { proxyPortFor, startEndpoint, type EndpointHandle, type EndpointInput } from './serving-runner.js';
@@ -66,7 +66,7 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
   let stopped = false;
   const reload = async (changed: string[]) => {
     const began = Date.now();
-    deps.log.info(`Changed: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? `, … (${changed.length} files)` : ''}. Starting endpoint ${name} again…`);
+    deps.log.info(`Changed: ${describeChanges(changed)}. Starting endpoint ${name} again…`);
     // A published port can be held by one container at a time: the old one goes first.
     if (spec.publish?.length && current) {
       const old = current;

@@ -24,6 +24,11 @@ export function ignoredChange(path: string): boolean {
   );
 }
 
+/** The changed paths as a report names them: the first five, then how many in all. */
+export function describeChanges(changed: readonly string[]): string {
+  return `${changed.slice(0, 5).join(', ')}${changed.length > 5 ? `, … (${changed.length} files)` : ''}`;
+}
+
 export interface FileWatch {
   close(): void;
 }

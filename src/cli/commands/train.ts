@@ -161,7 +161,7 @@ export function trainCommand(io: CliIO, setExitCode: (code: number) => void = ()
         };
         if (!argv.watch) return runOnce();
         // --watch: the job again after each change, until Ctrl-C; each run is a job of its own (a name of its own).
-        const { nextChange } = await import('../../workspace/file-watch.js');
+        const { describeChanges, nextChange } = await import('../../workspace/file-watch.js');
         const given = argv.watch.filter((p) => p !== '');
         const script = input.sourceDir ?? (input.entryPoint ? dirname(resolve(io.cwd, input.entryPoint)) : undefined);
         const paths = given.length ? given : script ? [script] : [];
@@ -178,7 +178,7 @@ export function trainCommand(io: CliIO, setExitCode: (code: number) => void = ()
           }
           const changed = await nextChange(paths, { cwd: io.cwd, signal: ctx.stop, onWatching: () => ctx.log.info(`Watching ${paths.join(', ')}: a change runs the job again (Ctrl-C ends).`) });
           if (!changed) return;
-          ctx.log.info(`Changed: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}. Running the job again…`);
+          ctx.log.info(`Changed: ${describeChanges(changed)}. Running the job again…`);
         }
       }),
   };
