@@ -26,6 +26,8 @@ echo "== bench/api (the local SageMaker: DescribeTrainingJob through boto3, a jo
 npx --no-install tsx bench/api.ts "${ROUNDS:-5}"
 echo "== bench/ready"
 npx --no-install tsx bench/ready.ts "${ROUNDS:-10}"
+echo "== bench/reload (serve --watch: save inference.py → the new code answers, against docker run -d + /ping loop)"
+npx --no-install tsx bench/reload.ts "${ROUNDS:-10}"
 echo "== bench/multihost"
 npx --no-install tsx bench/multihost.ts "${ROUNDS:-10}" 4
 echo "== bench/check"

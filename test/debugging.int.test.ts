@@ -162,6 +162,15 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     writeFileSync(join(model, 'code', 'inference.py'), inferenceCode('v3'));
     await until('the second reload', () => reloads() === 2, 60_000, () => served.stderr.join('\n'));
     expect(await invoke(url, 'hi')).toEqual({ status: 200, text: 'v3:hi' });
+
+    // Code that kills its server on the first call: the call gets the runtime's error, serve says so and goes on watching.
+    writeFileSync(join(model, 'code', 'inference.py'), 'import os\ndef handle(body):\n    print("crashing", flush=True)\n    os._exit(3)\n');
+    await until('the third reload', () => reloads() === 3, 60_000, () => served.stderr.join('\n'));
+    expect((await invoke(url, 'hi')).status).toBeGreaterThanOrEqual(400);
+    await until('the crash report', () => served.stderr.some((l) => / exited with code 3 while serving:$/.test(l)), 30_000, () => served.stderr.join('\n'));
+    writeFileSync(join(model, 'code', 'inference.py'), inferenceCode('v4'));
+    await until('the fourth reload', () => reloads() === 4, 60_000, () => served.stderr.join('\n'));
+    expect(await invoke(url, 'hi')).toEqual({ status: 200, text: 'v4:hi' });
     const result = await served.stop();
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`Endpoint ${endpoint} stopped.`);
@@ -227,6 +236,29 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     expect(run.stderr).toContain(`Training job ${job}: Completed`);
     expect(run.stderr).toContain(`Training job ${job}-2: Completed`);
     expect(await s.docker.listManaged([`${LABEL.jobName}=${job}`])).toEqual([]);
+  });
+
+  it('serve --keep leaves the stopped container for a look afterwards; --shm-size sizes /dev/shm; --platform refuses an image of another platform', async () => {
+    const endpoint = name('keep');
+    const served = serving([fixtureTag('serve-good'), '--name', endpoint, '--port', '0', '--keep', '--shm-size', '256m']);
+    await served.url();
+    const shm = await cli(['exec', endpoint, '--', 'sh', '-c', "df -k /dev/shm | tail -n 1 | awk '{print $2}'"]);
+    expect(shm.stdout.trim()).toBe(String(256 * 1024));
+    const result = await served.stop();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^Kept container [0-9a-f]{12} \(sm-local-serving-/m);
+    const kept = await s.docker.listManaged([`${LABEL.jobName}=${endpoint}`]);
+    expect(kept.map((r) => [r.kind, r.state])).toEqual([['container', 'exited']]);
+    // What a user does next: read its log, then let prune (here: the test) remove it.
+    const logs = await cli(['logs', endpoint]);
+    expect(logs.stdout).toContain('serve: SIGTERM, shutting down');
+    await s.docker.removeContainer(kept[0]!.id);
+
+    const arch = (await s.docker.inspectImage(fixtureTag('serve-good')))!.architecture;
+    const elsewhere = arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+    const other = await cli(['serve', fixtureTag('serve-good'), '--name', name('arm'), '--port', '0', '--platform', elsewhere]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`${fixtureTag('serve-good')} is built for linux/${arch}, not ${elsewhere}`);
   });
 
   it('the README\'s debugpy recipe: VS Code\'s attach handshake reaches debugpy in a serving and in a training container through --publish', async () => {

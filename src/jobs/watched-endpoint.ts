@@ -46,7 +46,19 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
   const [port, existing] = await Promise.all([proxyPortFor(askedPort, deps.log), deps.docker.ping().then(() => listEndpoints(deps.docker))]);
   const registry = new EndpointRegistry({ cap: MAX_PAYLOAD_BYTES, budgetBytes: 4 * MAX_PAYLOAD_BYTES, account: spec.account ?? '000000000000', ...(onRequest ? { onRequest } : {}) });
   const app = buildRuntimeApp(registry, onTrace ? { trace: onTrace } : {});
-  const start = (replace: boolean) => startEndpoint({ ...spec, runtime: { registry, port, replace } }, deps);
+  let stopped = false;
+  // A container that dies while it serves is said (with its last lines); the next change starts it again.
+  const start = async (replace: boolean) => {
+    const endpoint = await startEndpoint({ ...spec, runtime: { registry, port, replace } }, deps);
+    void endpoint.exited.then(
+      (e) => {
+        if (stopped || current !== endpoint) return;
+        deps.log.warn(`The ${endpoint.containers.length > 1 ? `${e.container} ` : ''}container of ${endpoint.name} exited with code ${e.exitCode} while serving:\n  ${e.tail.slice(-10).join('\n  ')}\n  Calls get the runtime's error until a change starts it again.`);
+      },
+      () => undefined,
+    );
+    return endpoint;
+  };
 
   const name = resolveEndpointSpecOrThrow(spec).spec.endpointName;
   const taken = existing.find((e) => e.name === name);
@@ -63,7 +75,6 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
 
   let reloading: Promise<void> = Promise.resolve();
   let queued: string[] | undefined;
-  let stopped = false;
   const reload = async (changed: string[]) => {
     const began = Date.now();
     deps.log.info(`Changed: ${describeChanges(changed)}. Starting endpoint ${name} again…`);
