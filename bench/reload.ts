@@ -4,7 +4,7 @@
  * container beside the old one, swaps them once the new one answers /ping) against the floor, the
  * same by hand: `docker run -d` of a new container, a tight `GET /ping` loop (every 5 ms), one
  * `POST /invocations` that answers with the new code, then `docker rm -f` of the old one (not timed).
- * Both poll for the new answer every 5 ms. sm-local's time includes its 300 ms settle window (an
+ * Both poll for the new answer every 5 ms. sm-local's time includes its settle window (SETTLE_MS, 150 ms) (an
  * editor's save is several events), which the floor does not have.
  *
  * Usage: tsx bench/reload.ts [rounds=10]
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { DockerClient } from '../src/docker/client.js';
 import { probePort } from '../src/http/ports.js';
+import { SETTLE_MS } from '../src/workspace/file-watch.js';
 import { ensureFixtures, ensurePythonBase, fixtureTag } from '../scripts/lib/images.js';
 import { CLI_BIN } from '../scripts/lib/paths.js';
 import { interleave, stats, table, timeCommand } from './lib.js';
@@ -101,7 +102,7 @@ try {
   ]);
   const delta = stats(series[1]!.samples).median - stats(series[0]!.samples).median;
   console.log(table('reload: save inference.py → first answer of the new code', series, 'docker run -d + /ping loop'));
-  console.log(`sm-local's part: +${delta.toFixed(0)} ms over the floor, of which 300 ms is the settle window`);
+  console.log(`sm-local's part: +${delta.toFixed(0)} ms over the floor, of which ${SETTLE_MS} ms is the settle window`);
 } finally {
   serve.kill('SIGINT');
   await new Promise((r) => serve.once('exit', r));

@@ -20,7 +20,7 @@ import { proxyPortFor, startEndpoint, type EndpointHandle, type EndpointInput } 
 export interface WatchOptions {
   /** Files and folders whose changes start the containers again. */
   paths: readonly string[];
-  /** How long changes must have settled before a reload (default 300 ms). */
+  /** How long changes must have settled before a reload (default SETTLE_MS, 150 ms). */
   settleMs?: number;
   /** Each reload, once its containers answer (or fail to). */
   onReload?: (event: ReloadEvent) => void;

@@ -29,6 +29,13 @@ export function describeChanges(changed: readonly string[]): string {
   return `${changed.slice(0, 5).join(', ')}${changed.length > 5 ? `, … (${changed.length} files)` : ''}`;
 }
 
+/**
+ * How long changes must have paused before they count as one: an editor's save (a scratch file, a
+ * rename, a chmod) takes a few milliseconds; a checkout of many files may take longer and then
+ * reloads twice, the second superseding the first.
+ */
+export const SETTLE_MS = 150;
+
 export interface FileWatch {
   close(): void;
 }
@@ -38,7 +45,7 @@ export interface FileWatch {
  * have settled for `settleMs`. A path that does not exist is refused before anything is watched.
  */
 export async function watchPaths(paths: readonly string[], opts: { cwd: string; settleMs?: number; onChange: (changed: string[]) => void }): Promise<FileWatch> {
-  const settleMs = opts.settleMs ?? 300;
+  const settleMs = opts.settleMs ?? SETTLE_MS;
   const targets = await Promise.all(
     paths.map(async (p) => {
       const path = resolve(opts.cwd, p);
