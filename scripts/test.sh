@@ -36,10 +36,10 @@ npx --no-install vitest run --project integration --reporter=default --reporter=
 integration=$?
 
 # The same tests against Podman's Docker-compatible socket: train (one and several hosts, both
-# transfer modes, Pipe mode), serve, check, prune and doctor. scripts/ensure-podman.sh starts a
+# transfer modes, Pipe mode), serve, check, prune, doctor, and the debugging commands (watch, publish, trace, ps, logs, exec). scripts/ensure-podman.sh starts a
 # private `podman system service` with its own storage, copies the images into it, and prints its
 # DOCKER_HOST; it is stopped again afterwards.
-PODMAN_FILES=(test/training.int.test.ts test/training-cluster.int.test.ts test/data-safety.int.test.ts test/cli.int.test.ts test/cli-serve.int.test.ts test/serving.int.test.ts)
+PODMAN_FILES=(test/training.int.test.ts test/training-cluster.int.test.ts test/data-safety.int.test.ts test/cli.int.test.ts test/cli-serve.int.test.ts test/serving.int.test.ts test/debugging.int.test.ts)
 # check's catalogue, but for the three tests that assert how a short fixture run ended after its
 # SIGTERM: on Podman under load the stop lands too close to the end of these 2-second runs (seen:
 # SIGTERM 1.9 s into a 2.0 s run), and the check rightly says SIGTERM handling was not seen.

@@ -45,8 +45,9 @@ export class ContainerHandle implements EngineContainer {
       await this.container.kill({ signal });
     } catch (err) {
       const status = statusCodeOf(err);
-      // 409: not running any more; 404: gone. Both mean there is nothing left to signal.
-      if (status === 409 || status === 404) return;
+      // 409: not running any more; 404: gone. Both mean there is nothing left to signal. Podman
+      // answers a container that has exited with a 500 ("… is in state exited: container state improper").
+      if (status === 409 || status === 404 || /container state improper|is not running/i.test(engineMessage(err))) return;
       throw this.client.wrap(`send ${signal} to ${this.shortId}`, err);
     }
   }
