@@ -259,6 +259,13 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     const other = await cli(['serve', fixtureTag('serve-good'), '--name', name('arm'), '--port', '0', '--platform', elsewhere]);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`${fixtureTag('serve-good')} is built for linux/${arch}, not ${elsewhere}`);
+    // --gpus on an engine that cannot hand out GPUs: an environment error, with nothing left behind.
+    if (!(await s.docker.info()).runtimes.includes('nvidia')) {
+      const gpus = await cli(['serve', fixtureTag('serve-good'), '--name', name('gpu'), '--port', '0', '--gpus', 'all']);
+      expect(gpus.code, gpus.stderr).toBe(3);
+      expect(gpus.stderr).toMatch(/with GPUs/);
+      expect(await s.docker.listManaged([`${LABEL.jobName}=${name('gpu')}`])).toEqual([]);
+    }
   });
 
   it('the README\'s debugpy recipe: VS Code\'s attach handshake reaches debugpy in a serving and in a training container through --publish', async () => {
