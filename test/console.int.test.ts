@@ -1,14 +1,17 @@
-import { mkdirSync, cpSync, readFileSync } from 'node:fs';
+import { mkdirSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  CreateProcessingJobCommand,
   CreateTrainingJobCommand,
+  DescribeProcessingJobCommand,
   DescribeTrainingJobCommand,
   SageMakerClient,
   waitUntilEndpointInService,
+  waitUntilProcessingJobCompletedOrStopped,
   waitUntilTrainingJobCompletedOrStopped,
 } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +48,8 @@ describe.skipIf(dockerUnavailable() || browserUnavailable())('the console of sm-
     const s3Root = s.dir('s3');
     mkdirSync(join(s3Root, 'bucket'), { recursive: true });
     cpSync(join(EXAMPLE, 'data', 'train'), join(s3Root, 'bucket', 'data', 'train'), { recursive: true });
+    mkdirSync(join(s3Root, 'bucket', 'raw'), { recursive: true });
+    writeFileSync(join(s3Root, 'bucket', 'raw', 'rows.csv'), 'a,b\n1,2\n');
     server = await startApiServer({ port: 0, region: 'us-east-1', account: '123456789012', s3Root, outputDir: s.dir('jobs') }, s.deps().deps);
     sm = new SageMakerClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     browser = await launchBrowser();
@@ -147,6 +152,31 @@ describe.skipIf(dockerUnavailable() || browserUnavailable())('the console of sm-
     expect(rows.some((r) => r.includes(job) && r.includes('Completed'))).toBe(true);
     expect(rows.some((r) => r.includes(endpoint) && r.includes('InService'))).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'front-page.png'), fullPage: true });
+  });
+
+  it('shows a processing job with its status, instances, log and job folder', async () => {
+    const job = name('proc');
+    await sm.send(
+      new CreateProcessingJobCommand({
+        ProcessingJobName: job,
+        RoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole',
+        AppSpecification: { ImageUri: fixtureTag('processor') },
+        ProcessingResources: { ClusterConfig: { InstanceCount: 2, InstanceType: 'ml.m5.large', VolumeSizeInGB: 10 } },
+        ProcessingInputs: [{ InputName: 'raw', S3Input: { S3Uri: 's3://bucket/raw', LocalPath: '/opt/ml/processing/input/raw', S3DataType: 'S3Prefix', S3InputMode: 'File' } }],
+        ProcessingOutputConfig: { Outputs: [{ OutputName: 'out', S3Output: { S3Uri: 's3://bucket/processed', LocalPath: '/opt/ml/processing/output/out', S3UploadMode: 'EndOfJob' } }] },
+        StoppingCondition: { MaxRuntimeInSeconds: 300 },
+      }),
+    );
+    await waitUntilProcessingJobCompletedOrStopped({ client: sm, maxWaitTime: 120, minDelay: 1, maxDelay: 1 }, { ProcessingJobName: job });
+    const described = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: job }));
+    const { page } = browser;
+    await page.goto(`${server.url}/console/processing-jobs/${job}`);
+    expect(await page.locator('.status .badge').getAttribute('data-status')).toBe(described.ProcessingJobStatus);
+    expect(await page.locator('dl').first().textContent()).toContain('2 × ml.m5.large');
+    // Both hosts' lines, each prefixed with its host.
+    await expect.poll(() => page.locator('#logs .host').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['[algo-1] ', '[algo-2] ']));
+    expect(await page.locator('ul.files a').allTextContents()).toContain('describe.json');
+    await page.screenshot({ path: join(SHOTS, 'processing-job.png'), fullPage: true });
   });
 
   it('answers pages only to requests for this machine (a rebound name gets 403), and names what is not there', async () => {

@@ -44,7 +44,6 @@ export const CONSOLE_SCRIPT = `
     // Once the resource has settled, two more rounds fetch its last lines.
     let after = 2;
     const state = document.getElementById('log-state');
-    const several = new Set();
     async function poll() {
       try {
         let token;
@@ -57,9 +56,9 @@ export const CONSOLE_SCRIPT = `
             since = Math.max(since, e.timestamp);
             // A job's streams are <job>/<host>-<epoch>; an endpoint's <variant>/<instance>.
             const host = data.logPrefix ? e.logStreamName.slice(data.logPrefix.length).replace(/-\\d+$/, '') : e.logStreamName;
-            several.add(host);
             const line = document.createElement('div');
-            if (several.size > 1 || data.logPrefix === '') {
+            // Each line names its host when there are several (a job's), and its instance on an endpoint.
+            if (Number(data.hosts || 1) > 1 || data.logPrefix === '') {
               const h = document.createElement('span');
               h.className = 'host';
               h.textContent = '[' + host + '] ';

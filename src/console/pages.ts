@@ -36,8 +36,8 @@ function badge(status: unknown): Html {
   return html`<span class="badge ${s.toLowerCase()}" data-status="${s}">${s}</span>`;
 }
 
-function layout(title: string, body: Html, live: { status?: string; logGroup?: string; logPrefix?: string } = {}): string {
-  const attrs = html`${live.status !== undefined ? html` data-status="${live.status}" data-terminal="${TERMINAL.has(live.status) ? 'yes' : 'no'}"` : ''}${live.logGroup ? html` data-log-group="${live.logGroup}"` : ''}${live.logPrefix !== undefined ? html` data-log-prefix="${live.logPrefix}"` : ''}`;
+function layout(title: string, body: Html, live: { status?: string; logGroup?: string; logPrefix?: string; hosts?: number } = {}): string {
+  const attrs = html`${live.status !== undefined ? html` data-status="${live.status}" data-terminal="${TERMINAL.has(live.status) ? 'yes' : 'no'}"` : ''}${live.logGroup ? html` data-log-group="${live.logGroup}"` : ''}${live.logPrefix !== undefined ? html` data-log-prefix="${live.logPrefix}"` : ''}${live.hosts !== undefined ? html` data-hosts="${live.hosts}"` : ''}`;
   return `<!doctype html>\n${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title} · sm-local</title><style>${trusted(CONSOLE_CSS)}</style></head>
 <body${attrs}><header><a class="home" href="/">sm-local</a> <span class="sub">a local SageMaker</span></header><main>${body}</main><script>${trusted(CONSOLE_SCRIPT)}</script></body></html>`.text}`;
 }
@@ -152,7 +152,8 @@ ${filesSection(base, data.files)}
 ${d.HyperParameters && Object.keys(d.HyperParameters).length ? html`<section><h2>Hyperparameters</h2>${keyValues(Object.entries(d.HyperParameters as Json))}</section>` : ''}
 <p><a href="${base}/describe.json">describe.json</a> <span class="sub">(${k.describe}, as the API answers it)</span></p>
 ${logsSection()}`;
-  return layout(`${k.title} ${name}`, body, { status, logGroup: k.logGroup, logPrefix: `${name}/` });
+  const hosts = Array.isArray(resources.InstanceGroups) ? (resources.InstanceGroups as Json[]).reduce((n, g) => n + Number(g.InstanceCount ?? 0), 0) : Number(resources.InstanceCount ?? 1);
+  return layout(`${k.title} ${name}`, body, { status, logGroup: k.logGroup, logPrefix: `${name}/`, hosts });
 }
 
 /** An endpoint: status and variants, a form that invokes it, and its containers' logs. */
