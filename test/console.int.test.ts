@@ -23,9 +23,10 @@ import { dockerUnavailable, useTestSession } from './support/session.js';
 const EXAMPLE = join(REPO_ROOT, 'examples', 'logistic-regression');
 const SHOTS = join(REPO_ROOT, '.test-results', 'console');
 const credentials = { accessKeyId: 'sm-local', secretAccessKey: 'sm-local' };
-/** The console's colours: the series of a chart, a FailureReason's border. */
+/** The console's colours: the series of a chart, a FailureReason's border, text. */
 const SERIES_BLUE: [number, number, number] = [0x00, 0x73, 0xbb];
 const FAILURE_RED: [number, number, number] = [0xd1, 0x32, 0x12];
+const TEXT_INK: [number, number, number] = [0x16, 0x19, 0x1f];
 
 describe.skipIf(dockerUnavailable() || browserUnavailable())('the console of sm-local api, in Chromium', () => {
   const s = useTestSession();
@@ -116,6 +117,8 @@ describe.skipIf(dockerUnavailable() || browserUnavailable())('the console of sm-
     await download.saveAs(saved);
     const jobFolder = server.sagemaker.jobFolder('training', job)!;
     expect(readFileSync(saved)).toEqual(readFileSync(join(jobFolder, 'model.tar.gz')));
+    await page.goto(`${server.url}/`);
+    expect((await page.locator('tbody tr').allTextContents()).some((r) => r.includes(job) && r.includes('Failed'))).toBe(true);
     // Only files the folder lists: a path out of it is not one.
     expect((await fetch(`${server.url}/console/training-jobs/${job}/files/..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
   });
@@ -142,13 +145,14 @@ describe.skipIf(dockerUnavailable() || browserUnavailable())('the console of sm-
     expect(await page.locator('#response-headers').textContent()).toMatch(/x-amzn-invoked-production-variant: AllTraffic/);
     const answer = JSON.parse((await page.locator('#response-body').textContent())!) as { predictions: { default: number }[] };
     expect(answer.predictions.map((p) => p.default)).toEqual([1, 0]);
-    await page.locator('#response').screenshot({ path: join(SHOTS, 'invocation.png') });
+    // The answer is on screen: the box has text drawn in it (the page's text colour), not just a frame.
+    const drawn = await screenshotPixels(page, page.locator('#response'), join(SHOTS, 'invocation.png'), TEXT_INK, 60);
+    expect(drawn.matching).toBeGreaterThan(300);
     // The container's log on the same page.
     await expect.poll(() => page.locator('#logs').textContent(), { timeout: 10_000 }).toContain('serving model trained');
 
     await page.goto(`${server.url}/`);
     const rows = await page.locator('tbody tr').allTextContents();
-    expect(rows.some((r) => r.includes(name('fails')) && r.includes('Failed'))).toBe(true);
     expect(rows.some((r) => r.includes(job) && r.includes('Completed'))).toBe(true);
     expect(rows.some((r) => r.includes(endpoint) && r.includes('InService'))).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'front-page.png'), fullPage: true });

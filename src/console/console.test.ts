@@ -87,12 +87,13 @@ describe('pages', () => {
   it('shows processing and transform jobs with their own members (no metrics, their instances and images)', () => {
     const processing = jobPage({
       kind: 'processing-jobs',
-      describe: { ProcessingJobName: 'p1', ProcessingJobStatus: 'Completed', ExitMessage: 'wrote 3 files', AppSpecification: { ImageUri: 'proc:1' }, ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 3 } } },
+      describe: { ProcessingJobName: 'p1', ProcessingJobStatus: 'Completed', ExitMessage: 'wrote 3 files', ProcessingOutputConfig: { Outputs: [{ OutputName: 'o', S3Output: { S3Uri: 's3://b/out' } }] }, AppSpecification: { ImageUri: 'proc:1' }, ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 3 } } },
       files: [],
     });
     expect(processing).toContain('<dd>proc:1</dd>');
     expect(processing).toContain('3 × ml.m5.xlarge');
     expect(processing).toContain('<dd>wrote 3 files</dd>');
+    expect(processing).toContain('<dt>Outputs</dt><dd>s3://b/out</dd>');
     expect(processing).not.toContain('<h2>Metrics');
     expect(processing).toContain('data-log-group="/aws/sagemaker/ProcessingJobs" data-log-prefix="p1/"');
     const transform = jobPage({ kind: 'transform-jobs', describe: { TransformJobName: 't1', TransformJobStatus: 'InProgress', ModelName: 'm1', TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 } }, files: [] });

@@ -100,6 +100,13 @@ export interface JobPageData {
   files: { name: string; bytes: number }[];
 }
 
+/** Where a processing job's outputs and a transform job's results went (S3 URIs). */
+function outputUris(d: Json): string | undefined {
+  const outputs = ((d.ProcessingOutputConfig as Json | undefined)?.Outputs ?? []) as Json[];
+  const uris = [...outputs.map((o) => (o.S3Output as Json | undefined)?.S3Uri), (d.TransformOutput as Json | undefined)?.S3OutputPath].filter((u): u is string => typeof u === 'string');
+  return uris.length ? uris.join(', ') : undefined;
+}
+
 function failure(d: Json): Html {
   return d.FailureReason ? html`<div class="failure" role="alert"><strong>FailureReason</strong><pre>${d.FailureReason}</pre></div>` : html``;
 }
@@ -143,6 +150,7 @@ ${keyValues([
   ['Image', algo.TrainingImage ?? algo.ImageUri ?? (d.ModelName ? `model ${d.ModelName}` : undefined)],
   ['Instances', resources.InstanceType ? `${resources.InstanceCount ?? 1} × ${resources.InstanceType}` : undefined],
   ['Model artifacts', (d.ModelArtifacts as Json | undefined)?.S3ModelArtifacts],
+  ['Outputs', outputUris(d)],
   ['Exit message', d.ExitMessage],
 ])}
 ${transitions.length ? html`<section><h2>Status transitions</h2>${table(['Status', 'Started', 'Ended', 'Message'], transitions.map((t) => [html`${t.Status}`, html`${when(t.StartTime)}`, html`${when(t.EndTime)}`, html`${t.StatusMessage}`]), '')}</section>` : ''}
