@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
 import { probePort } from '../src/http/ports.js';
+import { startApiCli } from './support/api-cli.js';
 import { runCli, type CliOptions } from './support/cli.js';
 import { dockerUnavailable, useTestSession } from './support/session.js';
 
@@ -266,6 +267,23 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
       expect(gpus.stderr).toMatch(/with GPUs/);
       expect(await s.docker.listManaged([`${LABEL.jobName}=${name('gpu')}`])).toEqual([]);
     }
+  });
+
+  it('api --trace-file has every call on the port, the control plane\'s too, with the SigV4 signature masked', async () => {
+    const traceFile = join(s.dir('api-trace'), 'api.trace');
+    const api = await startApiCli(['--s3-root', s.dir('api-s3'), '--state', s.dir('api-state'), '--output', s.dir('api-out'), '--trace-file', traceFile], env);
+    const res = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'SageMaker.ListTrainingJobs', 'content-type': 'application/x-amz-json-1.1', authorization: 'AWS4-HMAC-SHA256 Credential=AKIASECRET/20261202/us-east-1/sagemaker/aws4_request, Signature=abc' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(await api.stop()).toBe(0);
+    const trace = readFileSync(traceFile, 'utf8');
+    expect(trace).toContain('[trace #1] >  x-amz-target: SageMaker.ListTrainingJobs');
+    expect(trace).toContain('[trace #1] >  authorization: ****');
+    expect(trace).toMatch(/\[trace #1\] < body \d+ B: \{"TrainingJobSummaries":\[\]\}/);
+    expect(trace).not.toContain('AKIASECRET');
   });
 
   it('the README\'s debugpy recipe: VS Code\'s attach handshake reaches debugpy in a serving and in a training container through --publish', async () => {

@@ -12,6 +12,7 @@ import { PortInUseError } from '../errors.js';
 import { handleControlPlane } from '../http/control-plane.js';
 import { EndpointRegistry } from '../http/endpoint-registry.js';
 import type { RequestLogEntry } from '../http/forward.js';
+import type { TraceRecord } from '../http/trace.js';
 import { probePort } from '../http/ports.js';
 import { buildRuntimeApp } from '../http/proxy-app.js';
 import { resolveJobDeps, type JobDeps } from '../jobs/deps.js';
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   onCall?: (operation: string, status: number, ms: number) => void;
   /** One line per runtime call. */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** `--trace`: every exchange on the port (control plane, runtime, S3, console), headers and first bytes. */
+  trace?: (record: TraceRecord) => void;
 }
 
 export interface ApiServer {
@@ -94,6 +97,7 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
   const app: FastifyInstance = buildRuntimeApp(registry, {
     controlPlane: (req, res) => handleControlPlane(req, res, services, opts.onCall),
     ...(s3Pool ? { s3: s3Pool } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
     routes: (a) => registerConsole(a, consoleSource, { apiUrl: `http://127.0.0.1:${port}` }),
   });
   await app.listen({ host: '127.0.0.1', port }).catch(async (err: NodeJS.ErrnoException) => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { whenAborted } from '../../abort.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+import { traceOptions, traceSink } from '../trace-sink.js';
 
 interface ApiArgs extends GlobalArgs {
   port?: number;
@@ -12,6 +13,8 @@ interface ApiArgs extends GlobalArgs {
   state?: string;
   region?: string;
   account?: string;
+  trace?: boolean;
+  'trace-file'?: string;
 }
 
 /** The lines a user pastes into a shell so that boto3, the AWS CLI and the SDKs talk to this server. */
@@ -32,7 +35,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
     command: 'api',
     describe: 'Run a local SageMaker on 127.0.0.1 that boto3, the AWS CLI and the AWS SDKs drive: training jobs, models, endpoint configs, endpoints, and their runtime',
     builder: (y: Argv<GlobalArgs>) =>
-      y
+      traceOptions(y)
         .option('port', { type: 'number', describe: 'Port on 127.0.0.1 (default 8770, or a free one if it is taken; 0 for any free port)' })
         .option('s3-root', { type: 'string', describe: 'Use a folder as S3, with no S3 endpoint: s3://bucket/key is DIR/bucket/key' })
         .option('s3-endpoint-url', { type: 'string', describe: 'Use this S3-compatible endpoint (LocalStack, MinIO, moto) instead of the local one' })
@@ -50,6 +53,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
         const s3Root = ctx.config.s3Root;
         if (s3Root) await mkdir(s3Root, { recursive: true });
         const stateDir = resolve(io.cwd, argv.state ?? 'sm-local-state');
+        const trace = await traceSink(argv, ctx);
         const server = await startApiServer(
           {
             ...(argv.port !== undefined ? { port: argv.port } : {}),
@@ -61,6 +65,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
             outputDir: ctx.config.outputDir,
             stateDir,
             onCall: (op, status, ms) => ctx.log.info(`[api] ${status} ${op} ${ms.toFixed(1)} ms`),
+            ...(trace ? { trace: trace.write } : {}),
             onRequest: (e) => ctx.log.info(`[runtime] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${e.variant ? `, variant ${e.variant}` : ''}${e.errorType ? ` (${e.errorType})` : ''}`),
           },
           ctx.jobDeps(),
@@ -74,6 +79,7 @@ export function apiCommand(io: CliIO): CommandModule<GlobalArgs, ApiArgs> {
         await whenAborted(ctx.stop);
         // A second Ctrl-C aborts ctx.force, which every job and endpoint's deps carry: SIGKILL at once.
         await server.close();
+        await trace?.close();
         ctx.log.info('Local SageMaker stopped.');
       }),
   };

@@ -1,12 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { whenAborted } from '../../abort.js';
 import type { ServeFlags } from '../../config/serving-input.js';
-import { resolve } from 'node:path';
-import { EXIT, InputPathError, ServingStartupError, UsageError } from '../../errors.js';
+import { EXIT, ServingStartupError, UsageError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
-import type { TraceRecord } from '../../http/trace.js';
 import type { EndpointHandle } from '../../jobs/serving-runner.js';
-import { withCommandContext, type CliIO, type CommandContext, type GlobalArgs } from '../context.js';
+import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
+import { traceOptions, traceSink } from '../trace-sink.js';
 import { commonJobOptions, escapeHatchOptions, list, pickFlags } from '../options.js';
 
 interface ServeArgs extends GlobalArgs {
@@ -41,29 +40,12 @@ function requestLine(e: RequestLogEntry, showVariant: boolean): string {
   return `[proxy] ${e.status} ${e.method} ${e.url} ${e.bytesIn} B in, ${e.bytesOut} B out, ${e.ms.toFixed(1)} ms${showVariant && e.variant ? `, variant ${e.variant}` : ''}${extra ? ` (${extra})` : ''}`;
 }
 
-/** `--trace` (stderr) or `--trace-file` (appended, private to this user): where each exchange is written. */
-async function traceSink(argv: ServeArgs, ctx: CommandContext): Promise<{ write: (t: TraceRecord) => void; close: () => Promise<void> } | undefined> {
-  if (!argv.trace && argv['trace-file'] === undefined) return undefined;
-  const { formatTrace } = await import('../../http/trace.js');
-  const mask = (text: string) => ctx.masker.mask(text);
-  if (argv['trace-file'] === undefined) return { write: (t) => ctx.log.info(formatTrace(t, mask).join('\n')), close: async () => {} };
-  const { createWriteStream } = await import('node:fs');
-  const path = resolve(ctx.io.cwd, argv['trace-file']);
-  const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  await new Promise<void>((ok, fail) => {
-    out.once('open', () => ok());
-    out.once('error', (err) => fail(new InputPathError('The --trace-file', path, 'Give a file in a folder that exists and that you may write to.', err)));
-  });
-  ctx.log.info(`Tracing requests to ${path}.`);
-  return { write: (t) => void out.write(`${formatTrace(t, mask).join('\n')}\n`), close: () => new Promise<void>((done) => out.end(done)) };
-}
-
 export function serveCommand(io: CliIO, setExitCode: (code: number) => void): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve [image]',
     describe: 'Run <image> with the "serve" argument as a SageMaker endpoint, behind a proxy that answers like the SageMaker runtime',
     builder: (y: Argv<GlobalArgs>) =>
-      escapeHatchOptions(commonJobOptions(y, { stopGraceDefault: 30 }), { publishTo: 'the (first) container', keep: 'Keep the containers (stopped) and workspaces after the endpoint stops, for debugging' })
+      traceOptions(escapeHatchOptions(commonJobOptions(y, { stopGraceDefault: 30 }), { publishTo: 'the (first) container', keep: 'Keep the containers (stopped) and workspaces after the endpoint stops, for debugging' }))
         .positional('image', { type: 'string', describe: 'Inference image (must already be in the Docker engine; never pulled)' })
         .option('model', { type: 'string', describe: 'Model folder (mounted read-only) or model.tar.gz (extracted first) for /opt/ml/model' })
         .option('model-json', { type: 'string', coerce: list, describe: 'CreateModel request JSON (PrimaryContainer, or Containers and InferenceExecutionConfig for a multi-container model); repeat it for the models an --endpoint-config-json names' })
@@ -78,8 +60,7 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('instance-type', { type: 'string', describe: 'ProductionVariant InstanceType (default ml.m5.large)' })
         .option('json', { type: 'boolean', describe: 'When ready, print {name, url, containerId, port, …} as one line of JSON on stdout' })
         .option('watch', { type: 'string', coerce: list, describe: 'Start the containers again when a file under PATH changes (default: the --model folder or archive); same port and URL. Repeatable; put IMAGE before it' })
-        .option('trace', { type: 'boolean', describe: 'Print each request and response: headers and the first 512 bytes of the bodies, secrets masked (stderr)' })
-        .option('trace-file', { type: 'string', describe: 'Like --trace, but append to this file (created 0600)' })
+
         .example('$0 serve my-model:latest --model ./model.tar.gz', 'then: curl --data-binary @in.json -H "Content-Type: application/json" <printed URL>') as unknown as Argv<ServeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
