@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputPathError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { TraceRecord } from '../http/trace.js';
 import type { CommandContext } from './context.js';
 
@@ -30,7 +30,7 @@ export async function traceSink(argv: { trace?: boolean; 'trace-file'?: string }
   const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
   await new Promise<void>((ok, fail) => {
     out.once('open', () => ok());
-    out.once('error', (err) => fail(new InputPathError('The --trace-file', path, 'Give a file in a folder that exists and that you may write to.', err)));
+    out.once('error', (err) => fail(new UsageError(`Cannot write the --trace-file ${path}: ${err.message}`, 'Give a file in a folder that exists and that you may write to.')));
   });
   ctx.log.info(`Tracing requests to ${path}.`);
   return { write: (t) => void out.write(`${formatTrace(t, mask).join('\n')}\n`), close: () => new Promise<void>((done) => out.end(done)) };

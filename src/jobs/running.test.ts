@@ -21,23 +21,28 @@ async function engineWith(containers: { name: string; jobType: string; jobName: 
 }
 
 describe('jobs on the engine (ps, logs, exec)', () => {
-  it('groups containers into jobs, hosts in order, with an endpoint URL (jobs by age, then name)', async () => {
+  it('groups containers into jobs, hosts in order, with an endpoint URL', async () => {
     const engine = await engineWith([
       { name: 'sm-local-training-j-algo-2-abc', jobType: 'training', jobName: 'j', role: 'algo-2' },
       { name: 'sm-local-training-j-algo-1-abc', jobType: 'training', jobName: 'j', role: 'algo-1' },
       { name: 'sm-local-serving-e-123456', jobType: 'serving', jobName: 'e', role: 'primary', extra: { [LABEL.proxyPort]: '8123' } },
     ]);
     const jobs = await listJobs(engine);
-    // Created in the same millisecond here: by name.
-    expect(jobs.map((j) => [j.kind, j.name, j.status, j.containers.map((c) => c.role)])).toEqual([
+    const byName = Object.fromEntries(jobs.map((j) => [j.name, j]));
+    expect(Object.values(byName).map((j) => [j.kind, j.name, j.status, j.containers.map((c) => c.role)]).sort()).toEqual([
       ['serving', 'e', 'running', ['primary']],
       ['training', 'j', 'running', ['algo-1', 'algo-2']],
     ]);
-    expect(jobs[0]!.url).toBe('http://127.0.0.1:8123/endpoints/e/invocations');
-    const table = psTable(jobs, jobs[0]!.created + 65_000);
+    expect(byName.e!.url).toBe('http://127.0.0.1:8123/endpoints/e/invocations');
+    const table = psTable(jobs, Math.max(...jobs.map((j) => j.created)) + 65_000);
     expect(table[0]).toMatch(/^NAME\s+KIND\s+STATUS\s+HOSTS\s+AGE\s+URL$/);
-    expect(table[2]).toMatch(/^j\s+training\s+running\s+algo-1,algo-2\s+1m$/);
-    expect(table[1]).toMatch(/^e\s+endpoint\s+running\s+primary\s+1m\s+http:\/\/127\.0\.0\.1:8123\//);
+    expect(table).toContainEqual(expect.stringMatching(/^j\s+training\s+running\s+algo-1,algo-2\s+1m$/));
+    expect(table).toContainEqual(expect.stringMatching(/^e\s+endpoint\s+running\s+primary\s+1m\s+http:\/\/127\.0\.0\.1:8123\//));
+  });
+
+  it('lists jobs oldest first, by name when created at the same time', () => {
+    const row = (name: string, created: number) => ({ kind: 'container' as const, id: name, name, state: 'running', created, labels: { ...ownerLabels(owner, 'training', name), [LABEL.role]: 'algo-1' } });
+    expect(groupJobs([row('b', 5), row('c', 1), row('a', 5)]).map((j) => j.name)).toEqual(['c', 'a', 'b']);
   });
 
   it('finds a job by name, its hosts by role, and says what there is when a name is wrong', async () => {
@@ -52,7 +57,7 @@ describe('jobs on the engine (ps, logs, exec)', () => {
     expect(pickContainer(await findJob(engine, 'e'), 'AllTraffic/2').name).toBe('v');
     expect(() => pickContainer(job, 'algo-3')).toThrow(/no container on host algo-3[^]*/);
     await expect(findJob(engine, 'nope')).rejects.toThrow(JobNotFoundError);
-    await expect(findJob(engine, 'nope')).rejects.toThrow(/there are: e, j/);
+    await expect(findJob(engine, 'nope')).rejects.toThrow(/there are: (j, e|e, j)\)/);
   });
 
   it('asks which kind when a job and an endpoint share a name', async () => {

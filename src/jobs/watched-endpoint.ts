@@ -12,7 +12,7 @@ import { EndpointExistsError, PortInUseError } from '../errors.js';
 import { EndpointRegistry } from '../http/endpoint-registry.js';
 import { buildRuntimeApp } from '../http/proxy-app.js';
 import type { TraceRecord } from '../http/trace.js';
-import { describeChanges, watchPaths, type FileWatch } from '../workspace/file-watch.js';
+import { checkWatchPaths, describeChanges, watchPaths, type FileWatch } from '../workspace/file-watch.js';
 import { resolveJobDeps, type JobDeps } from './deps.js';
 import { listEndpoints } from './endpoints.js';
 import { proxyPortFor, startEndpoint, type EndpointHandle, type EndpointInput } from './serving-runner.js';
@@ -60,6 +60,7 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
     return endpoint;
   };
 
+  await checkWatchPaths(opts.paths, deps.cwd);
   const name = resolveEndpointSpecOrThrow(spec).spec.endpointName;
   const taken = existing.find((e) => e.name === name);
   if (taken) throw new EndpointExistsError(name, `http://127.0.0.1:${taken.proxyPort}/endpoints/${name}/invocations`);
@@ -117,6 +118,7 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
       });
     },
   }).catch(async (err: unknown) => {
+    stopped = true;
     await current?.stop();
     await app.close();
     throw err;

@@ -40,21 +40,26 @@ export interface FileWatch {
   close(): void;
 }
 
-/**
- * Calls `onChange` with the changed paths (relative to `cwd` when under it) once the changes
- * have settled for `settleMs`. A path that does not exist is refused before anything is watched.
- */
-export async function watchPaths(paths: readonly string[], opts: { cwd: string; settleMs?: number; onChange: (changed: string[]) => void }): Promise<FileWatch> {
-  const settleMs = opts.settleMs ?? SETTLE_MS;
-  const targets = await Promise.all(
+/** The paths to watch, each a folder or a file that exists (else InputPathError, before anything starts). */
+export function checkWatchPaths(paths: readonly string[], cwd: string): Promise<{ path: string; dir: boolean }[]> {
+  return Promise.all(
     paths.map(async (p) => {
-      const path = resolve(opts.cwd, p);
+      const path = resolve(cwd, p);
       const info = await stat(path).catch((err: unknown) => {
         throw new InputPathError('A --watch path', path, 'Give a folder or file that exists (the model folder, or code it loads).', err);
       });
       return { path, dir: info.isDirectory() };
     }),
   );
+}
+
+/**
+ * Calls `onChange` with the changed paths (relative to `cwd` when under it) once the changes
+ * have settled for `settleMs`. A path that does not exist is refused before anything is watched.
+ */
+export async function watchPaths(paths: readonly string[], opts: { cwd: string; settleMs?: number; onChange: (changed: string[]) => void }): Promise<FileWatch> {
+  const settleMs = opts.settleMs ?? SETTLE_MS;
+  const targets = await checkWatchPaths(paths, opts.cwd);
   const shown = (p: string) => {
     const r = relative(opts.cwd, p);
     return r && !r.startsWith(`..${sep}`) && r !== '..' ? r : p;

@@ -161,11 +161,12 @@ export function trainCommand(io: CliIO, setExitCode: (code: number) => void = ()
         };
         if (!argv.watch) return runOnce();
         // --watch: the job again after each change, until Ctrl-C; each run is a job of its own (a name of its own).
-        const { describeChanges, nextChange } = await import('../../workspace/file-watch.js');
+        const { checkWatchPaths, describeChanges, nextChange } = await import('../../workspace/file-watch.js');
         const given = argv.watch.filter((p) => p !== '');
         const script = input.sourceDir ?? (input.entryPoint ? dirname(resolve(io.cwd, input.entryPoint)) : undefined);
         const paths = given.length ? given : script ? [script] : [];
         if (!paths.length) throw new UsageError('--watch has nothing to watch: there is no --source-dir or --entry-point.', 'Name what to watch: --watch PATH (repeatable), e.g. the folder of your training code.');
+        await checkWatchPaths(paths, io.cwd);
         for (let run = 1; ; run++) {
           started = Date.now();
           const name = run === 1 ? undefined : input.trainingJobName ? `${input.trainingJobName.slice(0, 58)}-${run}` : undefined;
