@@ -334,6 +334,7 @@ function escapeResources(input: EndpointInput): ContainerInput['resources'] | un
 async function checkPublish(input: EndpointInput, deps: JobDeps): Promise<void> {
   if (!input.publish?.length) return;
   if (input.networkIsolation) throw new UsageError('--publish does not apply with network isolation: the container runs on a network with no published ports.');
+  if (deps.docker.remote) throw new UsageError(`--publish: ports are published on the engine's machine (${deps.docker.endpoint}), not on 127.0.0.1 here.`, 'Run sm-local on the engine\'s machine to reach a debugger port, or forward the port yourself (ssh -L).');
   for (const { hostPort } of input.publish) {
     if (hostPort === input.port) throw new UsageError(`--publish ${hostPort}:…: port ${hostPort} is the proxy's own (--port).`);
     await probePort(hostPort).catch((err: unknown) => {
