@@ -1,5 +1,7 @@
 /** Shared helpers for the benchmarks: repeated, interleaved timing and a min/median/max table. */
 import { spawn } from 'node:child_process';
+import { request } from 'undici';
+import { probePort } from '../src/http/ports.js';
 
 export interface Series {
   name: string;
@@ -88,3 +90,21 @@ export function runWrk(url: string, connections: number, opts: { seconds: number
   });
 }
 
+
+/**
+ * The serving floor: `docker run -d` of `image serve` with `modelDir` read-only at /opt/ml/model and
+ * 8080 on a free 127.0.0.1 port, then `GET /ping` every 5 ms until it answers 200.
+ */
+export async function dockerServeUntilReady(image: string, modelDir: string, tag: string): Promise<{ name: string; port: number }> {
+  const port = await probePort(0);
+  const name = `sm-local-bench-${tag}-${process.pid}-${port}`;
+  await timeCommand('docker', ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-v', `${modelDir}:/opt/ml/model:ro`, image, 'serve']);
+  for (;;) {
+    const ok = await request(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }).then(
+      async (r) => (await r.body.dump(), r.statusCode === 200),
+      () => false,
+    );
+    if (ok) return { name, port };
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -17,8 +17,7 @@ import { runTrainingJob } from '../src/jobs/training-runner.js';
 import { extractModelArchive } from '../src/workspace/model-archive.js';
 import { EXAMPLE_IMAGE, ensureExample, ensurePythonBase, REPO_ROOT } from '../scripts/lib/images.js';
 import { CLI_BIN } from '../scripts/lib/paths.js';
-import { probePort } from '../src/http/ports.js';
-import { interleave, stats, table, timeCommand } from './lib.js';
+import { dockerServeUntilReady, interleave, stats, table, timeCommand } from './lib.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const docker = new DockerClient();
@@ -41,17 +40,7 @@ async function invokeUntilOk(url: string): Promise<void> {
 
 async function floor(): Promise<number> {
   const start = process.hrtime.bigint();
-  const port = await probePort(0);
-  const name = `sm-local-bench-ready-${process.pid}-${port}`;
-  await timeCommand('docker', ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-v', `${modelDir}:/opt/ml/model:ro`, EXAMPLE_IMAGE, 'serve']);
-  for (;;) {
-    const ok = await request(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }).then(
-      async (r) => (await r.body.dump(), r.statusCode === 200),
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const { name, port } = await dockerServeUntilReady(EXAMPLE_IMAGE, modelDir, 'ready');
   await invokeUntilOk(`http://127.0.0.1:${port}/invocations`);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   await timeCommand('docker', ['rm', '-f', name]);

@@ -15,11 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { DockerClient } from '../src/docker/client.js';
-import { probePort } from '../src/http/ports.js';
 import { SETTLE_MS } from '../src/workspace/file-watch.js';
 import { ensureFixtures, ensurePythonBase, fixtureTag } from '../scripts/lib/images.js';
 import { CLI_BIN } from '../scripts/lib/paths.js';
-import { interleave, stats, table, timeCommand } from './lib.js';
+import { dockerServeUntilReady, interleave, stats, table, timeCommand } from './lib.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const docker = new DockerClient();
@@ -59,17 +58,7 @@ async function floor(): Promise<number> {
   const version = ++floorVersion;
   const start = process.hrtime.bigint();
   code(floorModel, version);
-  const port = await probePort(0);
-  const name = `sm-local-bench-reload-${process.pid}-${version}`;
-  await timeCommand('docker', ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-v', `${floorModel}:/opt/ml/model:ro`, IMAGE, 'serve']);
-  for (;;) {
-    const ok = await request(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }).then(
-      async (r) => (await r.body.dump(), r.statusCode === 200),
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const { name, port } = await dockerServeUntilReady(IMAGE, floorModel, 'reload');
   await until(`http://127.0.0.1:${port}/invocations`, `v${version}:x`);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (floorOld) await timeCommand('docker', ['rm', '-f', floorOld]);
