@@ -5,9 +5,9 @@ import { pack } from 'tar-fs';
 import { DockerError, DockerUnavailableError, ImageBuildError, ImageNotFoundError, SmLocalError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
+import { streamDone } from '../streams.js';
 import { ContainerHandle, DEFAULT_NETWORK } from './container.js';
 import type { ContainerEngine, ContainerInput, EngineImage, ExecIO, OutputStream, EngineNetwork, EngineVolume, EngineInfo, EngineProcess, ImageInfo, ImageManifests, ManagedResource, NetworkInfo, NetworkInput } from './engine.js';
-import { streamDone } from '../streams.js';
 import { envRecord, jsonLines, LineSplitter, lineWritable } from './lines.js';
 import { connectEngine, connectionOf, type EngineConnection } from './connection.js';
 

@@ -104,8 +104,7 @@ export async function startServingContainer(input: ServingContainerInput, deps: 
       await container.kill('SIGKILL');
       deps.log.info(`Kept container ${container.shortId} (${input.name}): \`docker logs ${container.shortId}\`, \`docker start -ai ${container.shortId}\`; \`sm-local prune\` removes it.`);
     });
-  }
-  else scope.defer(`container ${container.shortId}`, () => container.remove());
+  } else scope.defer(`container ${container.shortId}`, () => container.remove());
   input.checkpoint?.();
   deps.log.info(`Starting container ${container.shortId} (${input.image}) with \`serve\`${input.note ?? ''}…`);
   const starting = container.start({ ...(input.onLine ? { onLine: input.onLine } : {}) });
