@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureTag } from '../scripts/lib/images.js';
 import { LABEL } from '../src/docker/labels.js';
 import { probePort } from '../src/http/ports.js';
@@ -109,6 +109,13 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
     return { status: res.status, text: await res.text() };
   };
 
+  /** Every `serve` a test started and has not stopped: a failed assertion leaves none running. */
+  const running = new Set<() => Promise<unknown>>();
+  afterEach(async () => {
+    await Promise.all([...running].map((stop) => stop()));
+    running.clear();
+  });
+
   /** `serve` in the background: its URL once ready, its stderr as it comes, and a way to stop it (Ctrl-C). */
   function serving(args: string[]) {
     const stderr: string[] = [];
@@ -124,6 +131,12 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
         stderr.push(line);
       },
     });
+    const stop = async () => {
+      running.delete(stop);
+      child?.kill('SIGINT');
+      return run;
+    };
+    running.add(stop);
     return {
       stderr,
       run,
@@ -132,10 +145,7 @@ describe.skipIf(dockerUnavailable())('debugging: serve --watch, --publish and --
         if (!url) throw new Error(stderr.join('\n'));
         return url;
       },
-      stop: async () => {
-        child?.kill('SIGINT');
-        return run;
-      },
+      stop,
     };
   }
 
