@@ -7,7 +7,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'undici';
-import { MAX_PAYLOAD_BYTES } from '../contract/serving.js';
 import { PortInUseError } from '../errors.js';
 import { handleControlPlane } from '../http/control-plane.js';
 import { EndpointRegistry } from '../http/endpoint-registry.js';
@@ -65,7 +64,7 @@ export async function startApiServer(opts: ApiServerOptions, depsIn: Partial<Job
     }
     throw err;
   });
-  const registry = new EndpointRegistry({ cap: MAX_PAYLOAD_BYTES, budgetBytes: 4 * MAX_PAYLOAD_BYTES, account: opts.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
+  const registry = new EndpointRegistry({ account: opts.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
   // S3: a folder; or an endpoint (the local one, s3rver on a folder of the state, or the user's), mirrored into a folder the jobs see.
   const folderMode = opts.s3Root !== undefined;
   const ownHome = !folderMode && !opts.stateDir;

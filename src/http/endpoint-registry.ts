@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { EndpointIdentity } from '../contract/serving.js';
-import { PRIMARY_CONTAINER } from '../contract/serving.js';
+import { MAX_PAYLOAD_BYTES, PRIMARY_CONTAINER } from '../contract/serving.js';
 import type { ForwardContext, InvocationRoutes, RequestLogEntry } from './forward.js';
 import { BufferBudget, containerPool } from './invocation.js';
 import type { AsyncRoute } from './async-invocation.js';
@@ -61,19 +61,21 @@ function connect(target: RuntimeTarget): { variants: VariantTarget[]; pools: Dis
 export class EndpointRegistry implements InvocationRoutes {
   private readonly targets = new Map<string, ForwardContext & { pools: Dispatcher[]; async?: AsyncRoute; drained?: Promise<unknown> }>();
   private readonly budget: BufferBudget;
+  private readonly cap: number;
 
   constructor(
     private readonly opts: {
-      /** Request and response cap of InvokeEndpoint (6 MiB). */
-      cap: number;
-      /** Bytes of bodies held in memory at once, across every endpoint. */
-      budgetBytes: number;
+      /** Request and response cap of InvokeEndpoint (default: the runtime's 6 MiB). */
+      cap?: number;
+      /** Bytes of bodies held in memory at once, across every endpoint (default: four capped bodies). */
+      budgetBytes?: number;
       /** The account a name that is not registered is reported in. */
       account: string;
       onRequest?: (entry: RequestLogEntry) => void;
     },
   ) {
-    this.budget = new BufferBudget(opts.budgetBytes);
+    this.cap = opts.cap ?? MAX_PAYLOAD_BYTES;
+    this.budget = new BufferBudget(opts.budgetBytes ?? 4 * this.cap);
   }
 
   get account(): string {
@@ -104,7 +106,7 @@ export class EndpointRegistry implements InvocationRoutes {
       ...(target.async ? { async: target.async } : {}),
       ...(containers.length === 1 ? { sole: containers[0]!.pool } : {}),
       endpoint: target.endpoint,
-      cap: this.opts.cap,
+      cap: this.cap,
       timeoutMs: target.invocationTimeoutMs,
       budget: this.budget,
       ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}),

@@ -58,7 +58,7 @@ function refuseOnSocket(socket: Socket, err: RuntimeError): void {
  */
 export function buildProxyApp(opts: ProxyOptions): FastifyInstance {
   const cap = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
-  const registry = new EndpointRegistry({ cap, budgetBytes: opts.bufferBudgetBytes ?? 4 * cap, account: opts.endpoint.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
+  const registry = new EndpointRegistry({ cap, ...(opts.bufferBudgetBytes !== undefined ? { budgetBytes: opts.bufferBudgetBytes } : {}), account: opts.endpoint.account, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
   registry.add({
     endpoint: opts.endpoint,
     invocationTimeoutMs: opts.invocationTimeoutMs,

@@ -44,12 +44,12 @@ export function groupJobs(rows: readonly ManagedResource[]): RunningJob[] {
     const key = `${kind}\u0000${name}\u0000${session}`;
     let job = jobs.get(key);
     if (!job) {
-      job = { name, kind, status: '', created: r.created ?? 0, session, pid: Number(r.labels[LABEL.pid] ?? 0), containers: [] };
+      job = { name, kind, status: '', created: Infinity, session, pid: Number(r.labels[LABEL.pid] ?? 0), containers: [] };
       jobs.set(key, job);
     }
     const port = r.labels[LABEL.proxyPort];
     if (kind === 'serving' && port) job.url = `http://127.0.0.1:${port}/endpoints/${name}/invocations`;
-    job.created = Math.min(job.created || Infinity, r.created ?? Infinity);
+    job.created = Math.min(job.created, r.created ?? Infinity);
     job.containers.push({ id: r.id, name: r.name, role: r.labels[LABEL.role] ?? r.name, state: r.state ?? 'unknown', status: r.status ?? r.state ?? '', created: r.created ?? 0 });
   }
   for (const job of jobs.values()) {

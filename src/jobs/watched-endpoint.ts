@@ -6,7 +6,7 @@
  * ones serving, and says why. With `--publish` (a debugger's port, which one container at a time can
  * hold) the old ones stop first.
  */
-import { MAX_PAYLOAD_BYTES } from '../contract/serving.js';
+import { DEFAULT_ACCOUNT } from '../contract/identity.js';
 import { resolveEndpointSpecOrThrow } from '../contract/serving-spec.js';
 import { EndpointExistsError, PortInUseError } from '../errors.js';
 import { EndpointRegistry } from '../http/endpoint-registry.js';
@@ -22,11 +22,7 @@ export interface WatchOptions {
   paths: readonly string[];
   /** How long changes must have settled before a reload (default SETTLE_MS, 150 ms). */
   settleMs?: number;
-  /** Each reload, once its containers answer (or fail to). */
-  onReload?: (event: ReloadEvent) => void;
 }
-
-export type ReloadEvent = { ok: true; changed: string[]; readyMs: number; endpoint: EndpointHandle } | { ok: false; changed: string[]; error: unknown };
 
 export interface WatchedEndpoint {
   readonly name: string;
@@ -34,8 +30,6 @@ export interface WatchedEndpoint {
   readonly port: number;
   /** The endpoint serving now (undefined after a failed start with nothing left serving). */
   current(): EndpointHandle | undefined;
-  /** Settles when the reload under way (if any) has. */
-  idle(): Promise<void>;
   /** Stops watching, then the endpoint and the runtime. */
   stop(): Promise<void>;
 }
@@ -44,7 +38,7 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
   const deps = resolveJobDeps(depsIn);
   const { onTrace, onRequest, port: askedPort, ...spec } = input;
   const [port, existing] = await Promise.all([proxyPortFor(askedPort, deps.log), deps.docker.ping().then(() => listEndpoints(deps.docker))]);
-  const registry = new EndpointRegistry({ cap: MAX_PAYLOAD_BYTES, budgetBytes: 4 * MAX_PAYLOAD_BYTES, account: spec.account ?? '000000000000', ...(onRequest ? { onRequest } : {}) });
+  const registry = new EndpointRegistry({ account: spec.account ?? DEFAULT_ACCOUNT, ...(onRequest ? { onRequest } : {}) });
   const app = buildRuntimeApp(registry, onTrace ? { trace: onTrace } : {});
   let stopped = false;
   // A container that dies while it serves is said (with its last lines); the next change starts it again.
@@ -92,7 +86,6 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
       await old?.stop();
       const readyMs = Date.now() - began;
       deps.log.info(`Reloaded endpoint ${name} in ${(readyMs / 1000).toFixed(1)}s: ${next.url}`);
-      opts.onReload?.({ ok: true, changed, readyMs, endpoint: next });
     } catch (err) {
       if (stopped || deps.stop?.aborted) return;
       const message = err instanceof Error ? err.message : String(err);
@@ -100,7 +93,6 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
       deps.log.warn(
         `The reload failed: ${message}${tail.length ? `\n  ${tail.slice(-10).join('\n  ')}` : ''}\n  ${current ? 'The previous containers go on serving' : 'Nothing serves now'}; save a fix to try again.`,
       );
-      opts.onReload?.({ ok: false, changed, error: err });
     }
   };
   const watcher: FileWatch = await watchPaths(opts.paths, {
@@ -131,7 +123,6 @@ export async function serveWatched(input: EndpointInput & { onTrace?: (t: TraceR
     port,
     url: `http://127.0.0.1:${port}/endpoints/${name}/invocations`,
     current: () => current,
-    idle: () => reloading,
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;

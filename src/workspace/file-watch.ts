@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { InputPathError } from '../errors.js';
+import { InputPathError, UsageError } from '../errors.js';
 
 /** Names that change without the code changing: Python's caches, version control, editors' scratch files. */
 export function ignoredChange(path: string): boolean {
@@ -38,6 +38,17 @@ export const SETTLE_MS = 150;
 
 export interface FileWatch {
   close(): void;
+}
+
+/**
+ * What `--watch [PATH]…` names: the paths given (a bare `--watch` gives ''), else `fallback` (the
+ * model, the training code); UsageError when there is neither.
+ */
+export function watchTargets(given: readonly string[], fallback: string | undefined, missing: { what: string; hint: string }): string[] {
+  const paths = given.filter((p) => p !== '');
+  if (paths.length) return paths;
+  if (fallback !== undefined) return [fallback];
+  throw new UsageError(`--watch has nothing to watch: there is no ${missing.what}.`, `Name what to watch: --watch PATH (repeatable), e.g. ${missing.hint}.`);
 }
 
 /** The paths to watch, each a folder or a file that exists (else InputPathError, before anything starts). */

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { whenAborted } from '../../abort.js';
 import type { ServeFlags } from '../../config/serving-input.js';
-import { EXIT, ServingStartupError, UsageError } from '../../errors.js';
+import { EXIT, ServingStartupError } from '../../errors.js';
 import type { RequestLogEntry } from '../../http/proxy-app.js';
 import type { EndpointHandle } from '../../jobs/serving-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
@@ -60,7 +60,6 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         .option('instance-type', { type: 'string', describe: 'ProductionVariant InstanceType (default ml.m5.large)' })
         .option('json', { type: 'boolean', describe: 'When ready, print {name, url, containerId, port, …} as one line of JSON on stdout' })
         .option('watch', { type: 'string', coerce: list, describe: 'Start the containers again when a file under PATH changes (default: the --model folder or archive); same port and URL. Repeatable; put IMAGE before it' })
-
         .example('$0 serve my-model:latest --model ./model.tar.gz', 'then: curl --data-binary @in.json -H "Content-Type: application/json" <printed URL>') as unknown as Argv<ServeArgs>,
     handler: (argv) =>
       withCommandContext(argv, io, async (ctx) => {
@@ -90,10 +89,9 @@ export function serveCommand(io: CliIO, setExitCode: (code: number) => void): Co
         };
         try {
           if (argv.watch) {
-            const paths = argv.watch.filter((p) => p !== '');
-            if (!paths.length && input.model === undefined) throw new UsageError('--watch has nothing to watch: there is no --model.', 'Name what to watch: --watch PATH (repeatable), e.g. the folder of your inference code.');
-            const { serveWatched } = await import('../../jobs/watched-endpoint.js');
-            const watched = await serveWatched(endpointInput, { paths: paths.length ? paths : [input.model!] }, ctx.jobDeps());
+            const [{ serveWatched }, { watchTargets }] = await Promise.all([import('../../jobs/watched-endpoint.js'), import('../../workspace/file-watch.js')]);
+            const paths = watchTargets(argv.watch, input.model, { what: '--model', hint: 'the folder of your inference code' });
+            const watched = await serveWatched(endpointInput, { paths }, ctx.jobDeps());
             try {
               announce(watched.current()!);
               await whenAborted(ctx.stop);

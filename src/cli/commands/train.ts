@@ -2,7 +2,7 @@ import sparkly from 'sparkly';
 import type { Argv, CommandModule } from 'yargs';
 import type { TrainFlags } from '../../config/training-input.js';
 import { dirname, resolve } from 'node:path';
-import { jobRecordOf, UsageError } from '../../errors.js';
+import { jobRecordOf } from '../../errors.js';
 import type { TrainingResult } from '../../jobs/training-runner.js';
 import { withCommandContext, type CliIO, type GlobalArgs } from '../context.js';
 import { reportError } from '../report-error.js';
@@ -161,11 +161,9 @@ export function trainCommand(io: CliIO, setExitCode: (code: number) => void = ()
         };
         if (!argv.watch) return runOnce();
         // --watch: the job again after each change, until Ctrl-C; each run is a job of its own (a name of its own).
-        const { checkWatchPaths, describeChanges, nextChange } = await import('../../workspace/file-watch.js');
-        const given = argv.watch.filter((p) => p !== '');
+        const { checkWatchPaths, describeChanges, nextChange, watchTargets } = await import('../../workspace/file-watch.js');
         const script = input.sourceDir ?? (input.entryPoint ? dirname(resolve(io.cwd, input.entryPoint)) : undefined);
-        const paths = given.length ? given : script ? [script] : [];
-        if (!paths.length) throw new UsageError('--watch has nothing to watch: there is no --source-dir or --entry-point.', 'Name what to watch: --watch PATH (repeatable), e.g. the folder of your training code.');
+        const paths = watchTargets(argv.watch, script, { what: '--source-dir or --entry-point', hint: 'the folder of your training code' });
         await checkWatchPaths(paths, io.cwd);
         for (let run = 1; ; run++) {
           started = Date.now();
